@@ -1,0 +1,103 @@
+# cnova — the only entry points: run, stop, test, bench, format, lint.
+# `make` builds into build/; `make SAN=1` builds with ASan+UBSan into build-asan/.
+
+SAN ?= 0
+ifeq ($(SAN),1)
+B ?= build-asan
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT = -O1 -g
+else
+B ?= build
+SANFLAGS =
+OPT = -O2 -g
+endif
+
+CC ?= cc
+PKGS = jansson libpq librabbitmq libvirt uuid
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter $(OPT) $(SANFLAGS) \
+	-Ilib -Ifcgi-api -Iworkers $(PKG_CFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS)
+LDLIBS = $(PKG_LIBS) -lfcgi -lcrypto -lm
+
+LIB_SRC = $(wildcard lib/*.c)
+API_SRC = $(filter-out fcgi-api/main.c,$(wildcard fcgi-api/*.c fcgi-api/resources/*.c))
+COND_SRC = $(wildcard workers/conductor/*.c)
+SCHED_SRC = $(wildcard workers/scheduler/*.c)
+COMP_SRC = $(wildcard workers/compute/*.c)
+MANAGE_SRC = $(wildcard workers/manage/*.c)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+LIB_A = $(B)/libcnova.a
+API_A = $(B)/libcnova-api.a
+BINS = $(B)/cnova-api $(B)/cnova-conductor $(B)/cnova-scheduler $(B)/cnova-compute \
+	$(B)/cnova-manage $(B)/hello-fcgi
+UNITS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps run stop test units bench format lint clean routes
+all: $(BINS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB_A): $(call obj,$(LIB_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(API_A): $(call obj,$(API_SRC))
+	@rm -f $@; ar rcs $@ $^
+
+$(B)/cnova-api: $(call obj,fcgi-api/main.c) $(API_A) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/cnova-conductor: $(call obj,$(COND_SRC)) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/cnova-scheduler: $(call obj,$(SCHED_SRC)) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/cnova-compute: $(call obj,$(COMP_SRC)) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/cnova-manage: $(call obj,$(MANAGE_SRC)) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/hello-fcgi: $(call obj,bench/hello-fcgi.c)
+	$(CC) $(LDFLAGS) -o $@ $^ -lfcgi
+$(B)/tests/%: $(call obj,tests/unit/%.c) $(API_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+deps:
+	@scripts/deps.sh
+
+# The whole stack on 127.0.0.1:8774, under ./run (idempotent).
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/stack.sh start
+
+stop:
+	@scripts/stack.sh stop
+
+# Everything, under ASan+UBSan: unit tests, then API and client tests against
+# a private stack on other ports that the test runner starts and stops.
+test: deps
+	@$(MAKE) --no-print-directory SAN=1 all units
+	@scripts/test.sh build-asan
+
+units: $(UNITS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
+
+# Regenerates fcgi-api/routes.h from api/routes.tsv (keeps built handlers).
+routes:
+	@scripts/gen-routes.py
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint:
+	cppcheck --quiet --enable=warning,performance --error-exitcode=1 -Ilib -Ifcgi-api lib fcgi-api workers
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,145 @@
+/* api.h — the API program's vocabulary: one request, the route table's row
+ * type, the handler signature and the one error path.
+ *
+ * A request flows: router (404/405) -> auth (401) -> microversion (400/406,
+ * route range 404) -> body (415/400/413) -> schema (400) -> policy (403) ->
+ * handler. Handlers receive a validated body and answer by setting r->resp
+ * and returning the status, or by returning api_error(...). */
+#ifndef CNOVA_API_H
+#define CNOVA_API_H
+
+#include "cnova.h"
+
+enum http_method { GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS, METHOD_OTHER };
+
+enum policy {
+    POLICY_ANY,           /* anyone, even without a project role */
+    POLICY_AUTHENTICATED, /* any authenticated user (routes without a rule) */
+    POLICY_READER,        /* project reader, or admin */
+    POLICY_MEMBER,        /* project member, or admin */
+    POLICY_MANAGER,       /* project manager, or admin */
+    POLICY_ADMIN,         /* admin only */
+    POLICY_SERVICE        /* the service role (or admin) */
+};
+
+struct req;
+typedef int (*handler_fn)(struct req *r);
+
+struct route {
+    enum http_method method;
+    const char *path; /* template, e.g. "/servers/{server_id}/tags/{id}" */
+    const char *action; /* body key for POST .../action rows, else NULL */
+    int min, max;       /* microversion range; max MV_OPEN = none */
+    int status;         /* normal status */
+    enum policy policy;
+    const char *policy_name;
+    int gone_since; /* Nova release that removed it (410), 0 = still served */
+    handler_fn handler;
+    const char *handler_name;
+};
+
+/* The request context: who is asking (see auth.c). */
+struct ctx {
+    char user_id[256], project_id[256];
+    bool is_admin, is_reader, is_member;
+};
+
+#define MAX_PARAMS 4
+
+struct req {
+    /* input */
+    enum http_method method;
+    const char *method_name;
+    char *path;  /* without version prefix, /{project_id} and query */
+    char *query; /* raw query string ("" when none) */
+    const char *content_type;
+    char *body_raw;
+    size_t body_len;
+    json_t *body;  /* parsed, validated body (NULL when none) */
+    json_t *query_map; /* {"param": ["v1", "v2"], ...} */
+    char **envp;   /* FastCGI environment (HTTP_* headers) */
+    char base_url[256]; /* "http://host:port" for links */
+    int version;   /* microversion, MV_LEGACY on /v2 */
+    bool legacy;   /* served under /v2 */
+    char url_project[256]; /* project id given in the URL, "" if none */
+    char request_id[41];
+    struct ctx ctx;
+    const struct route *route;
+    const char *param_names[MAX_PARAMS];
+    char *params[MAX_PARAMS];
+    int nparams;
+    /* output */
+    int status;
+    json_t *resp;        /* response body (NULL = empty) */
+    struct sbuf headers; /* extra "Name: value\r\n" lines */
+};
+
+/* The route table (routes.h), and its size. */
+extern const struct route routes[];
+extern const size_t nroutes;
+
+/* ---- the one error path ----
+ * Sets r->resp to Nova's fault body {"<name>": {"code": N, "message": "..."}},
+ * logs a line for 5xx, and returns status, so handlers write
+ *   return api_error(r, 404, "Flavor %s could not be found.", id); */
+int api_error(struct req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The error for a failed database call: 503 when the database is down,
+ * 409 on a conflict, 500 otherwise. */
+int api_db_error(struct req *r, enum db_status st);
+/* Sets the JSON body (stealing `body`) and returns status. */
+int api_reply(struct req *r, int status, json_t *body);
+void api_header(struct req *r, const char *name, const char *value);
+
+/* Path parameter by template name ("server_id", "id"); NULL if absent. */
+const char *req_param(const struct req *r, const char *name);
+/* First value of a query parameter, or NULL. */
+const char *req_query(const struct req *r, const char *name);
+/* A request header by HTTP name ("X-Auth-Token"), or NULL. */
+const char *req_header(const struct req *r, const char *name);
+/* True when the request's microversion is >= X.Y (never on /v2). */
+static inline bool req_ver_ge(const struct req *r, int mv) {
+    return r->version >= mv;
+}
+
+/* ---- pieces of the flow, each in its own file ---- */
+/* router.c */
+void router_init(void);
+enum http_method router_method(const char *name);
+const char *router_method_name(enum http_method m);
+/* Finds the route for method+path (actions resolved later). Returns
+ * 0 and the first matching row; 404 when no template matches; 405 and the
+ * template's methods in allow (comma separated) when the method is wrong. */
+int router_match(struct req *r, char *allow, size_t allowlen);
+/* Resolves POST .../action by the body's key: 0, 400 (unknown action) or
+ * 404 (outside its version range). */
+int router_action(struct req *r);
+/* True when `seg` is the first segment of some route (so it is not a
+ * project id). */
+bool router_is_collection(const char *seg, size_t len);
+
+/* auth.c: fills r->ctx from the token; 0 or 401. */
+int auth_init(void);
+int auth_request(struct req *r);
+/* policy check for the route's default rule: 0 or 403. */
+int auth_policy(struct req *r, enum policy p, const char *name);
+
+/* schemas.c: request/query schemas per route, from [api] schemas. */
+int schemas_load(const char *path);
+const json_t *schemas_find(const struct route *rt, const char *kind, int version);
+
+/* api.c: the whole flow for one request, and writing it out. */
+/* Prepares r from the method, the raw request URI (path?query) and the
+ * FastCGI environment (kept by reference). The body is set by the caller. */
+void req_init(struct req *r, const char *method, const char *uri, char **envp);
+void req_free(struct req *r);
+void api_handle(struct req *r);
+/* Appends the FastCGI response (Status, headers, blank line, body) to out. */
+void api_render(struct req *r, struct sbuf *out);
+
+/* resources: handlers named in routes.h */
+int not_built(struct req *r);
+int versions_root(struct req *r);
+int versions_show(struct req *r);
+int services_index(struct req *r);
+
+#endif

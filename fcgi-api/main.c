@@ -1,0 +1,160 @@
+/* main.c — cnova-api: the master process and its pre-forked FastCGI pool.
+ *
+ * The master loads config, route table and schemas once, opens the FastCGI
+ * socket, forks [api] workers children and re-forks any that die. Each child
+ * serves one request at a time with its own PostgreSQL connection. SIGTERM
+ * to the master stops the children, each after the request in flight. */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "api.h"
+
+static volatile sig_atomic_t stopping;
+
+static void on_term(int sig) {
+    (void)sig;
+    stopping = 1;
+}
+
+static void set_signals(void) {
+    struct sigaction sa = {0};
+    sa.sa_handler = on_term; /* no SA_RESTART: accept() returns EINTR */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void base_url(struct req *r, FCGX_ParamArray env) {
+    const char *pub = config_get("api", "public_endpoint", NULL);
+    if (pub) {
+        snprintf(r->base_url, sizeof r->base_url, "%s", pub);
+        size_t n = strlen(r->base_url);
+        if (n && r->base_url[n - 1] == '/') r->base_url[n - 1] = 0;
+        return;
+    }
+    const char *host = FCGX_GetParam("HTTP_HOST", env);
+    const char *proto = FCGX_GetParam("HTTP_X_FORWARDED_PROTO", env);
+    const char *https = FCGX_GetParam("HTTPS", env);
+    if (!proto) proto = https && *https ? "https" : "http";
+    snprintf(r->base_url, sizeof r->base_url, "%s://%s", proto, host ? host : "localhost");
+}
+
+static void serve_one(FCGX_Request *fr, long max_body) {
+    struct req r;
+    const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+    const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
+    req_init(&r, method ? method : "GET", uri ? uri : "/", fr->envp);
+    base_url(&r, fr->envp);
+    r.content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
+    const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+    long want = cl ? strtol(cl, NULL, 10) : 0;
+    if (want > 0) {
+        /* read at most max_body + 1 bytes: enough to tell "too large" */
+        long cap = want > max_body ? max_body + 1 : want;
+        r.body_raw = malloc((size_t)cap + 1);
+        int got = FCGX_GetStr(r.body_raw, (int)cap, fr->in);
+        r.body_len = got > 0 ? (size_t)got : 0;
+        r.body_raw[r.body_len] = 0;
+        if (want > max_body) r.body_len = (size_t)want; /* parse_body answers 413 */
+    }
+    api_handle(&r);
+    struct sbuf out = {0};
+    api_render(&r, &out);
+    FCGX_PutStr(out.s, (int)out.len, fr->out);
+    sbuf_free(&out);
+    free(r.body_raw);
+    req_free(&r);
+}
+
+static void worker(int sock) {
+    set_signals();
+    FCGX_Request fr;
+    FCGX_InitRequest(&fr, sock, 0);
+    long max_body = config_int("api", "max_body_size", 1048576);
+    db_open(); /* a failure here is retried by the first query */
+    while (!stopping) {
+        if (FCGX_Accept_r(&fr) < 0) {
+            if (stopping) break;
+            continue;
+        }
+        serve_one(&fr, max_body);
+        FCGX_Finish_r(&fr);
+    }
+    db_close();
+    rpc_close();
+    _exit(0);
+}
+
+static pid_t spawn(int sock) {
+    pid_t pid = fork();
+    if (pid == 0) worker(sock);
+    if (pid < 0) log_error("fork: %s", strerror(errno));
+    return pid;
+}
+
+static long default_workers(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? 2 * n : 2;
+}
+
+int main(int argc, char **argv) {
+    const char *conf = "etc/cnova.conf";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            conf = argv[++i];
+        else {
+            fprintf(stderr, "usage: %s --config FILE\n", argv[0]);
+            return 2;
+        }
+    }
+    if (config_load(conf)) {
+        fprintf(stderr, "cnova-api: cannot read %s: %s\n", conf, strerror(errno));
+        return 1;
+    }
+    log_init("cnova-api", config_bool("DEFAULT", "debug", 0) ? LOG_DEBUG : LOG_INFO);
+    router_init();
+    if (schemas_load(config_get("api", "schemas", "api/request-schemas.json")) || auth_init())
+        return 1;
+    if (FCGX_Init()) return 1;
+    const char *path = config_get("api", "socket", "run/cnova-api.sock");
+    unlink(path);
+    int sock = FCGX_OpenSocket(path, 1024);
+    if (sock < 0) {
+        log_error("cannot open FastCGI socket %s", path);
+        return 1;
+    }
+    chmod(path, 0666);
+    long n = config_int("api", "workers", 0);
+    if (n <= 0) n = default_workers();
+    pid_t *kids = calloc((size_t)n, sizeof *kids);
+    set_signals();
+    for (long i = 0; i < n; i++) kids[i] = spawn(sock);
+    log_info("cnova-api: %ld workers on %s", n, path);
+    while (!stopping) {
+        int status;
+        pid_t dead = waitpid(-1, &status, 0);
+        if (dead < 0) continue; /* EINTR: SIGTERM, checked above */
+        for (long i = 0; i < n; i++)
+            if (kids[i] == dead && !stopping) {
+                log_warn("worker %d exited (status %d); starting a new one", (int)dead, status);
+                kids[i] = spawn(sock);
+                if (kids[i] < 0) sleep(1);
+            }
+    }
+    log_info("cnova-api: stopping %ld workers", n);
+    for (long i = 0; i < n; i++)
+        if (kids[i] > 0) kill(kids[i], SIGTERM);
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+        ;
+    unlink(path);
+    free(kids);
+    config_free();
+    return 0;
+}

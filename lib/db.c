@@ -1,0 +1,213 @@
+/* db.c — the process's one PostgreSQL connection.
+ *
+ * Statements are prepared lazily: the first db_query of a SQL text prepares
+ * it under a generated name and remembers it in a small open-addressing
+ * table; later calls only execute. A lost connection clears the table,
+ * reports DB_UNAVAILABLE for the call in flight, and the next call
+ * reconnects (PQreset), so a database restart costs one 503, not a restart. */
+#include "db.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+#define NSTMT 1024
+
+static PGconn *conn;
+static char errbuf[512];
+static struct {
+    char *sql;
+    char name[16];
+} stmts[NSTMT];
+static int nprepared;
+static int in_txn;
+
+static uint64_t hash(const char *s) {
+    uint64_t h = 1469598103934665603ULL;
+    while (*s) h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    return h;
+}
+
+static void forget_statements(void) {
+    for (int i = 0; i < NSTMT; i++) {
+        free(stmts[i].sql);
+        stmts[i].sql = NULL;
+    }
+    nprepared = 0;
+}
+
+static void seterr(const char *msg) {
+    snprintf(errbuf, sizeof errbuf, "%s", msg ? msg : "");
+    size_t n = strlen(errbuf);
+    while (n && errbuf[n - 1] == '\n') errbuf[--n] = 0;
+}
+
+const char *db_errmsg(void) {
+    return errbuf;
+}
+
+enum db_status db_open(void) {
+    if (conn && PQstatus(conn) == CONNECTION_OK) return DB_OK;
+    const char *ci =
+        config_get("database", "connection", "host=127.0.0.1 port=15432 user=cnova dbname=cnova");
+    forget_statements();
+    in_txn = 0;
+    if (conn) {
+        PQreset(conn);
+    } else {
+        conn = PQconnectdb(ci);
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+        seterr(PQerrorMessage(conn));
+        return DB_UNAVAILABLE;
+    }
+    PGresult *r = PQexec(conn, "SET TIME ZONE 'UTC'");
+    PQclear(r);
+    return DB_OK;
+}
+
+void db_close(void) {
+    if (conn) PQfinish(conn);
+    conn = NULL;
+    forget_statements();
+}
+
+enum db_status db_ensure(void) {
+    return db_open();
+}
+
+static enum db_status classify(PGresult *r) {
+    if (PQstatus(conn) != CONNECTION_OK) {
+        seterr(PQerrorMessage(conn));
+        forget_statements();
+        return DB_UNAVAILABLE;
+    }
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return DB_OK;
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    seterr(r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
+    if (!state) return DB_ERROR;
+    if (!strcmp(state, "23505")) return DB_CONFLICT;
+    if (!strcmp(state, "40001") || !strcmp(state, "40P01")) return DB_RETRY;
+    if (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3)) return DB_UNAVAILABLE;
+    return DB_ERROR;
+}
+
+/* Finds or prepares the statement for `sql`; returns its name or NULL. */
+static const char *prepared(const char *sql, int n, enum db_status *st) {
+    uint64_t h = hash(sql);
+    for (unsigned i = 0; i < NSTMT; i++) {
+        unsigned slot = (unsigned)((h + i) % NSTMT);
+        if (stmts[slot].sql && !strcmp(stmts[slot].sql, sql)) return stmts[slot].name;
+        if (!stmts[slot].sql) {
+            snprintf(stmts[slot].name, sizeof stmts[slot].name, "s%d", nprepared++);
+            PGresult *r = PQprepare(conn, stmts[slot].name, sql, n, NULL);
+            *st = classify(r);
+            PQclear(r);
+            if (*st != DB_OK) return NULL;
+            stmts[slot].sql = strdup(sql);
+            return stmts[slot].name;
+        }
+    }
+    *st = DB_ERROR;
+    seterr("too many prepared statements");
+    return NULL;
+}
+
+enum db_status db_query(PGresult **out, const char *sql, int n, const char *const *params) {
+    if (out) *out = NULL;
+    enum db_status st = DB_OK;
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        /* Inside a transaction a reconnect would silently drop its earlier
+         * statements: fail the call instead. */
+        if (in_txn) {
+            seterr("connection lost inside a transaction");
+            return DB_UNAVAILABLE;
+        }
+        if ((st = db_open()) != DB_OK) return st;
+    }
+    const char *name = prepared(sql, n, &st);
+    if (!name) return st;
+    PGresult *r = PQexecPrepared(conn, name, n, params, NULL, NULL, 0);
+    st = classify(r);
+    if (st == DB_OK && out)
+        *out = r;
+    else
+        PQclear(r);
+    if (st == DB_UNAVAILABLE) log_warn("database unavailable: %s", errbuf);
+    return st;
+}
+
+enum db_status db_exec(const char *sql, int n, const char *const *params) {
+    return db_query(NULL, sql, n, params);
+}
+
+enum db_status db_script(const char *sql) {
+    enum db_status st = db_ensure();
+    if (st != DB_OK) return st;
+    PGresult *r = PQexec(conn, sql);
+    st = classify(r);
+    PQclear(r);
+    return st;
+}
+
+enum db_status db_begin(void) {
+    enum db_status st = db_ensure();
+    if (st != DB_OK) return st;
+    PGresult *r = PQexec(conn, "BEGIN");
+    st = classify(r);
+    PQclear(r);
+    if (st == DB_OK) in_txn = 1;
+    return st;
+}
+
+enum db_status db_commit(void) {
+    PGresult *r = PQexec(conn, "COMMIT");
+    enum db_status st = classify(r);
+    PQclear(r);
+    in_txn = 0;
+    return st;
+}
+
+void db_rollback(void) {
+    in_txn = 0;
+    if (!conn || PQstatus(conn) != CONNECTION_OK) return;
+    PGresult *r = PQexec(conn, "ROLLBACK");
+    PQclear(r);
+}
+
+enum db_status db_txn(enum db_status (*fn)(void *arg), void *arg) {
+    enum db_status st = DB_RETRY;
+    for (int attempt = 0; attempt < 5 && st == DB_RETRY; attempt++) {
+        if (attempt) usleep(1000 << attempt);
+        if ((st = db_begin()) != DB_OK) return st;
+        st = fn(arg);
+        if (st != DB_OK) {
+            db_rollback();
+            continue;
+        }
+        st = db_commit();
+    }
+    return st;
+}
+
+const char *db_str(PGresult *r, int row, int col) {
+    return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+long long db_int(PGresult *r, int row, int col) {
+    return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+int db_bool(PGresult *r, int row, int col) {
+    return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
+}
+
+int db_isnull(PGresult *r, int row, int col) {
+    return PQgetisnull(r, row, col);
+}

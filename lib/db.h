@@ -1,0 +1,55 @@
+/* db.h — one PostgreSQL connection per process (libpq).
+ *
+ * Every statement is parameterised and prepared once per connection: the SQL
+ * text is the statement's identity (a string literal at the call site), so
+ * callers write plain SQL and db_query prepares it on first use. When the
+ * connection drops (database restart), the call in flight returns
+ * DB_UNAVAILABLE (the API answers 503) and the next call reconnects. */
+#ifndef CNOVA_DB_H
+#define CNOVA_DB_H
+
+#include <libpq-fe.h>
+
+enum db_status {
+    DB_OK = 0,
+    DB_UNAVAILABLE, /* no connection: 503 */
+    DB_CONFLICT,    /* unique violation (SQLSTATE 23505): usually 409 */
+    DB_RETRY,       /* serialization failure / deadlock: retry the transaction */
+    DB_ERROR        /* anything else: 500 */
+};
+
+/* Connects with [database] connection (a libpq conninfo string). Returns
+ * DB_OK or DB_UNAVAILABLE; a failed connect is retried by the next call. */
+enum db_status db_open(void);
+void db_close(void);
+/* Makes sure a usable connection exists (reconnecting if needed). */
+enum db_status db_ensure(void);
+
+/* Runs `sql` ($1..$n parameters, NULL = SQL NULL) as a prepared statement.
+ * On DB_OK *out (if out) receives the result, which the caller PQclear()s;
+ * on failure *out is NULL and db_errmsg() says why. */
+enum db_status db_query(PGresult **out, const char *sql, int n, const char *const *params);
+/* Same, for statements whose result is not needed. */
+enum db_status db_exec(const char *sql, int n, const char *const *params);
+/* Runs a script of ;-separated statements without parameters (migrations). */
+enum db_status db_script(const char *sql);
+const char *db_errmsg(void);
+
+/* Transactions: BEGIN / COMMIT / ROLLBACK. db_commit returns DB_RETRY on a
+ * serialization failure, in which case the transaction was rolled back. */
+enum db_status db_begin(void);
+enum db_status db_commit(void);
+void db_rollback(void);
+
+/* Runs fn(arg) inside a transaction and commits; retries the whole thing up
+ * to 5 times on DB_RETRY. fn returns a db_status; anything but DB_OK rolls
+ * back and is returned. */
+enum db_status db_txn(enum db_status (*fn)(void *arg), void *arg);
+
+/* Helpers for result cells: NULL-safe string, integer and bool. */
+const char *db_str(PGresult *r, int row, int col);
+long long db_int(PGresult *r, int row, int col);
+int db_bool(PGresult *r, int row, int col);
+int db_isnull(PGresult *r, int row, int col);
+
+#endif

@@ -1,0 +1,93 @@
+/* util.c — uuids (random v4 from /dev/urandom via libuuid), timestamps and
+ * the growable string buffer used to build headers and SQL parameters. */
+#include "util.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uuid/uuid.h>
+
+#include "cnova.h"
+
+void uuid_new(char out[37]) {
+    uuid_t u;
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, out);
+}
+
+bool uuid_valid(const char *s) {
+    static const int dash[] = {8, 13, 18, 23};
+    if (strlen(s) != 36) return false;
+    for (int i = 0, d = 0; i < 36; i++) {
+        if (d < 4 && i == dash[d]) {
+            if (s[i] != '-') return false;
+            d++;
+        } else if (!isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    return true;
+}
+
+void request_id_new(char out[41]) {
+    memcpy(out, "req-", 4);
+    uuid_new(out + 4);
+}
+
+void iso8601_now(char out[21]) {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int mv_parse(const char *s) {
+    if (!strcmp(s, "latest")) return MV_MAX;
+    char *end;
+    if (!isdigit((unsigned char)*s)) return 0;
+    long major = strtol(s, &end, 10);
+    if (*end != '.' || !isdigit((unsigned char)end[1])) return 0;
+    long minor = strtol(end + 1, &end, 10);
+    if (*end || major > 1000 || minor > 999) return 0;
+    return (int)MV(major, minor);
+}
+
+static void sbuf_grow(struct sbuf *b, size_t n) {
+    if (b->len + n + 1 <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1) cap *= 2;
+    b->s = realloc(b->s, cap);
+    b->cap = cap;
+}
+
+void sbuf_add(struct sbuf *b, const char *s, size_t n) {
+    sbuf_grow(b, n);
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+void sbuf_addf(struct sbuf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    sbuf_grow(b, n);
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, n + 1, fmt, ap);
+    va_end(ap);
+    b->len += n;
+}
+
+void sbuf_free(struct sbuf *b) {
+    free(b->s);
+    *b = (struct sbuf){0};
+}

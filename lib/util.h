@@ -1,0 +1,28 @@
+/* util.h — small shared helpers: uuids, timestamps, growable strings. */
+#ifndef CNOVA_UTIL_H
+#define CNOVA_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Writes a random (v4) uuid, 36 chars + NUL, into out[37]. */
+void uuid_new(char out[37]);
+/* True when s is a canonical 8-4-4-4-12 hex uuid (either case). */
+bool uuid_valid(const char *s);
+/* Nova's request ids: "req-" + uuid, into out[41]. */
+void request_id_new(char out[41]);
+/* ISO 8601 UTC "2026-11-25T16:52:05Z" of now, into out[21]. */
+void iso8601_now(char out[21]);
+/* Monotonic milliseconds, for durations. */
+double now_ms(void);
+
+/* A growable NUL-terminated byte buffer. */
+struct sbuf {
+    char *s;
+    size_t len, cap;
+};
+void sbuf_add(struct sbuf *b, const char *s, size_t n);
+void sbuf_addf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sbuf_free(struct sbuf *b);
+
+#endif
