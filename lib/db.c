@@ -122,6 +122,13 @@ static const char *prepared(const char *sql, int n, enum db_status *st) {
 enum db_status db_query(PGresult **out, const char *sql, int n, const char *const *params) {
     if (out) *out = NULL;
     enum db_status st = DB_OK;
+    /* Outside a transaction, notice a connection the server has closed
+     * (restart) before using it: one non-blocking read, and the statement
+     * goes to a fresh connection instead of failing. */
+    if (conn && !in_txn && (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK)) {
+        PQfinish(conn);
+        conn = NULL;
+    }
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
         /* Inside a transaction a reconnect would silently drop its earlier
          * statements: fail the call instead. */

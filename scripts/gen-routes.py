@@ -11,6 +11,7 @@ import csv, json, os, re, sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TSV = os.path.join(ROOT, "api", "routes.tsv")
 SCHEMAS = [os.path.join(ROOT, "api", n) for n in ("schemas.json", "schemas-mitaka.json")]
+POLICY_DEFAULTS = os.path.join(ROOT, "api", "policy-defaults.tsv")
 REQ_SCHEMAS = os.path.join(ROOT, "api", "request-schemas.json")
 OUT = os.path.join(ROOT, "fcgi-api", "routes.h")
 
@@ -80,11 +81,19 @@ def write_request_schemas():
 
 def main():
     keep = existing_handlers()
+    defaults = {}
+    for line in open(POLICY_DEFAULTS):
+        if line.strip() and not line.startswith("#"):
+            m, p, a, name, dflt = line.rstrip("\n").split("\t")
+            defaults[(m, p, a)] = f"{name}={dflt}"
     rows = list(csv.DictReader(open(TSV, newline=""), delimiter="\t"))
     lines = []
     for r in rows:
         act = None if r["action"] == "-" else r["action"]
-        pname, pdefault = base_policy(r["policy"])
+        cell = r["policy"]
+        if cell == "-":
+            cell = defaults.get((r["method"], r["path"], r["action"]), "-")
+        pname, pdefault = base_policy(cell)
         pol = f'{POLICIES[pdefault]}, "{pname}"'
         m = re.search(r"since nova (\d+)", r.get("removed", ""))
         gone = m.group(1) if m else "0"

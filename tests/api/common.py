@@ -1,0 +1,103 @@
+"""common.py: what every black-box API test shares: an HTTP client for the
+stack under test (CNOVA_BASE, started by scripts/test.sh), the route table
+and Nova's response schemas from api/, and a response-schema check."""
+import csv, http.client, json, os, re, subprocess, unittest, urllib.parse
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BASE = os.environ.get("CNOVA_BASE", "http://127.0.0.1:8774")
+RUN = os.environ.get("CNOVA_RUN", os.path.join(REPO, "run"))
+FAKE = "9f2b4c1e-5d6a-4b7c-8e9f-0a1b2c3d4e5f"
+REQ_ID = re.compile(r"^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+class Response:
+    def __init__(self, status, headers, data):
+        self.status, self.headers, self.data = status, headers, data
+        try:
+            self.json = json.loads(data) if data else None
+        except ValueError:
+            self.json = None
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def __repr__(self):
+        return f"<{self.status} {self.data[:200]!r}>"
+
+
+def request(method, path, body=None, token="admin:admin", version=None, ctype=None,
+            headers=None, raw=None):
+    u = urllib.parse.urlsplit(BASE)
+    h = {"Accept": "application/json"}
+    if token is not None:
+        h["X-Auth-Token"] = token
+    if version is not None:
+        h["OpenStack-API-Version"] = "compute " + version
+    if raw is None and body is not None:
+        raw = json.dumps(body).encode()
+    if raw is not None:
+        h["Content-Type"] = ctype or "application/json"
+    h.update(headers or {})
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    try:
+        conn.request(method, path, body=raw, headers=h)
+        r = conn.getresponse()
+        return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+    finally:
+        conn.close()
+
+
+def routes():
+    with open(os.path.join(REPO, "api", "routes.tsv"), newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def fill(template):
+    return re.sub(r"\{[^}]+\}", FAKE, template)
+
+
+_schemas = None
+
+
+def response_schema(method, path, version, action=None):
+    """Nova's response schema for a route at a microversion ("2.53"), or None."""
+    global _schemas
+    if _schemas is None:
+        with open(os.path.join(REPO, "api", "schemas.json")) as f:
+            _schemas = json.load(f)["entries"]
+    v = tuple(int(x) for x in version.split("."))
+    for e in _schemas:
+        if (e["method"], e["path"], e["action"]) != (method, path, action):
+            continue
+        for s in e["schemas"]:
+            lo = tuple(int(x) for x in s["min"].split("."))
+            hi = tuple(int(x) for x in s["max"].split(".")) if s["max"] else (99, 999)
+            if s["kind"] == "response" and lo <= v <= hi:
+                return s["schema"]
+    return None
+
+
+class ApiTest(unittest.TestCase):
+    def assertFault(self, r, status, name, message=None):
+        """Nova's error body: {"<name>": {"code": status, "message": "..."}}."""
+        self.assertEqual(r.status, status, r)
+        self.assertIsInstance(r.json, dict, r)
+        self.assertEqual(list(r.json), [name], r)
+        self.assertEqual(r.json[name]["code"], status)
+        self.assertIsInstance(r.json[name]["message"], str)
+        if message is not None:
+            self.assertIn(message, r.json[name]["message"])
+        self.assertRegex(r.header("x-openstack-request-id") or "", REQ_ID)
+
+    def assertMatchesSchema(self, body, method, path, version, action=None):
+        import jsonschema
+        schema = response_schema(method, path, version, action)
+        self.assertIsNotNone(schema, f"no response schema for {method} {path} at {version}")
+        jsonschema.Draft202012Validator(
+            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(body)
+
+
+def psql(sql):
+    port = os.environ.get("CNOVA_PG_PORT", "15432")
+    return subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "cnova", "-d", "cnova",
+                           "-Atc", sql], capture_output=True, text=True, check=True).stdout.strip()

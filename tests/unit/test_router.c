@@ -1,0 +1,223 @@
+/* test_router.c — the front door without a network: the route table, the
+ * router's 404/405/Allow, prefixes, microversion parsing and the order of
+ * checks in api_handle (run from the repo root: it loads api/). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+
+/* Runs one request through api_handle; the caller req_free()s. */
+static void run(struct req *r, const char *method, const char *uri, const char *ctype,
+                const char *body, char **envp) {
+    req_init(r, method, uri, envp);
+    r->content_type = ctype;
+    r->body_raw = (char *)body;
+    r->body_len = body ? strlen(body) : 0;
+    api_handle(r);
+}
+
+static char *admin_env[] = {"HTTP_X_AUTH_TOKEN=admin:admin", NULL};
+
+static const char *fault_name(struct req *r) {
+    return json_object_iter_key(json_object_iter(r->resp));
+}
+
+static void fill(const char *tpl, char *out, size_t n) {
+    size_t o = 0;
+    for (const char *p = tpl; *p && o + 40 < n;) {
+        if (*p == '{') {
+            o += (size_t)snprintf(out + o, n - o, "abc");
+            p = strchr(p, '}') + 1;
+        } else
+            out[o++] = *p++;
+    }
+    out[o] = 0;
+}
+
+static void every_row_is_reachable(void **state) {
+    (void)state;
+    for (size_t i = 0; i < nroutes; i++) {
+        char path[512];
+        fill(routes[i].path, path, sizeof path);
+        struct req r;
+        req_init(&r, router_method_name(routes[i].method), path, NULL);
+        char allow[128];
+        assert_int_equal(router_match(&r, allow, sizeof allow), 0);
+        assert_string_equal(r.route->path, routes[i].path);
+        assert_int_equal(r.route->method, routes[i].method);
+        req_free(&r);
+    }
+}
+
+static void rows_of_a_template_are_contiguous(void **state) {
+    (void)state;
+    for (size_t i = 0; i < nroutes; i++)
+        for (size_t j = i + 2; j < nroutes; j++)
+            if (!strcmp(routes[i].path, routes[j].path))
+                assert_string_equal(routes[j - 1].path, routes[i].path);
+}
+
+static void wrong_method_is_405_with_allow(void **state) {
+    (void)state;
+    struct req r;
+    run(&r, "DELETE", "/v2.1/servers", NULL, NULL, admin_env);
+    assert_int_equal(r.status, 405);
+    assert_string_equal(fault_name(&r), "badMethod");
+    assert_non_null(strstr(r.headers.s, "Allow: GET, POST\r\n"));
+    req_free(&r);
+}
+
+static void literal_beats_parameter(void **state) {
+    (void)state;
+    struct req r;
+    req_init(&r, "GET", "/servers/detail", NULL);
+    char allow[128];
+    assert_int_equal(router_match(&r, allow, sizeof allow), 0);
+    assert_string_equal(r.route->path, "/servers/detail");
+    req_free(&r);
+    req_init(&r, "GET", "/servers/0c6d3b0e-1111-4222-8333-444455556666/ips/net%201", NULL);
+    assert_int_equal(router_match(&r, allow, sizeof allow), 0);
+    assert_string_equal(req_param(&r, "server_id"), "0c6d3b0e-1111-4222-8333-444455556666");
+    assert_string_equal(req_param(&r, "id"), "net 1");
+    req_free(&r);
+}
+
+static void unknown_path_is_404(void **state) {
+    (void)state;
+    const char *paths[] = {"/v2.1/nope", "/v3/servers", "/v2.1/servers/a/b/c/d/e/f/g/h/i", "/x"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        struct req r;
+        run(&r, "GET", paths[i], NULL, NULL, admin_env);
+        assert_int_equal(r.status, 404);
+        assert_string_equal(fault_name(&r), "itemNotFound");
+        req_free(&r);
+    }
+}
+
+static void project_prefix_and_legacy(void **state) {
+    (void)state;
+    struct req r;
+    run(&r, "POST", "/v2.1/proj1/servers", "text/plain", "x", admin_env);
+    assert_int_equal(r.status, 415);
+    assert_string_equal(r.url_project, "proj1");
+    assert_string_equal(r.path, "/servers");
+    req_free(&r);
+    run(&r, "GET", "/v2/proj1/flavors/detail", NULL, NULL, admin_env);
+    assert_true(r.legacy);
+    assert_int_equal(r.version, MV_LEGACY);
+    struct sbuf out = {0};
+    api_render(&r, &out);
+    assert_null(strstr(out.s, "OpenStack-API-Version"));
+    sbuf_free(&out);
+    req_free(&r);
+}
+
+static void microversions(void **state) {
+    (void)state;
+    assert_int_equal(mv_parse("2.1"), MV(2, 1));
+    assert_int_equal(mv_parse("2.104"), MV(2, 104));
+    assert_int_equal(mv_parse("latest"), MV_MAX);
+    assert_int_equal(mv_parse("2"), 0);
+    assert_int_equal(mv_parse("2."), 0);
+    assert_int_equal(mv_parse("a.b"), 0);
+    assert_int_equal(mv_parse("2.1x"), 0);
+    char *env406[] = {"HTTP_X_AUTH_TOKEN=admin:admin", "HTTP_OPENSTACK_API_VERSION=compute 2.105", NULL};
+    struct req r;
+    run(&r, "GET", "/v2.1/flavors", NULL, NULL, env406);
+    assert_int_equal(r.status, 406);
+    req_free(&r);
+    char *env400[] = {"HTTP_X_AUTH_TOKEN=admin:admin", "HTTP_X_OPENSTACK_NOVA_API_VERSION=two", NULL};
+    run(&r, "GET", "/v2.1/flavors", NULL, NULL, env400);
+    assert_int_equal(r.status, 400);
+    req_free(&r);
+    char *env_old[] = {"HTTP_X_AUTH_TOKEN=admin:admin", "HTTP_OPENSTACK_API_VERSION=compute 2.25", NULL};
+    run(&r, "GET", "/v2.1/servers/abc/tags", NULL, NULL, env_old);
+    assert_int_equal(r.status, 404);
+    req_free(&r);
+}
+
+static void order_of_checks(void **state) {
+    (void)state;
+    struct req r;
+    /* no token: 401 before anything about the body */
+    run(&r, "POST", "/v2.1/servers", "text/plain", "x", NULL);
+    assert_int_equal(r.status, 401);
+    req_free(&r);
+    run(&r, "POST", "/v2.1/servers", "application/json", "{\"oops\": ", admin_env);
+    assert_int_equal(r.status, 400);
+    req_free(&r);
+    run(&r, "POST", "/v2.1/servers/abc/action", "application/json", "{\"fly\": {}}", admin_env);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r.resp, "badRequest"),
+                                                             "message")),
+                           "There is no such action: fly"));
+    req_free(&r);
+    char *member[] = {"HTTP_X_AUTH_TOKEN=alice:demo", NULL};
+    run(&r, "GET", "/v2.1/os-hypervisors", NULL, NULL, member);
+    assert_int_equal(r.status, 403);
+    req_free(&r);
+    run(&r, "GET", "/v2.1/os-hypervisors", NULL, NULL, admin_env);
+    assert_int_equal(r.status, 501);
+    assert_string_equal(fault_name(&r), "notImplemented");
+    req_free(&r);
+}
+
+static void render_has_nova_headers(void **state) {
+    (void)state;
+    struct req r;
+    run(&r, "GET", "/v2.1/", NULL, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    struct sbuf out = {0};
+    api_render(&r, &out);
+    assert_non_null(strstr(out.s, "Status: 200 OK\r\n"));
+    assert_non_null(strstr(out.s, "x-openstack-request-id: req-"));
+    assert_non_null(strstr(out.s, "x-compute-request-id: req-"));
+    assert_non_null(strstr(out.s, "OpenStack-API-Version: compute 2.1\r\n"));
+    assert_non_null(strstr(out.s, "Vary: OpenStack-API-Version, X-OpenStack-Nova-API-Version\r\n"));
+    sbuf_free(&out);
+    req_free(&r);
+}
+
+static void config_file(void **state) {
+    (void)state;
+    char path[] = "/tmp/cnova-test-conf-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("# comment\n[api]\nworkers = 7\n  auth_strategy=noauth2  \n[x]\nflag = yes\n", f);
+    fclose(f);
+    assert_int_equal(config_load(path), 0);
+    assert_int_equal(config_int("api", "workers", 0), 7);
+    assert_string_equal(config_get("api", "auth_strategy", ""), "noauth2");
+    assert_true(config_bool("x", "flag", 0));
+    assert_string_equal(config_get("x", "missing", "dflt"), "dflt");
+    remove(path);
+    config_free();
+}
+
+static int setup(void **state) {
+    (void)state;
+    log_init("test", LOG_ERROR);
+    router_init();
+    return schemas_load("api/request-schemas.json") || auth_init();
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_row_is_reachable),
+        cmocka_unit_test(rows_of_a_template_are_contiguous),
+        cmocka_unit_test(wrong_method_is_405_with_allow),
+        cmocka_unit_test(literal_beats_parameter),
+        cmocka_unit_test(unknown_path_is_404),
+        cmocka_unit_test(project_prefix_and_legacy),
+        cmocka_unit_test(microversions),
+        cmocka_unit_test(order_of_checks),
+        cmocka_unit_test(render_has_nova_headers),
+        cmocka_unit_test(config_file),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
