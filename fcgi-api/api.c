@@ -169,6 +169,7 @@ static int strip_prefix(struct req *r) {
         snprintf(r->url_project, sizeof r->url_project, "%.*s", (int)len, seg);
         skip = (size_t)(seg + len - p);
     }
+    snprintf(r->prefix, sizeof r->prefix, "%.*s", (int)skip, p);
     memmove(p, p + skip, strlen(p + skip) + 1);
     size_t n = strlen(p);
     while (n > 1 && p[n - 1] == '/') p[--n] = 0; /* "/servers/" is "/servers" */

@@ -62,6 +62,7 @@ struct req {
     int version;   /* microversion, MV_LEGACY on /v2 */
     bool legacy;   /* served under /v2 */
     char url_project[256]; /* project id given in the URL, "" if none */
+    char prefix[300];      /* "/v2.1" or "/v2", plus "/{project_id}" when given */
     char request_id[41];
     struct ctx ctx;
     const struct route *route;
@@ -136,10 +137,31 @@ void api_handle(struct req *r);
 /* Appends the FastCGI response (Status, headers, blank line, body) to out. */
 void api_render(struct req *r, struct sbuf *out);
 
-/* resources: handlers named in routes.h */
+/* paging.c: limit/marker pagination as Nova does it.
+ * paging_limit reads ?limit (default and cap [api] max_limit = 1000);
+ * paging_link returns the collection's "next" link list
+ * [{"href": ".../<collection>?limit=N&marker=<last>", "rel": "next"}]
+ * for a page that came back full, with the request's other query
+ * parameters kept. */
+long paging_limit(const struct req *r);
+json_t *paging_link(const struct req *r, const char *collection, const char *last_marker);
+/* The URL of a resource for "links": base + prefix + path (e.g. "/flavors/1"),
+ * self (versioned) or bookmark (unversioned). */
+json_t *resource_links(const struct req *r, const char *path);
+
+/* quota.c: limits per project (and user), enforced inside the caller's
+ * transaction so that concurrent creates never exceed them.
+ * quota_reserve serialises concurrent checks of the same project and
+ * resource (transaction advisory lock), counts the rows in use and answers
+ * 0 when `delta` more fit, else 403 with Nova's quota message (or the
+ * database error). Call it between db_begin and the INSERT. */
+int quota_reserve(struct req *r, const char *project_id, const char *user_id,
+                  const char *resource, long delta);
+
+/* resources: every handler is named in routes.h (router.c declares them);
+ * these few are called by api.c directly. */
 int not_built(struct req *r);
 int versions_root(struct req *r);
 int versions_show(struct req *r);
-int services_index(struct req *r);
 
 #endif

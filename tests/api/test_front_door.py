@@ -17,7 +17,7 @@ def templates():
 
 
 def sample(name):
-    with open(os.path.join(REPO, "api", "samples-versions", name)) as f:
+    with open(os.path.join(REPO, "api", "samples", "versions", name)) as f:
         text = f.read().replace("http://openstack.example.com", BASE)
     return json.loads(text)
 
