@@ -39,8 +39,8 @@ typedef json_t *(*rpc_handler)(const char *method, json_t *args, void *ud);
 /* A handler's way to answer a call with an error: the caller's rpc_call
  * returns NULL with *err = the message. */
 json_t *rpc_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int rpc_serve(const char *queue, rpc_handler handler, void *ud, void (*tick)(void *ud),
-              int tick_ms, volatile int *stop);
+int rpc_serve(const char *queue, rpc_handler handler, void *ud, void (*tick)(void *ud), int tick_ms,
+              volatile int *stop);
 
 /* The outbox: see above. outbox_add must run inside db_begin/db_commit.
  * outbox_flush returns the number of rows published, or -1. */
@@ -53,8 +53,8 @@ int outbox_flush(void);
  * builds the envelope of a reply {result, failure, ending: true, _msg_id}.
  * Both return a malloc'd string. rpc_envelope_decode accepts an envelope or
  * a bare message and returns the inner object (new reference) or NULL. */
-char *rpc_envelope_encode(const char *method, json_t *args, const char *msg_id,
-                          const char *reply_q, int timeout_ms);
+char *rpc_envelope_encode(const char *method, json_t *args, const char *msg_id, const char *reply_q,
+                          int timeout_ms);
 char *rpc_reply_encode(json_t *result, const char *failure, const char *msg_id);
 json_t *rpc_envelope_decode(const char *body, size_t len);
 

@@ -1,0 +1,105 @@
+/* service.c — the frame shared by cnova-conductor, cnova-scheduler and
+ * cnova-compute: command line, config, logging, signals, and the services
+ * row upsert that makes `openstack compute service list` show them. */
+#include "service.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+#define DEFAULT_CONFIG "/etc/cnova/cnova.conf"
+
+volatile int service_stop;
+
+static void on_signal(int sig) {
+    (void)sig;
+    service_stop = 1;
+}
+
+static void usage(FILE *f, const char *program, int allow_ping) {
+    fprintf(f, "usage: %s [--config FILE]%s\n", program, allow_ping ? " [--ping TOPIC]" : "");
+    fprintf(f, "  --config FILE   cnova.conf (default %s, else built-in defaults)\n",
+            DEFAULT_CONFIG);
+    if (allow_ping)
+        fprintf(f, "  --ping TOPIC    call `ping` on TOPIC (conductor, scheduler, compute.HOST),\n"
+                   "                  print the reply as JSON and exit 0, or 1 on failure\n");
+}
+
+int service_parse_args(int argc, char **argv, const char *program, int allow_ping,
+                       struct service_args *out) {
+    memset(out, 0, sizeof *out);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout, program, allow_ping);
+            return 1;
+        }
+        const char **dst = NULL;
+        if (!strcmp(a, "--config") || !strcmp(a, "--config-file"))
+            dst = &out->config;
+        else if (allow_ping && !strcmp(a, "--ping"))
+            dst = &out->ping;
+        if (!dst || i + 1 >= argc) {
+            fprintf(stderr, "%s: %s '%s'\n", program, dst ? "missing value for" : "unknown option",
+                    a);
+            usage(stderr, program, allow_ping);
+            return -1;
+        }
+        *dst = argv[++i];
+    }
+    return 0;
+}
+
+int service_start(const char *program, const char *config) {
+    if (config) {
+        if (config_load(config) < 0) {
+            fprintf(stderr, "%s: cannot read %s: %m\n", program, config);
+            return -1;
+        }
+    } else if (access(DEFAULT_CONFIG, R_OK) == 0) {
+        config_load(DEFAULT_CONFIG);
+    }
+    static const char *levels[] = {"DEBUG", "INFO", "WARNING", "ERROR"};
+    const char *lvl = config_get("DEFAULT", "log_level", "INFO");
+    enum log_level min = LOG_INFO;
+    for (int i = 0; i < 4; i++)
+        if (!strcasecmp(lvl, levels[i])) min = (enum log_level)i;
+    log_init(program, min);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: blocking waits return early */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+const char *service_host(void) {
+    return config_get("DEFAULT", "host", "compute1");
+}
+
+int service_report(const char *host, const char *binary, const char *topic) {
+    char uuid[37];
+    uuid_new(uuid);
+    const char *p[] = {uuid, host, binary, topic};
+    enum db_status st = db_exec(
+        "INSERT INTO services (uuid, host, \"binary\", topic, report_count, last_seen_up, "
+        "updated_at) VALUES ($1, $2, $3, $4, 1, now(), now()) "
+        "ON CONFLICT (host, \"binary\", deleted) DO UPDATE SET "
+        "report_count = services.report_count + 1, last_seen_up = now(), updated_at = now()",
+        4, p);
+    if (st != DB_OK) {
+        log_warn("service heartbeat of %s on %s not recorded: %s", binary, host, db_errmsg());
+        return -1;
+    }
+    return 0;
+}

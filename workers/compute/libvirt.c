@@ -1,0 +1,145 @@
+/* libvirt.c — the virt_driver of cnova-compute on libvirt.
+ *
+ * One connection per process, opened with [compute] libvirt_uri and
+ * reopened when libvirt reports it dead (libvirtd restarted). Our domains
+ * are told apart from foreign ones by the instance metadata element in
+ * Nova's libvirt namespace, which cnova writes when it defines a guest. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "log.h"
+#include "virt.h"
+
+#define NOVA_NS "http://openstack.org/xmlns/libvirt/nova/1.1"
+
+static virConnectPtr conn;
+static char *conn_uri;
+
+/* libvirt prints every error to stderr by default; we log what matters. */
+static void quiet(void *ud, virErrorPtr err) {
+    (void)ud;
+    (void)err;
+}
+
+static const char *lasterr(void) {
+    virErrorPtr e = virGetLastError();
+    return e && e->message ? e->message : "unknown libvirt error";
+}
+
+static int lv_open(const char *uri) {
+    virSetErrorFunc(NULL, quiet);
+    if (uri != conn_uri) {
+        free(conn_uri);
+        conn_uri = strdup(uri);
+    }
+    if (conn) virConnectClose(conn);
+    conn = virConnectOpen(conn_uri);
+    if (!conn) {
+        log_error("libvirt: cannot open %s: %s", conn_uri, lasterr());
+        return -1;
+    }
+    log_info("libvirt: connected to %s", conn_uri);
+    return 0;
+}
+
+static void lv_close(void) {
+    if (conn) virConnectClose(conn);
+    conn = NULL;
+    free(conn_uri);
+    conn_uri = NULL;
+}
+
+static int ensure(void) {
+    if (conn && virConnectIsAlive(conn) == 1) return 0;
+    if (!conn_uri) return -1;
+    return lv_open(conn_uri);
+}
+
+static int lv_host_info(struct virt_host_info *out) {
+    memset(out, 0, sizeof *out);
+    if (ensure() < 0) return -1;
+    virNodeInfo ni;
+    if (virNodeGetInfo(conn, &ni) < 0) {
+        log_error("libvirt: node info: %s", lasterr());
+        return -1;
+    }
+    out->vcpus = (int)ni.cpus;
+    out->cpu_mhz = (int)ni.mhz;
+    out->memory_mb = (long)(ni.memory / 1024);
+    snprintf(out->cpu_model, sizeof out->cpu_model, "%s", ni.model);
+    const char *type = virConnectGetType(conn);
+    snprintf(out->hypervisor_type, sizeof out->hypervisor_type, "%s", type ? type : "");
+    unsigned long v = 0;
+    if (virConnectGetVersion(conn, &v) == 0) out->hypervisor_version = v;
+    char *h = virConnectGetHostname(conn);
+    snprintf(out->hypervisor_hostname, sizeof out->hypervisor_hostname, "%s", h ? h : "");
+    free(h);
+    int n = virConnectNumOfDomains(conn);
+    out->running_domains = n > 0 ? n : 0;
+    return 0;
+}
+
+static int power_state(int st) {
+    switch (st) {
+    case VIR_DOMAIN_RUNNING:
+    case VIR_DOMAIN_BLOCKED:
+        return VIRT_RUNNING;
+    case VIR_DOMAIN_PAUSED:
+        return VIRT_PAUSED;
+    case VIR_DOMAIN_SHUTDOWN:
+    case VIR_DOMAIN_SHUTOFF:
+        return VIRT_SHUTDOWN;
+    case VIR_DOMAIN_CRASHED:
+        return VIRT_CRASHED;
+    case VIR_DOMAIN_PMSUSPENDED:
+        return VIRT_SUSPENDED;
+    default:
+        return VIRT_NOSTATE;
+    }
+}
+
+static int lv_list_instances(struct virt_instance **out, size_t *n) {
+    *out = NULL;
+    *n = 0;
+    if (ensure() < 0) return -1;
+    virDomainPtr *doms = NULL;
+    int nd = virConnectListAllDomains(conn, &doms, 0);
+    if (nd < 0) {
+        log_error("libvirt: list domains: %s", lasterr());
+        return -1;
+    }
+    struct virt_instance *v = calloc(nd ? (size_t)nd : 1, sizeof *v);
+    size_t k = 0;
+    for (int i = 0; i < nd; i++) {
+        char *meta = virDomainGetMetadata(doms[i], VIR_DOMAIN_METADATA_ELEMENT, NOVA_NS, 0);
+        if (meta) {
+            struct virt_instance *x = &v[k++];
+            snprintf(x->name, sizeof x->name, "%s", virDomainGetName(doms[i]));
+            virDomainGetUUIDString(doms[i], x->uuid);
+            virDomainInfo di;
+            if (virDomainGetInfo(doms[i], &di) == 0) {
+                x->power_state = power_state(di.state);
+                x->vcpus = di.nrVirtCpu;
+                x->memory_mb = (long)(di.maxMem / 1024);
+            }
+            free(meta);
+        }
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+const struct virt_driver virt_libvirt = {
+    .name = "libvirt",
+    .open = lv_open,
+    .close = lv_close,
+    .host_info = lv_host_info,
+    .list_instances = lv_list_instances,
+};

@@ -1,0 +1,58 @@
+/* virt.h — the hypervisor driver interface of cnova-compute.
+ *
+ * cnova-compute talks to its hypervisor only through a struct virt_driver,
+ * so that another driver (or a fake in tests) can stand in for libvirt.
+ * libvirt.c implements it; the default URI test:///default is libvirt's
+ * in-process test hypervisor. Power states use Nova's numbers, which the
+ * API shows as OS-EXT-STS:power_state. */
+#ifndef CNOVA_VIRT_H
+#define CNOVA_VIRT_H
+
+#include <stddef.h>
+
+enum virt_power_state {
+    VIRT_NOSTATE = 0,
+    VIRT_RUNNING = 1,
+    VIRT_PAUSED = 3,
+    VIRT_SHUTDOWN = 4,
+    VIRT_CRASHED = 6,
+    VIRT_SUSPENDED = 7,
+};
+
+/* What the host offers (the compute node's resources). */
+struct virt_host_info {
+    char hypervisor_type[32];         /* "QEMU", "Test", ... */
+    unsigned long hypervisor_version; /* major*1000000 + minor*1000 + release */
+    char hypervisor_hostname[256];
+    char cpu_model[64];
+    int vcpus;
+    int cpu_mhz;
+    long memory_mb;
+    int running_domains; /* every domain on the host, ours or not */
+};
+
+/* One of our instances as the hypervisor sees it. */
+struct virt_instance {
+    char name[64];
+    char uuid[37];
+    int power_state; /* enum virt_power_state */
+    int vcpus;
+    long memory_mb;
+};
+
+struct virt_driver {
+    const char *name;
+    /* Connects to the hypervisor at `uri`. Returns 0 or -1. */
+    int (*open)(const char *uri);
+    void (*close)(void);
+    /* Fills *out. Returns 0 or -1 (reconnects on the next call). */
+    int (*host_info)(struct virt_host_info *out);
+    /* The instances cnova manages on this host: domains carrying Nova's
+     * instance metadata. Foreign domains (the test driver's "test") are left
+     * out. *out is a malloc'd array the caller frees. Returns 0 or -1. */
+    int (*list_instances)(struct virt_instance **out, size_t *n);
+};
+
+extern const struct virt_driver virt_libvirt;
+
+#endif

@@ -1,0 +1,102 @@
+/* cnova-conductor — consumes the "conductor" queue: the multi-step
+ * workflows (later issues) and the database work of compute hosts, which
+ * never touch PostgreSQL themselves (Nova's "no-DB compute"): their service
+ * heartbeats arrive here as `service_heartbeat` casts. Every tick it also
+ * publishes what API workers left in the outbox, and heartbeats its own
+ * services row. `--ping TOPIC` is a small client for tests and operators. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnova.h"
+#include "service.h"
+
+#define PROGRAM "cnova-conductor"
+#define TICK_MS 1000
+
+struct conductor {
+    const char *host;
+    double next_heartbeat;
+    int heartbeat_ms;
+};
+
+static json_t *do_ping(json_t *args, struct conductor *c) {
+    return json_pack("{s:s, s:s}", "pong", "conductor", "host", c->host);
+}
+
+/* args {host, binary, topic}: one heartbeat of a (DB-less) service. */
+static json_t *do_service_heartbeat(json_t *args, struct conductor *c) {
+    const char *host = json_string_value(json_object_get(args, "host"));
+    const char *binary = json_string_value(json_object_get(args, "binary"));
+    const char *topic = json_string_value(json_object_get(args, "topic"));
+    if (!host || !binary || !topic)
+        return rpc_failure("service_heartbeat needs host, binary and topic");
+    if (service_report(host, binary, topic) < 0) return rpc_failure("database unavailable");
+    return json_true();
+}
+
+static const struct {
+    const char *method;
+    json_t *(*fn)(json_t *args, struct conductor *c);
+} methods[] = {
+    {"ping", do_ping},
+    {"service_heartbeat", do_service_heartbeat},
+};
+
+static json_t *dispatch(const char *method, json_t *args, void *ud) {
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (!strcmp(methods[i].method, method)) return methods[i].fn(args, ud);
+    return rpc_failure("conductor has no method %s", method);
+}
+
+static void tick(void *ud) {
+    struct conductor *c = ud;
+    double now = now_ms();
+    if (now >= c->next_heartbeat) {
+        service_report(c->host, "nova-conductor", "conductor");
+        c->next_heartbeat = now + c->heartbeat_ms;
+    }
+    outbox_flush();
+}
+
+/* --ping TOPIC: prints the reply and returns the exit status. */
+static int ping(const char *topic) {
+    const char *err = NULL;
+    json_t *res =
+        rpc_call(topic, "ping", NULL, (int)config_int("rpc", "call_timeout", 60) * 1000, &err);
+    rpc_close();
+    if (!res) {
+        fprintf(stderr, "%s: ping %s failed: %s\n", PROGRAM, topic, err ? err : "?");
+        return 1;
+    }
+    char *s = json_dumps(res, JSON_COMPACT | JSON_ENCODE_ANY);
+    printf("%s\n", s);
+    free(s);
+    json_decref(res);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    struct service_args a;
+    int rc = service_parse_args(argc, argv, PROGRAM, 1, &a);
+    if (rc) return rc > 0 ? 0 : 2;
+    if (service_start(PROGRAM, a.config) < 0) return 1;
+    if (a.ping) {
+        rc = ping(a.ping);
+        config_free();
+        return rc;
+    }
+
+    struct conductor c = {
+        .host = service_host(),
+        .heartbeat_ms = (int)config_int("compute", "heartbeat_interval", 10) * 1000,
+    };
+    log_info("starting on host %s", c.host);
+    if (db_open() != DB_OK) log_warn("database unavailable (will retry): %s", db_errmsg());
+    rpc_serve("conductor", dispatch, &c, tick, TICK_MS, &service_stop);
+    log_info("stopping");
+    rpc_close();
+    db_close();
+    config_free();
+    return 0;
+}
