@@ -21,6 +21,8 @@ static volatile sig_atomic_t stopping;
 static void on_term(int sig) {
     (void)sig;
     stopping = 1;
+    /* libfcgi retries accept() on EINTR unless told a shutdown is pending */
+    FCGX_ShutdownPending();
 }
 
 static void set_signals(void) {

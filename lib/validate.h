@@ -3,7 +3,7 @@
  * Schemas are Nova's own (api/schemas.json), JSON Schema with the keywords
  * Nova uses; failures are reported in Nova's words so that the API can answer
  * 400 with the same message Nova gives, e.g.
- *   Invalid input for field/attribute name. Value: . '' is too short
+ *   Invalid input for field/attribute name. Value: . '' should be non-empty
  * Query strings are validated as a map of parameter -> list of values. */
 #ifndef CNOVA_VALIDATE_H
 #define CNOVA_VALIDATE_H

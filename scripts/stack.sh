@@ -1,0 +1,532 @@
+#!/usr/bin/env bash
+# stack.sh start|stop|status — the whole cnova stack, private, on 127.0.0.1.
+#
+# PostgreSQL, RabbitMQ, cnova-api (FastCGI pool), cnova-conductor,
+# cnova-scheduler, one cnova-compute per host, and nginx in front; every
+# file under one run folder, every port its own. `start` is idempotent (a
+# running component is left alone); `stop` stops exactly what `start`
+# started, by PID file, never by process name.
+#
+# Knobs (environment, with defaults):
+#   CNOVA_RUN            $REPO/run       run folder (conf, logs, pids, data)
+#   CNOVA_BIN            $REPO/build     folder of cnova-api ... cnova-manage
+#   CNOVA_PORT           8774            nginx HTTP port
+#   CNOVA_PG_PORT        15432           PostgreSQL port
+#   CNOVA_RMQ_PORT       15672           RabbitMQ AMQP port
+#   CNOVA_RMQ_DIST_PORT  25672           RabbitMQ Erlang distribution port
+#   CNOVA_RMQ_NODE       cnova@localhost RabbitMQ node name
+#   CNOVA_COMPUTE_HOSTS  "compute1"      one cnova-compute per name
+#   CNOVA_API_WORKERS    0               FastCGI workers (0 = 2 x cores)
+#   CNOVA_MAX_BODY       1048576         largest request body (bytes)
+#   CNOVA_HELLO_SOCKET   ""              bench: serve /hello from this socket
+#   CNOVA_WAIT           60              seconds to wait for each component
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+RUN=${CNOVA_RUN:-$REPO/run}
+BIN=${CNOVA_BIN:-$REPO/build}
+PORT=${CNOVA_PORT:-8774}
+PG_PORT=${CNOVA_PG_PORT:-15432}
+RMQ_PORT=${CNOVA_RMQ_PORT:-15672}
+RMQ_DIST_PORT=${CNOVA_RMQ_DIST_PORT:-25672}
+RMQ_NODE=${CNOVA_RMQ_NODE:-cnova@localhost}
+COMPUTE_HOSTS=${CNOVA_COMPUTE_HOSTS:-compute1}
+API_WORKERS=${CNOVA_API_WORKERS:-0}
+MAX_BODY=${CNOVA_MAX_BODY:-1048576}
+HELLO_SOCKET=${CNOVA_HELLO_SOCKET:-}
+WAIT=${CNOVA_WAIT:-60}
+
+PG_BIN=/usr/lib/postgresql/15/bin
+RMQ_BIN=/usr/lib/rabbitmq/bin
+NGINX=${NGINX:-/usr/sbin/nginx}
+
+# Absolute paths: the processes we start do not run in this directory.
+case $RUN in /*) ;; *) RUN=$PWD/$RUN ;; esac
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+case $HELLO_SOCKET in /* | '') ;; *) HELLO_SOCKET=$PWD/$HELLO_SOCKET ;; esac
+
+CONF=$RUN/cnova.conf
+SOCKET=$RUN/cnova-api.sock
+LOG=$RUN/log
+PIDS=$RUN/pids
+
+IS_ROOT=0
+[ "$(id -u)" -eq 0 ] && IS_ROOT=1
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'stack.sh: %s\n' "$*" >&2; exit 1; }
+warn() { printf 'stack.sh: warning: %s\n' "$*" >&2; }
+
+# as USER CMD...: run CMD as USER (root only; otherwise as ourselves), from /
+# so that a cwd the user cannot read does not matter.
+as() {
+    local user=$1; shift
+    if [ $IS_ROOT -eq 1 ]; then
+        (cd / && runuser -u "$user" -- "$@")
+    else
+        (cd / && "$@")
+    fi
+}
+
+# can USER reach DIR (search permission on every parent)?
+can_reach() {
+    [ $IS_ROOT -eq 1 ] || return 0
+    runuser -u "$1" -- test -x "$2" 2>/dev/null
+}
+
+# private_dir NAME USER: $RUN/NAME, or when USER cannot reach the run folder
+# (e.g. a clone under /root, mode 700) a folder under /var/tmp recorded in
+# $RUN/NAME.dir so that later runs find it again. Created, owned by USER.
+private_dir() {
+    local name=$1 user=$2 dir
+    if [ -f "$RUN/$name.dir" ]; then
+        dir=$(cat "$RUN/$name.dir")
+        if [ -d "$dir" ]; then printf '%s\n' "$dir"; return; fi
+    fi
+    if can_reach "$user" "$RUN"; then
+        dir=$RUN/$name
+        mkdir -p "$dir"
+    else
+        dir=$(mktemp -d "/var/tmp/cnova-$name.XXXXXX")
+        printf '%s\n' "$dir" >"$RUN/$name.dir"
+    fi
+    [ $IS_ROOT -eq 1 ] && chown "$user:" "$dir"
+    printf '%s\n' "$dir"
+}
+
+# existing_dir NAME: where NAME's private folder is, without creating it.
+existing_dir() {
+    local name=$1
+    if [ -f "$RUN/$name.dir" ]; then cat "$RUN/$name.dir"; else printf '%s\n' "$RUN/$name"; fi
+}
+
+# pid_runs PID: the process exists and is not a zombie (an exited daemon
+# stays a zombie until init gets round to reaping it).
+pid_runs() {
+    kill -0 "$1" 2>/dev/null || return 1
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
+
+# alive PIDFILE [NAME]: the process in PIDFILE runs (and its command line
+# mentions NAME, so that a recycled PID is not mistaken for ours).
+alive() {
+    local f=$1 name=${2:-} pid
+    [ -s "$f" ] || return 1
+    pid=$(head -n1 "$f" 2>/dev/null) || return 1
+    case $pid in '' | *[!0-9]*) return 1 ;; esac
+    pid_runs "$pid" || return 1
+    if [ -n "$name" ] && [ -r "/proc/$pid/cmdline" ]; then
+        tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$name" || return 1
+    fi
+}
+
+# stop_pid PIDFILE LABEL [NAME]: TERM, wait up to 10 s, then KILL (the whole
+# process group when the process leads one, which setsid made it do).
+stop_pid() {
+    local f=$1 label=$2 name=${3:-} pid i
+    if ! alive "$f" "$name"; then
+        rm -f "$f"
+        return 0
+    fi
+    pid=$(head -n1 "$f")
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        pid_runs "$pid" || break
+        sleep 0.1
+    done
+    if pid_runs "$pid"; then
+        warn "$label (pid $pid) still running after 10 s: KILL"
+        if [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ]; then
+            kill -KILL -- "-$pid" 2>/dev/null || true
+        else
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    rm -f "$f"
+    say "stopped $label"
+}
+
+tail_log() {
+    if [ -f "$1" ]; then tail -n 20 "$1" | sed 's/^/    /' >&2; fi
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ---------------------------------------------------------------- PostgreSQL
+
+pg_user() { if [ $IS_ROOT -eq 1 ]; then echo postgres; else id -un; fi; }
+
+pg_running() {
+    local base
+    base=$(existing_dir pg)
+    [ -f "$base/data/PG_VERSION" ] || return 1
+    as "$(pg_user)" "$PG_BIN/pg_ctl" -D "$base/data" status >/dev/null 2>&1
+}
+
+pg_start() {
+    local user base
+    user=$(pg_user)
+    [ -x "$PG_BIN/pg_ctl" ] || die "PostgreSQL 15 not found in $PG_BIN (run scripts/deps.sh)"
+    base=$(private_dir pg "$user")
+    if pg_running; then
+        say "postgresql: already running on 127.0.0.1:$PG_PORT ($base/data)"
+    else
+        if [ ! -f "$base/data/PG_VERSION" ]; then
+            as "$user" "$PG_BIN/initdb" -D "$base/data" -A trust -U cnova -E UTF8 \
+                >"$LOG/postgresql-initdb.log" 2>&1 ||
+                { tail_log "$LOG/postgresql-initdb.log"; die "initdb failed (see $LOG/postgresql-initdb.log)"; }
+        fi
+        if ! as "$user" "$PG_BIN/pg_ctl" -D "$base/data" -l "$base/postgresql.log" -w -t "$WAIT" \
+            -o "-k $base -p $PG_PORT -c listen_addresses=127.0.0.1" start \
+            </dev/null >>"$LOG/postgresql-ctl.log" 2>&1; then
+            tail_log "$base/postgresql.log"
+            die "PostgreSQL did not start on 127.0.0.1:$PG_PORT (see $base/postgresql.log)"
+        fi
+        ln -sfn "$base/postgresql.log" "$LOG/postgresql.log"
+        say "postgresql: started on 127.0.0.1:$PG_PORT ($base/data)"
+    fi
+    local have
+    have=$(psql -h 127.0.0.1 -p "$PG_PORT" -U cnova -d postgres -tAc \
+        "SELECT 1 FROM pg_database WHERE datname = 'cnova'") ||
+        die "cannot connect to PostgreSQL on 127.0.0.1:$PG_PORT as cnova"
+    if [ "$have" != 1 ]; then
+        psql -h 127.0.0.1 -p "$PG_PORT" -U cnova -d postgres -qc 'CREATE DATABASE cnova' ||
+            die "cannot create database cnova"
+        say "postgresql: created database cnova"
+    fi
+}
+
+pg_stop() {
+    local base
+    base=$(existing_dir pg)
+    if pg_running; then
+        as "$(pg_user)" "$PG_BIN/pg_ctl" -D "$base/data" -m fast -w -t "$WAIT" stop \
+            </dev/null >>"$LOG/postgresql-ctl.log" 2>&1 || warn "pg_ctl stop failed"
+        say "stopped postgresql"
+    fi
+}
+
+# ------------------------------------------------------------------ RabbitMQ
+
+rmq_user() { if [ $IS_ROOT -eq 1 ]; then echo rabbitmq; else id -un; fi; }
+
+# rmq CMD...: run CMD as the rabbitmq user with this node's environment.
+# With RMQ_TIMEOUT=N set, CMD is killed after N seconds.
+rmq() {
+    local base t=()
+    base=$(existing_dir rmq)
+    [ -n "${RMQ_TIMEOUT:-}" ] && t=(timeout "$RMQ_TIMEOUT")
+    as "$(rmq_user)" "${t[@]}" env \
+        HOME="$base" \
+        RABBITMQ_NODENAME="$RMQ_NODE" \
+        RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+        RABBITMQ_NODE_PORT="$RMQ_PORT" \
+        RABBITMQ_DIST_PORT="$RMQ_DIST_PORT" \
+        RABBITMQ_MNESIA_BASE="$base/mnesia" \
+        RABBITMQ_LOG_BASE="$base/log" \
+        RABBITMQ_PID_FILE="$base/pid" \
+        RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins" \
+        RABBITMQ_CONFIG_FILE="$base/rabbitmq" \
+        ERL_EPMD_ADDRESS=127.0.0.1 \
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+        "$@"
+}
+
+rmq_running() { alive "$(existing_dir rmq)/pid" beam; }
+
+rmq_ready() {
+    RMQ_TIMEOUT=20 rmq "$RMQ_BIN/rabbitmqctl" status >/dev/null 2>&1 && port_open "$RMQ_PORT"
+}
+
+rmq_start() {
+    local user base deadline
+    user=$(rmq_user)
+    [ -x "$RMQ_BIN/rabbitmq-server" ] || die "RabbitMQ not found in $RMQ_BIN (run scripts/deps.sh)"
+    base=$(private_dir rmq "$user")
+    if rmq_running; then
+        say "rabbitmq: already running as $RMQ_NODE on 127.0.0.1:$RMQ_PORT"
+        return
+    fi
+    mkdir -p "$base/mnesia" "$base/log"
+    [ -f "$base/enabled_plugins" ] || echo '[].' >"$base/enabled_plugins"
+    [ -f "$base/rabbitmq.conf" ] || : >"$base/rabbitmq.conf"
+    [ $IS_ROOT -eq 1 ] && chown -R "$user:" "$base"
+    # epmd is shared by every Erlang node and outlives them: remember whether
+    # we are the ones starting it, so that stop removes it only then.
+    if ! epmd -names >/dev/null 2>&1; then
+        touch "$RUN/epmd.ours"
+    fi
+    rmq "$RMQ_BIN/rabbitmq-server" -detached </dev/null >>"$LOG/rabbitmq-server.log" 2>&1 ||
+        { tail_log "$LOG/rabbitmq-server.log"; die "rabbitmq-server -detached failed"; }
+    ln -sfn "$base/log" "$LOG/rabbitmq"
+    deadline=$((SECONDS + WAIT))
+    while [ $SECONDS -lt $deadline ]; do
+        if rmq_ready; then
+            say "rabbitmq: started as $RMQ_NODE on 127.0.0.1:$RMQ_PORT"
+            return
+        fi
+        sleep 1
+    done
+    tail_log "$base/log/$RMQ_NODE.log"
+    die "RabbitMQ node $RMQ_NODE not ready on 127.0.0.1:$RMQ_PORT after ${WAIT} s (logs: $base/log)"
+}
+
+rmq_stop() {
+    local base
+    base=$(existing_dir rmq)
+    if rmq_running; then
+        if ! RMQ_TIMEOUT=60 rmq "$RMQ_BIN/rabbitmqctl" stop "$base/pid" \
+            </dev/null >>"$LOG/rabbitmq-server.log" 2>&1; then
+            warn "rabbitmqctl stop failed; stopping the node by its PID"
+            stop_pid "$base/pid" rabbitmq beam
+        fi
+        say "stopped rabbitmq"
+    fi
+    if [ -f "$RUN/epmd.ours" ]; then
+        # refused by epmd while any other node is still registered
+        case $(epmd -kill 2>&1) in *Killed*) say "stopped epmd" ;; esac
+        rm -f "$RUN/epmd.ours"
+    fi
+}
+
+# ---------------------------------------------------------------- cnova.conf
+
+# write_conf OUT [HOST]: etc/cnova.conf.sample with this stack's ports and
+# paths (every "key = value" line of a section is replaced when overridden).
+write_conf() {
+    local out=$1 host=${2:-$(hostname)}
+    local o="api	socket	$SOCKET
+api	workers	$API_WORKERS
+api	max_body_size	$MAX_BODY
+api	schemas	$REPO/api/request-schemas.json
+database	connection	host=127.0.0.1 port=$PG_PORT user=cnova dbname=cnova
+database	migrations	$REPO/sql
+rabbit	host	127.0.0.1
+rabbit	port	$RMQ_PORT"
+    o="$o
+DEFAULT	host	$host"
+    OVERRIDES=$o awk '
+        BEGIN {
+            n = split(ENVIRON["OVERRIDES"], lines, "\n")
+            for (i = 1; i <= n; i++) { split(lines[i], f, "\t"); val[f[1] "." f[2]] = f[3] }
+        }
+        /^[ \t]*\[[^]]+\][ \t]*$/ { sec = $0; gsub(/[][ \t]/, "", sec) }
+        /^[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*=/ {
+            key = $0; sub(/[ \t]*=.*/, "", key); gsub(/[ \t]/, "", key)
+            if ((sec "." key) in val) { print key " = " val[sec "." key]; seen[sec "." key] = 1; next }
+        }
+        { print }
+        END { for (k in val) if (!(k in seen)) { print "stack.sh: no " k " in the sample" > "/dev/stderr"; bad = 1 }
+              exit bad }
+    ' "$REPO/etc/cnova.conf.sample" >"$out.tmp"
+    mv "$out.tmp" "$out"
+}
+
+# --------------------------------------------------------- cnova processes
+
+# start_proc NAME PIDNAME CONF: nohup'd, in its own session, logs in $LOG.
+start_proc() {
+    local name=$1 pidname=$2 conf=$3 exe=$BIN/$1
+    local pidf=$PIDS/$pidname.pid
+    if alive "$pidf" "$name"; then
+        say "$pidname: already running (pid $(cat "$pidf"))"
+        return 0
+    fi
+    if [ ! -x "$exe" ]; then
+        warn "$exe not built yet (make): $pidname not started"
+        MISSING="$MISSING $pidname"
+        return 0
+    fi
+    setsid nohup "$exe" --config "$conf" </dev/null >>"$LOG/$pidname.log" 2>&1 &
+    echo $! >"$pidf"
+    say "$pidname: started (pid $!, log $LOG/$pidname.log)"
+}
+
+# ------------------------------------------------------------------- nginx
+
+nginx_pidf() { echo "$RUN/nginx/nginx.pid"; }
+nginx_running() { alive "$(nginx_pidf)" nginx; }
+
+nginx_conf() {
+    local out=$RUN/nginx/nginx.conf user_line='' workers
+    [ $IS_ROOT -eq 1 ] && user_line='user root;   # workers must write to the API socket'
+    workers=$(nproc 2>/dev/null || echo 2)
+    local hello_cmd='/@HELLO_BEGIN@/,/@HELLO_END@/d'
+    [ -n "$HELLO_SOCKET" ] && hello_cmd='/@HELLO_BEGIN@/d;/@HELLO_END@/d'
+    sed -e "$hello_cmd" \
+        -e "s|@USER_LINE@|$user_line|g" \
+        -e "s|@WORKERS@|$workers|g" \
+        -e "s|@RUN@|$RUN|g" \
+        -e "s|@PORT@|$PORT|g" \
+        -e "s|@SOCKET@|$SOCKET|g" \
+        -e "s|@HELLO_SOCKET@|$HELLO_SOCKET|g" \
+        -e "s|@MAX_BODY@|$MAX_BODY|g" \
+        "$REPO/nginx/nginx.conf.in" >"$out.new"
+    if grep -n '@[A-Z_]*@' "$out.new" >&2; then die "unsubstituted marker in $out.new"; fi
+    if ! cmp -s "$out.new" "$out"; then
+        "$NGINX" -t -q -p "$RUN/nginx/" -c "$out.new" -e "$LOG/nginx-error.log" ||
+            die "nginx rejects $out.new"
+        mv "$out.new" "$out"
+        return 0 # changed
+    fi
+    rm -f "$out.new"
+    return 1
+}
+
+nginx_start() {
+    mkdir -p "$RUN/nginx/tmp"
+    local changed=0
+    nginx_conf && changed=1
+    if nginx_running; then
+        if [ $changed -eq 1 ]; then
+            "$NGINX" -p "$RUN/nginx/" -c "$RUN/nginx/nginx.conf" -e "$LOG/nginx-error.log" -s reload
+            say "nginx: configuration changed, reloaded"
+        else
+            say "nginx: already running on 127.0.0.1:$PORT"
+        fi
+        return
+    fi
+    "$NGINX" -p "$RUN/nginx/" -c "$RUN/nginx/nginx.conf" -e "$LOG/nginx-error.log" \
+        </dev/null >>"$LOG/nginx.out" 2>&1 ||
+        { tail_log "$LOG/nginx.out"; tail_log "$LOG/nginx-error.log"; die "nginx did not start on 127.0.0.1:$PORT"; }
+    say "nginx: started on 127.0.0.1:$PORT"
+}
+
+nginx_stop() {
+    local pidf pid i
+    pidf=$(nginx_pidf)
+    nginx_running || return 0
+    pid=$(cat "$pidf")
+    "$NGINX" -p "$RUN/nginx/" -c "$RUN/nginx/nginx.conf" -e "$LOG/nginx-error.log" -s quit \
+        2>/dev/null || kill -QUIT "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        pid_runs "$pid" || break
+        sleep 0.1
+    done
+    pid_runs "$pid" && { warn "nginx still running: TERM"; kill -TERM "$pid" 2>/dev/null || true; sleep 1; }
+    say "stopped nginx"
+}
+
+# ------------------------------------------------------------------ verbs
+
+cmd_start() {
+    mkdir -p "$RUN" "$LOG" "$PIDS" "$RUN/nginx"
+    RUN=$(cd "$RUN" && pwd)
+    MISSING=''
+
+    pg_start
+    rmq_start
+
+    write_conf "$CONF"
+    local h
+    for h in $COMPUTE_HOSTS; do
+        write_conf "$RUN/compute-$h.conf" "$h"
+    done
+
+    if [ -x "$BIN/cnova-manage" ]; then
+        "$BIN/cnova-manage" --config "$CONF" db sync >>"$LOG/cnova-manage.log" 2>&1 ||
+            { tail_log "$LOG/cnova-manage.log"; die "cnova-manage db sync failed (see $LOG/cnova-manage.log)"; }
+        say "database: in sync"
+    else
+        warn "$BIN/cnova-manage not built yet (make): database not migrated"
+        MISSING="$MISSING cnova-manage"
+    fi
+
+    start_proc cnova-api cnova-api "$CONF"
+    start_proc cnova-conductor cnova-conductor "$CONF"
+    start_proc cnova-scheduler cnova-scheduler "$CONF"
+    for h in $COMPUTE_HOSTS; do
+        start_proc cnova-compute "cnova-compute-$h" "$RUN/compute-$h.conf"
+    done
+
+    nginx_start
+
+    if [ -n "$MISSING" ]; then
+        die "not built:$MISSING — run make, then $0 start again"
+    fi
+
+    # Ready when the API socket exists and / answers 200 or 300 through nginx.
+    local deadline=$((SECONDS + WAIT)) code=000
+    while [ $SECONDS -lt $deadline ]; do
+        alive "$PIDS/cnova-api.pid" cnova-api ||
+            { tail_log "$LOG/cnova-api.log"; die "cnova-api exited (see $LOG/cnova-api.log)"; }
+        if [ -S "$SOCKET" ]; then
+            code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "http://127.0.0.1:$PORT/" || true)
+            case $code in 200 | 300) break ;; esac
+        fi
+        sleep 0.2
+    done
+    case $code in
+    200 | 300) ;;
+    *)
+        tail_log "$LOG/cnova-api.log"
+        die "the API did not answer GET http://127.0.0.1:$PORT/ (last status $code)"
+        ;;
+    esac
+
+    cat <<EOF
+cnova is up: http://127.0.0.1:$PORT/v2.1
+  curl -s -H 'X-Auth-Token: admin:admin' http://127.0.0.1:$PORT/v2.1/
+  /usr/bin/openstack --os-auth-type none --os-endpoint http://127.0.0.1:$PORT/v2.1 server list
+  logs: $LOG    stop: $0 stop
+EOF
+}
+
+cmd_stop() {
+    [ -d "$RUN" ] || { say "nothing to stop (no $RUN)"; return 0; }
+    RUN=$(cd "$RUN" && pwd)
+    mkdir -p "$LOG"
+    nginx_stop
+    local f name
+    stop_pid "$PIDS/cnova-api.pid" cnova-api cnova-api
+    for f in "$PIDS"/cnova-compute-*.pid; do
+        [ -e "$f" ] || continue
+        name=$(basename "$f" .pid)
+        stop_pid "$f" "$name" cnova-compute
+    done
+    stop_pid "$PIDS/cnova-scheduler.pid" cnova-scheduler cnova-scheduler
+    stop_pid "$PIDS/cnova-conductor.pid" cnova-conductor cnova-conductor
+    rm -f "$SOCKET"
+    rmq_stop
+    pg_stop
+}
+
+cmd_status() {
+    local down=0 f name
+    line() { printf '%-24s %s\n' "$1" "$2"; }
+    if [ -d "$RUN" ]; then RUN=$(cd "$RUN" && pwd); fi
+    if pg_running; then line postgresql "running  127.0.0.1:$PG_PORT  $(existing_dir pg)/data"
+    else line postgresql stopped; down=1; fi
+    if rmq_running; then line rabbitmq "running  $RMQ_NODE 127.0.0.1:$RMQ_PORT  pid $(cat "$(existing_dir rmq)/pid")"
+    else line rabbitmq stopped; down=1; fi
+    for name in cnova-api cnova-conductor cnova-scheduler; do
+        if alive "$PIDS/$name.pid" "$name"; then line "$name" "running  pid $(cat "$PIDS/$name.pid")"
+        else line "$name" stopped; down=1; fi
+    done
+    for name in $COMPUTE_HOSTS; do
+        f=$PIDS/cnova-compute-$name.pid
+        if alive "$f" cnova-compute; then line "cnova-compute-$name" "running  pid $(cat "$f")"
+        else line "cnova-compute-$name" stopped; down=1; fi
+    done
+    if nginx_running; then line nginx "running  http://127.0.0.1:$PORT/  pid $(cat "$(nginx_pidf)")"
+    else line nginx stopped; down=1; fi
+    return $down
+}
+
+case ${1:-} in
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+restart) cmd_stop; cmd_start ;;
+rabbitmqctl) shift; rmq "$RMQ_BIN/rabbitmqctl" "$@" ;; # rabbitmqctl for this stack's node
+db-stop) pg_stop ;;   # only the database: the resilience tests use these two
+db-start) pg_start ;;
+*)
+    echo "usage: $0 start|stop|status|restart|db-stop|db-start|rabbitmqctl ARGS..." >&2
+    exit 2
+    ;;
+esac
