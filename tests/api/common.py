@@ -89,12 +89,46 @@ class ApiTest(unittest.TestCase):
             self.assertIn(message, r.json[name]["message"])
         self.assertRegex(r.header("x-openstack-request-id") or "", REQ_ID)
 
+    def assertLikeSample(self, body, relpath, nullable=()):
+        """Same keys and JSON types as Nova's sample, field by field.
+        `nullable`: paths ("$.flavor.description") where null may stand for
+        the sample's value and vice versa."""
+        diffs = [d for d in shape_diff(body, sample(relpath)) if d.split(":")[0] not in nullable]
+        self.assertEqual(diffs, [], f"response differs from {relpath}")
+
     def assertMatchesSchema(self, body, method, path, version, action=None):
         import jsonschema
         schema = response_schema(method, path, version, action)
         self.assertIsNotNone(schema, f"no response schema for {method} {path} at {version}")
         jsonschema.Draft202012Validator(
             schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(body)
+
+
+def sample(relpath, base=None):
+    """A Nova api-sample (api/samples/<relpath>), with its example host made ours."""
+    with open(os.path.join(REPO, "api", "samples", relpath)) as f:
+        return json.loads(f.read().replace("http://openstack.example.com", base or BASE))
+
+
+def shape_diff(got, want, path="$"):
+    """Differences between two JSON documents in shape: the same keys at every
+    level and the same JSON type for every value (lists: every element of
+    `got` against the first element of `want`). Values are not compared."""
+    kind = lambda v: "number" if isinstance(v, (int, float)) and not isinstance(v, bool) else type(v).__name__
+    if want is None or got is None:
+        return [] if want is got or want is None and got is None else [f"{path}: {kind(got)} != {kind(want)}"]
+    if kind(got) != kind(want):
+        return [f"{path}: {kind(got)} != {kind(want)}"]
+    if isinstance(want, dict):
+        out = [f"{path}: missing key {k!r}" for k in want if k not in got]
+        out += [f"{path}: unexpected key {k!r}" for k in got if k not in want]
+        for k in want:
+            if k in got:
+                out += shape_diff(got[k], want[k], f"{path}.{k}")
+        return out
+    if isinstance(want, list) and want:
+        return [d for i, g in enumerate(got) for d in shape_diff(g, want[0], f"{path}[{i}]")]
+    return []
 
 
 def psql(sql):

@@ -12,7 +12,8 @@ METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 def templates():
     t = defaultdict(dict)
     for r in routes():
-        t[r["path"]].setdefault(r["method"], r["min_version"])
+        # a row may start at 2.0 (the legacy /v2 API): probe it at 2.1
+        t[r["path"]].setdefault(r["method"], "2.1" if r["min_version"] == "2.0" else r["min_version"])
     return t
 
 
@@ -260,7 +261,8 @@ class NotBuilt(ApiTest):
         rows = [m for m in rows if m]
         self.assertTrue(rows)
         for m in rows:
-            r = request("GET", "/v2.1" + fill(m.group(1)), version=f"{m.group(2)}.{m.group(3)}")
+            version = max(int(m.group(3)), 1)  # a row may start at 2.0 (legacy /v2)
+            r = request("GET", "/v2.1" + fill(m.group(1)), version=f"2.{version}")
             with self.subTest(path=m.group(1)):
                 self.assertFault(r, 501, "notImplemented", "not implemented")
 
