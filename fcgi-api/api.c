@@ -252,7 +252,8 @@ static int check_schemas(struct req *r) {
         return api_error(r, 400, "%s", msg);
     if (r->method != POST && r->method != PUT && r->method != PATCH) return 0;
     s = schemas_find(r->route, "request", r->version);
-    if (s && validate(s, r->body ? r->body : json_null(), VALIDATE_BODY, msg, sizeof msg))
+    if (s && validate(s, r->body ? r->body : json_null(),
+                      r->legacy ? VALIDATE_BODY_LEGACY : VALIDATE_BODY, msg, sizeof msg))
         return api_error(r, 400, "%s", msg);
     return 0;
 }

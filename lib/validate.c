@@ -1822,6 +1822,7 @@ struct pathel {
 };
 
 struct vctx {
+    bool relaxed; /* legacy /v2: extra properties are tolerated */
     int quiet; /* inside anyOf/oneOf/not trials: no message */
     struct pathel *path;
     size_t depth, cap;
@@ -2361,7 +2362,8 @@ static int v_keyword(struct vctx *c, const char *kw, const json_t *schema, const
         }
         return 0;
     case 'a':
-        if (!strcmp(kw, "additionalProperties")) return k_additional(c, schema, val, inst);
+        if (!strcmp(kw, "additionalProperties"))
+            return c->relaxed ? 0 : k_additional(c, schema, val, inst);
         return k_combine(c, kw, val, inst);
     case 'o':
         return k_combine(c, kw, val, inst);
@@ -2404,7 +2406,7 @@ static int v_schema(struct vctx *c, const json_t *schema, const json_t *inst) {
 
 int validate(const json_t *schema, const json_t *instance, enum validate_mode mode, char *msg,
              size_t msglen) {
-    struct vctx c = {0};
+    struct vctx c = {.relaxed = mode == VALIDATE_BODY_LEGACY};
     if (msg && msglen) msg[0] = '\0';
     int r = v_schema(&c, schema, instance);
     if (r == 0 && !c.failed) {

@@ -13,7 +13,9 @@
 
 enum validate_mode {
     VALIDATE_BODY, /* "Invalid input for field/attribute <f>. Value: <v>. <why>" */
-    VALIDATE_QUERY /* "Invalid input for query parameters <p>. Value: <v>. <why>" */
+    VALIDATE_QUERY, /* "Invalid input for query parameters <p>. Value: <v>. <why>" */
+    VALIDATE_BODY_LEGACY /* as BODY, but additionalProperties is not enforced: Nova's
+                          * legacy /v2 API tolerates (and ignores) unknown keys */
 };
 
 /* Returns 0 when `instance` satisfies `schema`; otherwise -1 and writes

@@ -203,6 +203,15 @@ class Microversions(ApiTest):
             self.assertIsInstance(s["id"], int)
 
 
+    def test_legacy_v2_tolerates_unknown_body_keys(self):
+        body = {"keypair": {"name": "legacy-extra", "extra": 1}, "also": 2}
+        r = request("POST", "/v2.1/os-keypairs", body=body)
+        self.assertFault(r, 400, "badRequest", "Additional properties are not allowed")
+        r = request("POST", "/v2/os-keypairs", body=body)
+        self.assertNotEqual(r.status, 400, r)
+        request("DELETE", "/v2/os-keypairs/legacy-extra")
+
+
 class Actions(ApiTest):
     def action(self, body, version=None, raw=None):
         return request("POST", f"/v2.1/servers/{FAKE}/action", body=body, version=version, raw=raw)
