@@ -157,6 +157,52 @@ json_t *resource_links(const struct req *r, const char *path);
  * database error). Call it between db_begin and the INSERT. */
 int quota_reserve(struct req *r, const char *project_id, const char *user_id,
                   const char *resource, long delta);
+/* The same for one more member of a server group (counted per group). */
+int quota_reserve_members(struct req *r, const char *project_id, const char *user_id,
+                          const char *group_uuid, long delta);
+/* The resources, as data (quota.c): the API name, the [quota] option and
+ * Nova's default (no option: nova-network era, -1 unless set), the era that
+ * decides which microversions show it, the usage counts and Nova's message
+ * when over. per_user: counted per user (key pairs) or per group (members),
+ * shown as 0 in use as Nova does. */
+enum quota_era { QUOTA_CURRENT, QUOTA_NETWORK, QUOTA_INJECTED };
+struct quota_resource {
+    const char *name, *option;
+    long def;
+    enum quota_era era;
+    const char *count_project, *count_user;
+    bool per_user;
+    const char *over;
+};
+extern const struct quota_resource quota_resources[];
+extern const size_t nquota_resources;
+const struct quota_resource *quota_find(const char *name);
+long quota_default(const struct quota_resource *q);
+/* Every resource's limit into limits[nquota_resources] (table order): for
+ * quota class `klass`, its rows then config; else the user's rows (user
+ * not NULL), the project's, class "default"'s, then config. */
+enum db_status quota_limits(const char *project, const char *user, const char *klass,
+                            long *limits);
+/* Every resource's usage in a project (or by one user in it), as the API
+ * shows it. */
+enum db_status quota_usage(const char *project, const char *user, long *in_use);
+
+/* instance.c: the instance a request names, as the request may see it.
+ * instance_find loads the live row of `uuid` when the caller may see it
+ * (admins: any project; others: their own project) and answers 404
+ * "Instance <uuid> could not be found." otherwise. instance_action_start
+ * records an instance action (os-instance-actions) for this request; call
+ * it inside the transaction that changes the instance. */
+struct instance_ref {
+    char uuid[37];
+    char project_id[256], user_id[256];
+    char vm_state[32], task_state[32]; /* task_state "" when none */
+    char host[256];                    /* "" when not scheduled */
+    int power_state;
+    bool locked;
+};
+int instance_find(struct req *r, const char *uuid, struct instance_ref *out);
+int instance_action_start(struct req *r, const char *uuid, const char *action);
 
 /* resources: every handler is named in routes.h (router.c declares them);
  * these few are called by api.c directly. */
