@@ -1,0 +1,44 @@
+"""clients.py: running Debian's real OpenStack clients against the stack
+under test (CNOVA_BASE, started by scripts/test.sh)."""
+import json, os, subprocess, sys, unittest
+
+BASE = os.environ.get("CNOVA_BASE", "http://127.0.0.1:8774")
+ENDPOINT = BASE + "/v2.1"
+OPENSTACK = "/usr/bin/openstack"
+SYSTEM_PY = "/usr/bin/python3"
+
+
+def openstack(*args, admin=True, version="2.1", check=True):
+    """Runs `openstack ... -f json` when the command lists or shows; returns
+    (returncode, parsed JSON or raw text, stderr)."""
+    auth = (["--os-auth-type", "admin_token", "--os-token", "admin:admin"] if admin
+            else ["--os-auth-type", "none"])
+    cmd = [OPENSTACK, *auth, "--os-endpoint", ENDPOINT, "--os-compute-api-version", version, *args]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    out = p.stdout
+    try:
+        out = json.loads(out) if out.strip() else None
+    except ValueError:
+        pass
+    if check and p.returncode:
+        raise AssertionError(f"{' '.join(args)} failed ({p.returncode}): {p.stderr[-800:]}")
+    return p.returncode, out, p.stderr
+
+
+def novaclient(script, version="2.1", token="admin:admin"):
+    """Runs a novaclient snippet (with `nova` bound to a client) in Debian's
+    Python; returns what it prints, parsed as JSON."""
+    prelude = (
+        "import json\n"
+        "from keystoneauth1 import session, token_endpoint\n"
+        "from novaclient import client\n"
+        f"s = session.Session(auth=token_endpoint.Token({ENDPOINT!r}, {token!r}))\n"
+        f"nova = client.Client({version!r}, session=s)\n")
+    p = subprocess.run([SYSTEM_PY, "-c", prelude + script], capture_output=True, text=True, timeout=120)
+    if p.returncode:
+        raise AssertionError(f"novaclient failed: {p.stderr[-800:]}")
+    return json.loads(p.stdout)
+
+
+def need_clients(cls):
+    return unittest.skipUnless(os.path.exists(OPENSTACK), "python3-openstackclient is not installed")(cls)
