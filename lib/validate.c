@@ -1822,7 +1822,7 @@ struct pathel {
 };
 
 struct vctx {
-    bool relaxed; /* legacy /v2: extra properties are tolerated */
+    int relaxed; /* legacy /v2: extra properties are tolerated */
     int quiet; /* inside anyOf/oneOf/not trials: no message */
     struct pathel *path;
     size_t depth, cap;
