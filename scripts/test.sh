@@ -9,7 +9,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-build-asan}
 cd "$REPO"
 PY=/usr/bin/python3
-failed=0 passed=0
+failed=0 passed=0 tests=0 tfail=0 tskip=0
 note() { printf '== %s\n' "$*"; }
 
 # ---- unit tests (from the repo root: they read api/) ----
@@ -41,11 +41,14 @@ fi
 for suite in tests/api tests/clients; do
     [ -d "$suite" ] || continue
     note "black-box: $suite"
-    if (cd "$suite" && "$PY" -m unittest discover -p 'test_*.py' -v 2>&1); then
+    out=$CNOVA_RUN/log/$(basename "$suite").out
+    if "$PY" tests/run_suite.py "$suite" 2>&1 | tee "$out"; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1)); echo "FAILED: $suite"
     fi
+    read -r n f e s < <(sed -n 's/^RESULT tests=\([0-9]*\) failures=\([0-9]*\) errors=\([0-9]*\) skipped=\([0-9]*\)$/\1 \2 \3 \4/p' "$out")
+    tests=$((tests + ${n:-0})); tfail=$((tfail + ${f:-0} + ${e:-0})); tskip=$((tskip + ${s:-0}))
 done
 
 stop_stack
@@ -56,5 +59,5 @@ if [ -n "$reports" ]; then
     for f in $reports; do echo "--- $f"; head -n 40 "$f"; done
     failed=$((failed + 1))
 fi
-note "summary: $passed suites passed, $failed failed"
+note "summary: $passed suites passed, $failed failed; black-box tests: $tests run, $tfail failed, $tskip skipped"
 [ "$failed" -eq 0 ]
