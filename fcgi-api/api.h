@@ -174,6 +174,7 @@ struct quota_resource {
     bool per_user;
     const char *over;
 };
+#define QUOTA_MAX 32 /* room for every resource in limits[] arrays */
 extern const struct quota_resource quota_resources[];
 extern const size_t nquota_resources;
 const struct quota_resource *quota_find(const char *name);
