@@ -93,8 +93,9 @@ const char *req_header(const struct req *r, const char *name) {
 }
 
 const char *req_query(const struct req *r, const char *name) {
+    /* webob's GET.get, which Nova uses, answers the last of repeated values */
     json_t *v = json_object_get(r->query_map, name);
-    return json_string_value(json_array_get(v, 0));
+    return json_string_value(json_array_get(v, json_array_size(v) - 1));
 }
 
 /* ---- decoding the URL ---- */

@@ -93,7 +93,7 @@ void api_header(struct req *r, const char *name, const char *value);
 
 /* Path parameter by template name ("server_id", "id"); NULL if absent. */
 const char *req_param(const struct req *r, const char *name);
-/* First value of a query parameter, or NULL. */
+/* A query parameter (the last value when repeated, as Nova reads it), or NULL. */
 const char *req_query(const struct req *r, const char *name);
 /* A request header by HTTP name ("X-Auth-Token"), or NULL. */
 const char *req_header(const struct req *r, const char *name);

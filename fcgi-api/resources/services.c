@@ -6,15 +6,10 @@
 
 #include "api.h"
 
-static const char *last_query(const struct req *r, const char *name) {
-    json_t *v = json_object_get(r->query_map, name);
-    return json_string_value(json_array_get(v, json_array_size(v) - 1));
-}
-
 int services_index(struct req *r) {
     char down[32];
     snprintf(down, sizeof down, "%ld", config_int("service", "service_down_time", 60));
-    const char *params[] = {last_query(r, "host"), last_query(r, "binary"), down};
+    const char *params[] = {req_query(r, "host"), req_query(r, "binary"), down};
     PGresult *res;
     enum db_status st = db_query(
         &res,
