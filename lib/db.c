@@ -95,6 +95,7 @@ static enum db_status classify(PGresult *r) {
     if (!strcmp(state, "23505")) return DB_CONFLICT;
     if (!strcmp(state, "40001") || !strcmp(state, "40P01")) return DB_RETRY;
     if (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3)) return DB_UNAVAILABLE;
+    if (!strncmp(state, "22", 2)) return DB_INVALID;
     return DB_ERROR;
 }
 

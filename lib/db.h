@@ -15,6 +15,7 @@ enum db_status {
     DB_UNAVAILABLE, /* no connection: 503 */
     DB_CONFLICT,    /* unique violation (SQLSTATE 23505): usually 409 */
     DB_RETRY,       /* serialization failure / deadlock: retry the transaction */
+    DB_INVALID,     /* the data was refused (SQLSTATE class 22: bad regex, cast...): 400 */
     DB_ERROR        /* anything else: 500 */
 };
 
