@@ -6,7 +6,8 @@
 # Starts its own stack (run-bench/, ports 18874 / PG 35432 / AMQP 26672 /
 # dist 36672, node cnova-bench@localhost) plus bench/hello-fcgi, runs
 #   wrk -t2 -c32 -d10s --latency -H 'X-Auth-Token: admin:admin'
-# against /hello and each PATH (default /v2.1/ and /v2.1/os-services), prints
+# against /hello and each PATH (default /v2.1/, /v2.1/os-services,
+# /v2.1/flavors/detail, /v2.1/os-keypairs), prints
 # a table, and stops everything it started.
 #
 # Knobs: CNOVA_BIN (build/), BENCH_DURATION (10s), BENCH_CONNECTIONS (32),
@@ -34,7 +35,7 @@ HELLO_BIN=${HELLO_BIN:-$CNOVA_BIN/hello-fcgi}
 HELLO_PID=$CNOVA_RUN/pids/hello-fcgi.pid
 WORKERS=$((2 * $(nproc)))
 
-if [ $# -gt 0 ]; then PATHS=("$@"); else PATHS=(/v2.1/ /v2.1/os-services); fi
+if [ $# -gt 0 ]; then PATHS=("$@"); else PATHS=(/v2.1/ /v2.1/os-services /v2.1/flavors/detail /v2.1/os-keypairs); fi
 
 command -v wrk >/dev/null || { echo "bench: wrk not installed (scripts/deps.sh)" >&2; exit 1; }
 [ -x "$HELLO_BIN" ] || { echo "bench: $HELLO_BIN not built (make $HELLO_BIN)" >&2; exit 1; }
