@@ -30,8 +30,11 @@ void config_set(const char *section, const char *key, const char *value) {
             return;
         }
     if (nopts == capopts) {
-        capopts = capopts ? capopts * 2 : 32;
-        opts = realloc(opts, capopts * sizeof *opts);
+        size_t cap = capopts ? capopts * 2 : 32;
+        struct opt *grown = realloc(opts, cap * sizeof *opts);
+        if (!grown) abort(); /* at start-up, out of memory: nothing sensible left to do */
+        opts = grown;
+        capopts = cap;
     }
     opts[nopts++] = (struct opt){strdup(section), strdup(key), strdup(value)};
 }
