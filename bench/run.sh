@@ -12,6 +12,10 @@
 #
 # Knobs: CNOVA_BIN (build/), BENCH_DURATION (10s), BENCH_CONNECTIONS (32),
 # BENCH_THREADS (2), BENCH_KEEP=1 (leave the stack running afterwards).
+#
+# bench-servers: bench/servers.sh measures the build pipeline instead (1000
+# servers in a burst across 4 compute hosts: servers/s to ACTIVE, p50/p99
+# time-to-ACTIVE, no host over capacity, no instance lost).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -49,6 +49,8 @@ static struct {
     uint64_t seq;                 /* delivery tag of our last publish */
     int confirm;                  /* for seq: 0 waiting, 1 acked, -1 nacked */
     char reply_q[64];             /* our reply queue on this connection, or "" */
+    char *declared[32];           /* topics whose queue we declared on this connection */
+    int ndeclared;
     struct delivery *head, *tail;
     double last_warn; /* rate-limits "broker unreachable" */
 } R;
@@ -129,6 +131,10 @@ static const char *failure_of(json_t *res) {
 /* ---- connection ----------------------------------------------------------- */
 
 static void inbox_clear(void) {
+    /* Called whenever the connection goes or comes: forget declared queues. */
+    for (int i = 0; i < R.ndeclared; i++)
+        free(R.declared[i]);
+    R.ndeclared = 0;
     while (R.head) {
         struct delivery *d = R.head;
         R.head = d->next;
@@ -385,12 +391,33 @@ static int ensure_reply_queue(void) {
     return 0;
 }
 
+/* Declares the durable queue of `topic` (as its consumer does) before the
+ * first publish to it on this connection: a message to a queue nobody has
+ * declared yet (a worker that has never started) would be dropped by the
+ * exchange and still confirmed, losing outbox work at first boot. */
+static int ensure_topic_queue(const char *topic) {
+    for (int i = 0; i < R.ndeclared; i++)
+        if (!strcmp(R.declared[i], topic)) return 0;
+    amqp_queue_declare(R.conn, CHAN, amqp_cstring_bytes(topic), 0, 1, 0, 0, amqp_empty_table);
+    if (check("queue.declare (topic)")) return -1;
+    amqp_queue_bind(R.conn, CHAN, amqp_cstring_bytes(topic), amqp_cstring_bytes(EXCHANGE),
+                    amqp_cstring_bytes(topic), amqp_empty_table);
+    if (check("queue.bind (topic)")) return -1;
+    if (R.ndeclared == (int)(sizeof R.declared / sizeof R.declared[0])) {
+        free(R.declared[0]);
+        memmove(R.declared, R.declared + 1, sizeof R.declared - sizeof R.declared[0]);
+        R.ndeclared--;
+    }
+    R.declared[R.ndeclared++] = strdup(topic);
+    return 0;
+}
+
 static int send_request(const char *topic, const char *method, json_t *args, const char *msg_id,
                         int timeout_ms) {
     for (int attempt = 0; attempt < 2; attempt++) {
         int had = R.conn != NULL;
         if (rpc_connect() < 0) return -1;
-        if (msg_id && ensure_reply_queue() < 0) {
+        if ((msg_id && ensure_reply_queue() < 0) || ensure_topic_queue(topic) < 0) {
             if (had) continue;
             return -1;
         }

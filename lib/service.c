@@ -3,10 +3,14 @@
  * row upsert that makes `openstack compute service list` show them. */
 #include "service.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -81,6 +85,55 @@ int service_start(const char *program, const char *config) {
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     return 0;
+}
+
+/* Forks one worker; returns its pid in the parent, 0 in the worker. */
+static pid_t fork_worker(pid_t parent) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) _exit(0); /* the supervisor died before prctl */
+    }
+    return pid;
+}
+
+int service_workers(int n) {
+    if (n <= 1) return 0;
+    pid_t self = getpid();
+    pid_t *kids = calloc((size_t)n, sizeof *kids);
+    for (int i = 0; i < n; i++) {
+        kids[i] = fork_worker(self);
+        if (kids[i] == 0) {
+            free(kids);
+            return 0;
+        }
+        if (kids[i] < 0) log_error("fork: %s", strerror(errno));
+    }
+    log_info("supervising %d workers", n);
+    while (!service_stop) {
+        int status;
+        pid_t dead = waitpid(-1, &status, 0);
+        if (dead < 0) {
+            if (errno == EINTR) continue;
+            sleep(1); /* no child at all: fork failures, try again below */
+        }
+        for (int i = 0; i < n && !service_stop; i++) {
+            if (kids[i] > 0 && kids[i] != dead) continue;
+            if (kids[i] > 0)
+                log_warn("worker %d exited (status %d): starting another", dead, status);
+            kids[i] = fork_worker(self);
+            if (kids[i] == 0) {
+                free(kids);
+                return 0;
+            }
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (kids[i] > 0) kill(kids[i], SIGTERM);
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+        ;
+    free(kids);
+    return 1;
 }
 
 const char *service_host(void) {

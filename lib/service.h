@@ -22,6 +22,15 @@ int service_parse_args(int argc, char **argv, const char *program, int allow_pin
  * installs the signal handlers. Returns 0, or -1 when the file is unreadable. */
 int service_start(const char *program, const char *config);
 
+/* Runs `n` copies of the caller's work loop (Nova's `workers` options).
+ * With n <= 1 returns 0 at once. Otherwise the calling process becomes a
+ * supervisor: it forks n workers, forks a new one when one dies, passes
+ * SIGTERM / SIGINT on, and returns 1 once they have all stopped (the caller
+ * exits); each worker returns 0 and goes on to its loop, and stops when
+ * the supervisor dies (PR_SET_PDEATHSIG). Call it before opening the
+ * database or the broker. Returns -1 when no worker can be forked. */
+int service_workers(int n);
+
 /* [DEFAULT] host: this process's host name. */
 const char *service_host(void);
 

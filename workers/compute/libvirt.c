@@ -12,6 +12,7 @@
 #include <libvirt/virterror.h>
 
 #include "log.h"
+#include "util.h"
 #include "virt.h"
 
 #define NOVA_NS "http://openstack.org/xmlns/libvirt/nova/1.1"
@@ -136,10 +137,114 @@ static int lv_list_instances(struct virt_instance **out, size_t *n) {
     return 0;
 }
 
+/* Appends s with XML's five special characters escaped. */
+static void xml_text(struct sbuf *b, const char *s) {
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<':
+            sbuf_add(b, "&lt;", 4);
+            break;
+        case '>':
+            sbuf_add(b, "&gt;", 4);
+            break;
+        case '&':
+            sbuf_add(b, "&amp;", 5);
+            break;
+        case '"':
+            sbuf_add(b, "&quot;", 6);
+            break;
+        case '\'':
+            sbuf_add(b, "&apos;", 6);
+            break;
+        default:
+            sbuf_add(b, s, 1);
+        }
+    }
+}
+
+/* The domain XML: the flavor's size plus Nova's instance metadata, which is
+ * how list_instances tells our guests from foreign ones. */
+static char *domain_xml(const struct virt_spec *v, const char *type) {
+    struct sbuf b = {0};
+    sbuf_addf(&b, "<domain type='%s'><name>", type);
+    xml_text(&b, v->name);
+    sbuf_addf(&b, "</name><uuid>%s</uuid><memory unit='MiB'>%ld</memory><vcpu>%d</vcpu>", v->uuid,
+              v->memory_mb, v->vcpus);
+    sbuf_addf(&b,
+              "<metadata><nova:instance xmlns:nova='%s'><nova:package version='cnova'/>"
+              "<nova:name>",
+              NOVA_NS);
+    xml_text(&b, v->display_name);
+    sbuf_addf(&b, "%s", "</nova:name><nova:flavor name=\"");
+    xml_text(&b, v->flavor_name);
+    sbuf_addf(&b,
+              "\"><nova:memory>%ld</nova:memory><nova:disk>%d</nova:disk>"
+              "<nova:swap>%d</nova:swap><nova:ephemeral>%d</nova:ephemeral>"
+              "<nova:vcpus>%d</nova:vcpus></nova:flavor><nova:root type='image' uuid=\"",
+              v->memory_mb, v->root_gb, v->swap_mb, v->ephemeral_gb, v->vcpus);
+    xml_text(&b, v->image_ref);
+    sbuf_addf(&b, "%s",
+              "\"/></nova:instance></metadata><os><type>hvm</type></os>"
+              "<on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot>"
+              "<on_crash>destroy</on_crash></domain>");
+    return b.s;
+}
+
+static int lv_spawn(const struct virt_spec *v, int start, const char **why) {
+    *why = NULL;
+    if (ensure() < 0) {
+        *why = "hypervisor unreachable";
+        return -1;
+    }
+    virDomainPtr d = virDomainLookupByUUIDString(conn, v->uuid);
+    if (!d) {
+        const char *type = virConnectGetType(conn);
+        char *xml = domain_xml(v, type && !strcmp(type, "TEST") ? "test" : "qemu");
+        d = virDomainDefineXML(conn, xml);
+        free(xml);
+        if (!d) {
+            log_error("libvirt: define %s: %s", v->uuid, lasterr());
+            *why = "could not define the guest";
+            return -1;
+        }
+    }
+    int rc = -1;
+    virDomainInfo di;
+    if (virDomainGetInfo(d, &di) < 0) {
+        *why = "could not read the guest's state";
+    } else if (start && di.state != VIR_DOMAIN_RUNNING && virDomainCreate(d) < 0) {
+        log_error("libvirt: start %s: %s", v->uuid, lasterr());
+        *why = "could not start the guest";
+    } else {
+        rc = start ? VIRT_RUNNING : power_state(di.state);
+    }
+    virDomainFree(d);
+    return rc;
+}
+
+static int lv_destroy(const char *uuid) {
+    if (ensure() < 0) return -1;
+    virDomainPtr d = virDomainLookupByUUIDString(conn, uuid);
+    if (!d) return 0;
+    if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0)
+        log_warn("libvirt: destroy %s: %s", uuid, lasterr());
+    int rc = 0;
+    if (virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_NVRAM) <
+            0 &&
+        virDomainUndefine(d) < 0) {
+        log_error("libvirt: undefine %s: %s", uuid, lasterr());
+        rc = -1;
+    }
+    virDomainFree(d);
+    return rc;
+}
+
 const struct virt_driver virt_libvirt = {
     .name = "libvirt",
     .open = lv_open,
     .close = lv_close,
     .host_info = lv_host_info,
     .list_instances = lv_list_instances,
+    .spawn = lv_spawn,
+    .destroy = lv_destroy,
 };

@@ -1,10 +1,14 @@
 /* cnova-compute — one per hypervisor host ([DEFAULT] host). Consumes
  * "compute.<host>", drives the hypervisor through virt.h, and never opens a
- * database connection: its service heartbeat goes to the conductor as a
- * `service_heartbeat` cast every [compute] heartbeat_interval seconds. */
+ * database connection (Nova's "no-DB compute"): its service heartbeat, its
+ * node's resources, the outcome of builds and deletes and the power-state
+ * sync all go to the conductor as casts. */
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
 
 #include "cnova.h"
 #include "service.h"
@@ -16,8 +20,9 @@
 struct compute {
     const char *host;
     const struct virt_driver *virt;
-    double next_heartbeat;
-    int heartbeat_ms;
+    int test_driver; /* libvirt's test:/// hypervisor: the node is named after the host */
+    double next_heartbeat, next_update, next_sync;
+    int heartbeat_ms, update_ms, sync_ms;
 };
 
 static json_t *do_ping(json_t *args, struct compute *c) {
@@ -41,11 +46,112 @@ static json_t *do_ping(json_t *args, struct compute *c) {
     return r;
 }
 
+/* The node name the scheduler and the API show (hypervisor_hostname). Every
+ * test:/// host of a machine answers the same hostname, so there the node
+ * is named after the compute host, as Nova's fake driver does. */
+static const char *nodename(struct compute *c, struct virt_host_info *hi) {
+    return c->test_driver || !hi->hypervisor_hostname[0] ? c->host : hi->hypervisor_hostname;
+}
+
+/* The CPU architecture: libvirt's CPU model when it names one (the test
+ * driver's default host says "i686": a simulated host has ours), else ours. */
+static void arch_of(const char *model, int test_driver, char out[72]) {
+    static const char *arches[] = {"x86_64", "i686", "aarch64", "ppc64le", "s390x", "armv7l"};
+    for (size_t i = 0; i < sizeof arches / sizeof arches[0] && !test_driver; i++)
+        if (!strcmp(model, arches[i])) {
+            snprintf(out, 72, "%s", model);
+            return;
+        }
+    struct utsname u;
+    snprintf(out, 72, "%s", uname(&u) == 0 ? u.machine : "x86_64");
+}
+
+/* Casts compute_node_update: what this host offers ([compute] local_gb, or
+ * the size of the root file system). */
+static void report_node(struct compute *c) {
+    struct virt_host_info hi;
+    if (c->virt->host_info(&hi) < 0) return;
+    long local_gb = config_int("compute", "local_gb", 0);
+    struct statvfs fs;
+    if (local_gb <= 0 && statvfs("/", &fs) == 0)
+        local_gb = (long)((double)fs.f_blocks * fs.f_frsize / (1024.0 * 1024 * 1024));
+    char arch[72];
+    arch_of(hi.cpu_model, c->test_driver, arch);
+    json_t *cpu = json_pack("{s:s, s:s, s:s, s:{s:i}, s:i}", "arch", arch, "model", hi.cpu_model,
+                            "vendor", "", "topology", "cells", 1, "mhz", hi.cpu_mhz);
+    char *cpu_info = json_dumps(cpu, JSON_COMPACT);
+    json_decref(cpu);
+    json_t *args = json_pack("{s:s, s:s, s:s, s:I, s:i, s:I, s:I, s:s, s:s}", "host", c->host,
+                             "hypervisor_hostname", nodename(c, &hi), "hypervisor_type",
+                             c->test_driver ? "QEMU" : hi.hypervisor_type, "hypervisor_version",
+                             (json_int_t)hi.hypervisor_version, "vcpus", hi.vcpus, "memory_mb",
+                             (json_int_t)hi.memory_mb, "local_gb", (json_int_t)local_gb, "cpu_info",
+                             cpu_info, "host_ip", config_get("compute", "my_ip", "127.0.0.1"));
+    free(cpu_info);
+    if (rpc_cast("conductor", "compute_node_update", args) < 0)
+        log_debug("compute node update not sent: broker unreachable");
+    json_decref(args);
+}
+
+static void spec_of(json_t *a, struct virt_spec *v) {
+    memset(v, 0, sizeof *v);
+    v->uuid = json_string_value(json_object_get(a, "uuid"));
+    v->name = json_string_value(json_object_get(a, "name"));
+    v->display_name = json_string_value(json_object_get(a, "display_name"));
+    v->flavor_name = json_string_value(json_object_get(a, "flavor_name"));
+    v->image_ref = json_string_value(json_object_get(a, "image_ref"));
+    v->vcpus = (int)json_integer_value(json_object_get(a, "vcpus"));
+    v->memory_mb = (long)json_integer_value(json_object_get(a, "memory_mb"));
+    v->root_gb = (int)json_integer_value(json_object_get(a, "root_gb"));
+    v->ephemeral_gb = (int)json_integer_value(json_object_get(a, "ephemeral_gb"));
+    v->swap_mb = (int)json_integer_value(json_object_get(a, "swap"));
+}
+
+/* args {uuid, name, display_name, flavor_name, image_ref, vcpus, memory_mb,
+ * root_gb, ephemeral_gb, swap}: defines and boots the guest, then tells the
+ * conductor (instance_built {uuid, host, ok, power_state | fault}). A
+ * redelivered message finds the domain already there and reports it again. */
+static json_t *do_build_and_run_instance(json_t *args, struct compute *c) {
+    struct virt_spec v;
+    spec_of(args, &v);
+    if (!v.uuid || !v.name) return rpc_failure("build_and_run_instance needs uuid and name");
+    const char *why = NULL;
+    int ps = c->virt->spawn(&v, 1, &why);
+    json_t *res = json_pack("{s:s, s:s, s:b}", "uuid", v.uuid, "host", c->host, "ok", ps >= 0);
+    if (ps >= 0) {
+        json_object_set_new(res, "power_state", json_integer(ps));
+    } else {
+        c->virt->destroy(v.uuid); /* leave nothing half-built behind */
+        char msg[256];
+        snprintf(msg, sizeof msg, "Build of instance %s aborted: %s", v.uuid, why);
+        json_object_set_new(res, "fault", json_string(msg));
+    }
+    if (rpc_cast("conductor", "instance_built", res) < 0)
+        log_warn("instance_built for %s not sent (the conductor's build timeout re-drives it)",
+                 v.uuid);
+    log_info("build of %s: %s", v.uuid, ps >= 0 ? "running" : why);
+    return res;
+}
+
+/* args {uuid}: powers off and undefines the guest, then tells the conductor
+ * (instance_terminated {uuid, host}), which marks the instance deleted. */
+static json_t *do_terminate_instance(json_t *args, struct compute *c) {
+    const char *uuid = json_string_value(json_object_get(args, "uuid"));
+    if (!uuid) return rpc_failure("terminate_instance needs uuid");
+    if (c->virt->destroy(uuid) < 0) return rpc_failure("could not destroy %s", uuid);
+    json_t *res = json_pack("{s:s, s:s}", "uuid", uuid, "host", c->host);
+    if (rpc_cast("conductor", "instance_terminated", res) < 0)
+        log_warn("instance_terminated for %s not sent", uuid);
+    return res;
+}
+
 static const struct {
     const char *method;
     json_t *(*fn)(json_t *args, struct compute *c);
 } methods[] = {
     {"ping", do_ping},
+    {"build_and_run_instance", do_build_and_run_instance},
+    {"terminate_instance", do_terminate_instance},
 };
 
 static json_t *dispatch(const char *method, json_t *args, void *ud) {
@@ -54,17 +160,126 @@ static json_t *dispatch(const char *method, json_t *args, void *ud) {
     return rpc_failure("compute has no method %s", method);
 }
 
+static const struct virt_instance *find_domain(const struct virt_instance *v, size_t n,
+                                               const char *uuid) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcasecmp(v[i].uuid, uuid)) return &v[i];
+    return NULL;
+}
+
+/* Nova's power-state sync: the database's instances of this host (asked of
+ * the conductor) against the hypervisor's domains. A settled instance whose
+ * domain is missing (a test:/// host forgets everything when its process
+ * restarts, as a rebooted host forgets running guests) is defined again,
+ * shut off, and reported SHUTDOWN: the conductor then stops an ACTIVE one
+ * as Nova does ("Instance shutdown by itself"); a STOPPED one stays so. Our domains of instances
+ * the database no longer has on this host are reaped (running_deleted_instance_action). */
+static void sync_power_states(struct compute *c) {
+    const char *err = NULL;
+    json_t *q = json_pack("{s:s}", "host", c->host);
+    json_t *list = rpc_call("conductor", "instances_on_host", q, 10000, &err);
+    json_decref(q);
+    if (!json_is_array(list)) {
+        log_warn("power-state sync skipped: instances_on_host: %s", err ? err : "bad reply");
+        json_decref(list);
+        return;
+    }
+    struct virt_instance *doms = NULL;
+    size_t nd = 0;
+    if (c->virt->list_instances(&doms, &nd) < 0) {
+        json_decref(list);
+        return;
+    }
+    size_t i;
+    json_t *inst;
+    json_array_foreach(list, i, inst) {
+        const char *uuid = json_string_value(json_object_get(inst, "uuid"));
+        const char *vm = json_string_value(json_object_get(inst, "vm_state"));
+        if (!uuid || !vm || !json_is_null(json_object_get(inst, "task_state"))) continue;
+        int db_ps = (int)json_integer_value(json_object_get(inst, "power_state"));
+        const struct virt_instance *d = find_domain(doms, nd, uuid);
+        int ps = d ? d->power_state : VIRT_NOSTATE;
+        if (!d && (!strcmp(vm, "active") || !strcmp(vm, "stopped"))) {
+            struct virt_spec v;
+            spec_of(inst, &v);
+            const char *why;
+            ps = c->virt->spawn(&v, 0, &why);
+            if (ps < 0) ps = VIRT_NOSTATE;
+            log_warn("instance %s is %s but its domain was missing: defined it again, "
+                     "shut off",
+                     uuid, vm);
+        }
+        if (ps == db_ps) continue;
+        json_t *a = json_pack("{s:s, s:s, s:i}", "uuid", uuid, "host", c->host, "power_state", ps);
+        rpc_cast("conductor", "instance_power_sync", a);
+        json_decref(a);
+    }
+    for (size_t k = 0; k < nd; k++) {
+        int known = 0;
+        json_array_foreach(list, i, inst) {
+            const char *uuid = json_string_value(json_object_get(inst, "uuid"));
+            if (uuid && !strcasecmp(uuid, doms[k].uuid)) known = 1;
+        }
+        if (!known) {
+            log_warn("reaping domain %s (%s): no instance of this host has it", doms[k].name,
+                     doms[k].uuid);
+            c->virt->destroy(doms[k].uuid);
+        }
+    }
+    free(doms);
+    json_decref(list);
+}
+
 static void tick(void *ud) {
     struct compute *c = ud;
     double now = now_ms();
-    if (now < c->next_heartbeat) return;
-    json_t *args =
-        json_pack("{s:s, s:s, s:s}", "host", c->host, "binary", "nova-compute", "topic", "compute");
-    /* A heartbeat lost while the broker is down is simply the next one. */
-    if (rpc_cast("conductor", "service_heartbeat", args) < 0)
-        log_debug("service heartbeat not sent: broker unreachable");
-    json_decref(args);
-    c->next_heartbeat = now + c->heartbeat_ms;
+    if (now >= c->next_heartbeat) {
+        json_t *args = json_pack("{s:s, s:s, s:s}", "host", c->host, "binary", "nova-compute",
+                                 "topic", "compute");
+        /* A heartbeat lost while the broker is down is simply the next one. */
+        if (rpc_cast("conductor", "service_heartbeat", args) < 0)
+            log_debug("service heartbeat not sent: broker unreachable");
+        json_decref(args);
+        c->next_heartbeat = now + c->heartbeat_ms;
+    }
+    if (now >= c->next_update) {
+        report_node(c);
+        c->next_update = now + c->update_ms;
+    }
+    if (now >= c->next_sync) {
+        sync_power_states(c);
+        c->next_sync = now_ms() + c->sync_ms;
+    }
+}
+
+/* [compute] vcpus / memory_mb on test:///default: a node file of that size
+ * next to the config file, so that libvirt itself has that size. Returns the
+ * URI to open (static or malloc'd into *own). */
+static const char *sized_uri(const char *uri, const char *config, const char *host, char **own) {
+    long vcpus = config_int("compute", "vcpus", 0), mem = config_int("compute", "memory_mb", 0);
+    *own = NULL;
+    if (strcmp(uri, "test:///default") || (vcpus <= 0 && mem <= 0)) return uri;
+    if (vcpus <= 0) vcpus = 16;
+    if (mem <= 0) mem = 8192;
+    char *dup = strdup(config ? config : "/tmp/x");
+    char *dir = realpath(dirname(dup), NULL);
+    struct sbuf path = {0};
+    sbuf_addf(&path, "test://%s/node-%s.xml", dir ? dir : "/tmp", host);
+    free(dir);
+    free(dup);
+    FILE *f = fopen(path.s + 7, "w");
+    if (!f) {
+        log_error("cannot write %s: %m; using %s", path.s + 7, uri);
+        sbuf_free(&path);
+        return uri;
+    }
+    fprintf(f,
+            "<node><cpu><mhz>2000</mhz><model>x86_64</model><nodes>1</nodes><sockets>1</sockets>"
+            "<cores>%ld</cores><threads>1</threads></cpu><memory>%ld</memory></node>\n",
+            vcpus, mem * 1024);
+    fclose(f);
+    *own = path.s;
+    return *own;
 }
 
 int main(int argc, char **argv) {
@@ -77,9 +292,15 @@ int main(int argc, char **argv) {
         .host = service_host(),
         .virt = &virt_libvirt,
         .heartbeat_ms = (int)config_int("compute", "heartbeat_interval", 10) * 1000,
+        .update_ms = (int)config_int("compute", "update_resources_interval", 30) * 1000,
+        .sync_ms = (int)config_int("compute", "sync_power_state_interval", 60) * 1000,
     };
-    const char *uri = config_get("compute", "libvirt_uri", "test:///default");
+    char *own_uri;
+    const char *uri = sized_uri(config_get("compute", "libvirt_uri", "test:///default"), a.config,
+                                c.host, &own_uri);
+    c.test_driver = !strncmp(uri, "test://", 7);
     if (c.virt->open(uri) < 0) {
+        free(own_uri);
         config_free();
         return 1;
     }
@@ -90,6 +311,7 @@ int main(int argc, char **argv) {
     log_info("stopping");
     rpc_close();
     c.virt->close();
+    free(own_uri);
     config_free();
     return 0;
 }

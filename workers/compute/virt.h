@@ -40,6 +40,18 @@ struct virt_instance {
     long memory_mb;
 };
 
+/* What the hypervisor needs to define one guest. */
+struct virt_spec {
+    const char *uuid;
+    const char *name;         /* domain name: instance-%08x */
+    const char *display_name; /* the server's name (metadata only) */
+    const char *flavor_name;
+    const char *image_ref;
+    int vcpus;
+    long memory_mb;
+    int root_gb, ephemeral_gb, swap_mb;
+};
+
 struct virt_driver {
     const char *name;
     /* Connects to the hypervisor at `uri`. Returns 0 or -1. */
@@ -51,6 +63,13 @@ struct virt_driver {
      * instance metadata. Foreign domains (the test driver's "test") are left
      * out. *out is a malloc'd array the caller frees. Returns 0 or -1. */
     int (*list_instances)(struct virt_instance **out, size_t *n);
+    /* Defines the guest (idempotent: an existing domain of that uuid is
+     * reused) and, when `start`, boots it. Returns its power state, or -1
+     * with *why (static text) set. */
+    int (*spawn)(const struct virt_spec *spec, int start, const char **why);
+    /* Powers off and undefines the guest of `uuid`; a missing one is fine.
+     * Returns 0 or -1. */
+    int (*destroy)(const char *uuid);
 };
 
 extern const struct virt_driver virt_libvirt;

@@ -1,24 +1,20 @@
-/* cnova-conductor — consumes the "conductor" queue: the multi-step
- * workflows (later issues) and the database work of compute hosts, which
- * never touch PostgreSQL themselves (Nova's "no-DB compute"): their service
- * heartbeats arrive here as `service_heartbeat` casts. Every tick it also
- * publishes what API workers left in the outbox, and heartbeats its own
- * services row. `--ping TOPIC` is a small client for tests and operators. */
+/* cnova-conductor — consumes the "conductor" queue: the build and delete
+ * workflows (build.c, hosts.c) and the database work of compute hosts, which
+ * never touch PostgreSQL themselves (Nova's "no-DB compute"). Every tick it
+ * publishes what API workers left in the outbox, heartbeats its own services
+ * row and runs the build timeout. `--ping TOPIC` is a small client for tests
+ * and operators. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cnova.h"
+#include "conductor.h"
 #include "service.h"
 
 #define PROGRAM "cnova-conductor"
 #define TICK_MS 1000
-
-struct conductor {
-    const char *host;
-    double next_heartbeat;
-    int heartbeat_ms;
-};
 
 static json_t *do_ping(json_t *args, struct conductor *c) {
     return json_pack("{s:s, s:s}", "pong", "conductor", "host", c->host);
@@ -41,6 +37,13 @@ static const struct {
 } methods[] = {
     {"ping", do_ping},
     {"service_heartbeat", do_service_heartbeat},
+    {"build_instances", conductor_build_instances},
+    {"instance_built", conductor_instance_built},
+    {"delete_instance", conductor_delete_instance},
+    {"instance_terminated", conductor_instance_terminated},
+    {"compute_node_update", conductor_compute_node_update},
+    {"instances_on_host", conductor_instances_on_host},
+    {"instance_power_sync", conductor_instance_power_sync},
 };
 
 static json_t *dispatch(const char *method, json_t *args, void *ud) {
@@ -57,6 +60,10 @@ static void tick(void *ud) {
         c->next_heartbeat = now + c->heartbeat_ms;
     }
     outbox_flush();
+    if (now >= c->next_reap) {
+        conductor_reap(c);
+        c->next_reap = now_ms() + 5000;
+    }
 }
 
 /* --ping TOPIC: prints the reply and returns the exit status. */
@@ -90,7 +97,18 @@ int main(int argc, char **argv) {
     struct conductor c = {
         .host = service_host(),
         .heartbeat_ms = (int)config_int("compute", "heartbeat_interval", 10) * 1000,
+        .build_timeout = (int)config_int("conductor", "build_timeout", 120),
+        .max_attempts = (int)config_int("scheduler", "max_attempts", 3),
+        .call_timeout_ms = (int)config_int("rpc", "call_timeout", 60) * 1000,
     };
+    if (c.max_attempts < 1) c.max_attempts = 1;
+    int workers = (int)config_int("conductor", "workers", 0);
+    if (workers <= 0) workers = 2 * (int)sysconf(_SC_NPROCESSORS_ONLN);
+    rc = service_workers(workers);
+    if (rc != 0) {
+        config_free();
+        return rc > 0 ? 0 : 1;
+    }
     log_info("starting on host %s", c.host);
     if (db_open() != DB_OK) log_warn("database unavailable (will retry): %s", db_errmsg());
     rpc_serve("conductor", dispatch, &c, tick, TICK_MS, &service_stop);

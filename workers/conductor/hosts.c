@@ -1,0 +1,221 @@
+/* hosts.c — the conductor's side of the compute hosts, which never touch the
+ * database: the node resources they report, the instance list their
+ * power-state sync asks for and the states it finds, and the delete
+ * workflow (terminate on the host, then mark the instance deleted and give
+ * its claim back; a host that is down gets Nova's "local delete"). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cnova.h"
+#include "conductor.h"
+
+int conductor_release_claim(const char *uuid, const char *node_id) {
+    const char *p[] = {uuid, node_id};
+    /* One statement: clear the instance's claim and give it back, so that a
+     * claim goes back exactly once. */
+    enum db_status st = db_exec(
+        "WITH old AS (SELECT id, claim FROM instances WHERE uuid = $1 AND claim IS NOT NULL "
+        "AND ($2::text IS NULL OR (claim->>'node_id' = $2 AND host IS NULL)) FOR UPDATE), clr AS "
+        "(UPDATE instances i SET claim = NULL FROM old WHERE i.id = old.id "
+        "RETURNING old.claim AS c) "
+        "UPDATE compute_nodes cn SET "
+        "vcpus_used = GREATEST(cn.vcpus_used - (clr.c->>'vcpus')::int, 0), "
+        "memory_mb_used = GREATEST(cn.memory_mb_used - (clr.c->>'memory_mb')::int, 0), "
+        "local_gb_used = GREATEST(cn.local_gb_used - (clr.c->>'disk_gb')::int, 0), "
+        "running_vms = GREATEST(cn.running_vms - 1, 0), updated_at = now() "
+        "FROM clr WHERE cn.id = (clr.c->>'node_id')::int",
+        2, p);
+    if (st != DB_OK) log_error("claim of %s not released: %s", uuid, db_errmsg());
+    return st == DB_OK ? 0 : -1;
+}
+
+int conductor_compute_up(const char *host) {
+    char secs[16];
+    snprintf(secs, sizeof secs, "%ld", config_int("service", "service_down_time", 60));
+    const char *p[] = {host, secs};
+    PGresult *r = NULL;
+    if (db_query(&r,
+                 "SELECT 1 FROM services WHERE host = $1 AND \"binary\" = 'nova-compute' AND "
+                 "deleted = 0 AND NOT forced_down AND "
+                 "last_seen_up > now() - make_interval(secs => $2::int)",
+                 2, p) != DB_OK)
+        return 1; /* unknown: assume up, the delete is re-driven if it is not */
+    int up = PQntuples(r) > 0;
+    PQclear(r);
+    return up;
+}
+
+/* args {host, hypervisor_hostname, hypervisor_type, hypervisor_version,
+ * vcpus, memory_mb, local_gb, cpu_info, host_ip}: upserts the node. The
+ * *_used columns belong to claims and are left alone. */
+json_t *conductor_compute_node_update(json_t *args, struct conductor *c) {
+    const char *host = json_string_value(json_object_get(args, "host"));
+    const char *node = json_string_value(json_object_get(args, "hypervisor_hostname"));
+    if (!host || !node) return rpc_failure("compute_node_update needs host, hypervisor_hostname");
+    char uuid[37], ver[24], vcpus[24], mem[24], disk[24];
+    uuid_new(uuid);
+    snprintf(ver, sizeof ver, "%lld",
+             json_integer_value(json_object_get(args, "hypervisor_version")));
+    snprintf(vcpus, sizeof vcpus, "%lld", json_integer_value(json_object_get(args, "vcpus")));
+    snprintf(mem, sizeof mem, "%lld", json_integer_value(json_object_get(args, "memory_mb")));
+    snprintf(disk, sizeof disk, "%lld", json_integer_value(json_object_get(args, "local_gb")));
+    const char *type = json_string_value(json_object_get(args, "hypervisor_type"));
+    const char *cpu = json_string_value(json_object_get(args, "cpu_info"));
+    const char *ip = json_string_value(json_object_get(args, "host_ip"));
+    const char *p[] = {uuid,  host, node, type ? type : "QEMU", ver, ip, cpu ? cpu : "{}",
+                       vcpus, mem,  disk};
+    if (db_exec("INSERT INTO compute_nodes (uuid, host, hypervisor_hostname, hypervisor_type, "
+                "hypervisor_version, host_ip, cpu_info, vcpus, memory_mb, local_gb, updated_at) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now()) "
+                "ON CONFLICT (host, hypervisor_hostname, deleted) DO UPDATE SET "
+                "hypervisor_type = EXCLUDED.hypervisor_type, "
+                "hypervisor_version = EXCLUDED.hypervisor_version, host_ip = EXCLUDED.host_ip, "
+                "cpu_info = EXCLUDED.cpu_info, vcpus = EXCLUDED.vcpus, "
+                "memory_mb = EXCLUDED.memory_mb, local_gb = EXCLUDED.local_gb, updated_at = now()",
+                10, p) != DB_OK)
+        return rpc_failure("database: %s", db_errmsg());
+    return json_true();
+}
+
+/* args {host}: the instances the database has on that host, with what the
+ * host needs to define one again. */
+json_t *conductor_instances_on_host(json_t *args, struct conductor *c) {
+    const char *host = json_string_value(json_object_get(args, "host"));
+    if (!host) return rpc_failure("instances_on_host needs host");
+    const char *p[] = {host};
+    PGresult *r = NULL;
+    if (db_query(&r,
+                 "SELECT uuid, id, vm_state, task_state, power_state, "
+                 "coalesce(display_name, ''), coalesce(flavor->>'name', ''), "
+                 "coalesce(image_ref, ''), vcpus, memory_mb, root_gb, ephemeral_gb, "
+                 "coalesce(nullif(flavor->>'swap', '')::int, 0) "
+                 "FROM instances WHERE host = $1 AND deleted = 0 ORDER BY id",
+                 1, p) != DB_OK)
+        return rpc_failure("database: %s", db_errmsg());
+    json_t *out = json_array();
+    for (int i = 0; i < PQntuples(r); i++) {
+        char name[32];
+        snprintf(name, sizeof name, "instance-%08llx", db_int(r, i, 1));
+        json_array_append_new(
+            out, json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
+                           "uuid", db_str(r, i, 0), "name", name, "vm_state", db_str(r, i, 2),
+                           "task_state", db_str(r, i, 3), "power_state",
+                           (json_int_t)db_int(r, i, 4), "display_name", db_str(r, i, 5),
+                           "flavor_name", db_str(r, i, 6), "image_ref", db_str(r, i, 7), "vcpus",
+                           (json_int_t)db_int(r, i, 8), "memory_mb", (json_int_t)db_int(r, i, 9),
+                           "root_gb", (json_int_t)db_int(r, i, 10), "ephemeral_gb",
+                           (json_int_t)db_int(r, i, 11), "swap", (json_int_t)db_int(r, i, 12)));
+    }
+    PQclear(r);
+    return out;
+}
+
+/* args {uuid, host, power_state}: what the hypervisor says. Nova's sync:
+ * record the power state; an ACTIVE instance found SHUTDOWN or CRASHED
+ * "shut down by itself" and is stopped. Instances with a task in flight
+ * are left alone. */
+json_t *conductor_instance_power_sync(json_t *args, struct conductor *c) {
+    const char *uuid = json_string_value(json_object_get(args, "uuid"));
+    const char *host = json_string_value(json_object_get(args, "host"));
+    if (!uuid || !uuid_valid(uuid) || !host)
+        return rpc_failure("instance_power_sync needs uuid, host");
+    char ps[12];
+    snprintf(ps, sizeof ps, "%lld", json_integer_value(json_object_get(args, "power_state")));
+    const char *p[] = {uuid, host, ps};
+    PGresult *r = NULL;
+    if (db_query(&r,
+                 "UPDATE instances SET power_state = $3::int, vm_state = CASE WHEN "
+                 "vm_state = 'active' AND $3::int IN (4, 6) THEN 'stopped' ELSE vm_state END, "
+                 "updated_at = now() WHERE uuid = $1 AND host = $2 AND deleted = 0 AND "
+                 "task_state IS NULL RETURNING vm_state",
+                 3, p) != DB_OK)
+        return rpc_failure("database: %s", db_errmsg());
+    if (PQntuples(r))
+        log_info("power-state sync: %s on %s now power_state %s, %s", uuid, host, ps,
+                 db_str(r, 0, 0));
+    PQclear(r);
+    return json_true();
+}
+
+/* Marks the instance deleted (on `host`, when given) and gives back its
+ * claim and its server group membership, in one transaction. */
+static int mark_deleted(const char *uuid, const char *host) {
+    const char *p[] = {uuid, host};
+    for (int attempt = 0; attempt < 3; attempt++) {
+        if (db_begin() != DB_OK) return -1;
+        PGresult *r = NULL;
+        if (db_query(&r,
+                     "UPDATE instances SET deleted = id, deleted_at = now(), vm_state = 'deleted', "
+                     "task_state = NULL, power_state = 0, terminated_at = now(), "
+                     "updated_at = now() WHERE uuid = $1 AND deleted = 0 AND "
+                     "($2::text IS NULL OR host = $2) RETURNING id",
+                     2, p) != DB_OK) {
+            db_rollback();
+            continue;
+        }
+        int n = PQntuples(r);
+        PQclear(r);
+        if (n) {
+            conductor_release_claim(uuid, NULL);
+            db_exec("UPDATE server_group_members SET deleted = id, deleted_at = now() "
+                    "WHERE instance_uuid = $1 AND deleted = 0",
+                    1, p);
+        }
+        if (db_commit() == DB_OK) {
+            if (n) log_info("instance %s deleted", uuid);
+            return n;
+        }
+    }
+    log_error("instance %s: delete not recorded: %s", uuid, db_errmsg());
+    return -1;
+}
+
+/* args {instance_uuid} from the API (task_state 'deleting'). */
+json_t *conductor_delete_instance(json_t *args, struct conductor *c) {
+    const char *uuid = json_string_value(json_object_get(args, "instance_uuid"));
+    if (!uuid || !uuid_valid(uuid)) return rpc_failure("delete_instance needs instance_uuid");
+    const char *p[] = {uuid};
+    PGresult *r = NULL;
+    if (db_query(&r, "SELECT host FROM instances WHERE uuid = $1 AND deleted = 0", 1, p) != DB_OK)
+        return rpc_failure("database: %s", db_errmsg());
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return json_false();
+    }
+    char host[256] = "";
+    if (!db_isnull(r, 0, 0)) snprintf(host, sizeof host, "%s", db_str(r, 0, 0));
+    PQclear(r);
+    if (!host[0] || !conductor_compute_up(host)) {
+        if (host[0]) log_warn("delete %s: nova-compute on %s is down: local delete", uuid, host);
+        mark_deleted(uuid, NULL);
+        return json_true();
+    }
+    char topic[300];
+    snprintf(topic, sizeof topic, "compute.%s", host);
+    json_t *a = json_pack("{s:s}", "uuid", uuid);
+    if (rpc_cast(topic, "terminate_instance", a) < 0)
+        log_warn("delete %s: cast to %s failed (re-driven by the build timeout)", uuid, topic);
+    json_decref(a);
+    return json_true();
+}
+
+/* args {uuid, host}: the host destroyed the guest. */
+json_t *conductor_instance_terminated(json_t *args, struct conductor *c) {
+    const char *uuid = json_string_value(json_object_get(args, "uuid"));
+    const char *host = json_string_value(json_object_get(args, "host"));
+    if (!uuid || !uuid_valid(uuid) || !host)
+        return rpc_failure("instance_terminated needs uuid, host");
+    /* Only an instance being deleted: a guest destroyed as an orphan of a
+     * rescheduled build must not delete the instance. */
+    const char *p[] = {uuid};
+    PGresult *r = NULL;
+    if (db_query(&r,
+                 "SELECT 1 FROM instances WHERE uuid = $1 AND deleted = 0 AND "
+                 "task_state = 'deleting'",
+                 1, p) != DB_OK)
+        return rpc_failure("database: %s", db_errmsg());
+    int deleting = PQntuples(r) > 0;
+    PQclear(r);
+    if (!deleting) return json_false();
+    return mark_deleted(uuid, host) < 0 ? rpc_failure("database unavailable") : json_true();
+}

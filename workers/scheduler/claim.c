@@ -1,0 +1,63 @@
+/* claim.c — the scheduler's claim: one conditional UPDATE of the chosen
+ * compute node that adds the request to its usage only while used + request
+ * stays within total x allocation ratio, so concurrent schedulers (and
+ * stale host views) can never over-commit a node. The claim is recorded on
+ * the instance (instances.claim) in the same transaction, replacing any
+ * earlier one, so a claim whose conductor died before using it is given
+ * back by the next scheduling of that instance instead of leaking. */
+#include <stdio.h>
+
+#include "cnova.h"
+#include "sched.h"
+
+int sched_claim(const struct sched_host *h, const struct sched_request *r) {
+    char id[24], v[24], m[24], d[24];
+    snprintf(id, sizeof id, "%lld", h->id);
+    snprintf(v, sizeof v, "%lld", r->vcpus);
+    snprintf(m, sizeof m, "%lld", r->memory_mb);
+    snprintf(d, sizeof d, "%lld", r->disk_gb);
+    const char *p[] = {id, v, m, d};
+    const char *u[] = {r->uuid, id, v, m, d};
+    if (db_begin() != DB_OK) return -1;
+    if (db_exec("WITH old AS (SELECT id, claim FROM instances WHERE uuid = $1 AND "
+                "claim IS NOT NULL FOR UPDATE), clr AS (UPDATE instances i SET claim = NULL "
+                "FROM old WHERE i.id = old.id RETURNING old.claim AS c) "
+                "UPDATE compute_nodes cn SET "
+                "vcpus_used = GREATEST(cn.vcpus_used - (clr.c->>'vcpus')::int, 0), "
+                "memory_mb_used = GREATEST(cn.memory_mb_used - (clr.c->>'memory_mb')::int, 0), "
+                "local_gb_used = GREATEST(cn.local_gb_used - (clr.c->>'disk_gb')::int, 0), "
+                "running_vms = GREATEST(cn.running_vms - 1, 0), updated_at = now() "
+                "FROM clr WHERE cn.id = (clr.c->>'node_id')::int",
+                1, u) != DB_OK) {
+        log_error("claim for %s: %s", r->uuid, db_errmsg());
+        db_rollback();
+        return -1;
+    }
+    PGresult *res = NULL;
+    if (db_query(&res,
+                 "UPDATE compute_nodes SET vcpus_used = vcpus_used + $2::int, "
+                 "memory_mb_used = memory_mb_used + $3::int, "
+                 "local_gb_used = local_gb_used + $4::int, running_vms = running_vms + 1, "
+                 "updated_at = now() WHERE id = $1::int AND deleted = 0 AND "
+                 "vcpus_used + $2::int <= vcpus * cpu_allocation_ratio AND "
+                 "memory_mb_used + $3::int <= memory_mb * ram_allocation_ratio - "
+                 "reserved_host_memory_mb AND "
+                 "local_gb_used + $4::int <= local_gb * disk_allocation_ratio RETURNING id",
+                 4, p) != DB_OK) {
+        log_error("claim on %s: %s", h->host, db_errmsg());
+        db_rollback();
+        return -1;
+    }
+    int n = PQntuples(res);
+    PQclear(res);
+    if (n && db_exec("UPDATE instances SET claim = jsonb_build_object('node_id', $2::int, "
+                     "'vcpus', $3::int, 'memory_mb', $4::int, 'disk_gb', $5::int) "
+                     "WHERE uuid = $1",
+                     5, u) != DB_OK) {
+        log_error("claim for %s: %s", r->uuid, db_errmsg());
+        db_rollback();
+        return -1;
+    }
+    if (db_commit() != DB_OK) return -1;
+    return n > 0;
+}
