@@ -68,6 +68,15 @@ enum db_status db_open(void) {
     }
     PGresult *r = PQexec(conn, "SET TIME ZONE 'UTC'");
     PQclear(r);
+    /* [database] synchronous_commit: only PostgreSQL's own words pass */
+    static const char *const modes[] = {"on", "off", "local", "remote_write", "remote_apply"};
+    const char *sc = config_get("database", "synchronous_commit", NULL);
+    for (size_t i = 0; sc && i < sizeof modes / sizeof *modes; i++)
+        if (!strcmp(sc, modes[i])) {
+            char sql[64];
+            snprintf(sql, sizeof sql, "SET synchronous_commit TO %s", modes[i]);
+            PQclear(PQexec(conn, sql));
+        }
     return DB_OK;
 }
 

@@ -70,6 +70,13 @@ int service_start(const char *program, const char *config) {
     } else if (access(DEFAULT_CONFIG, R_OK) == 0) {
         config_load(DEFAULT_CONFIG);
     }
+    /* The workers' own writes are re-driven when lost (build_timeout
+     * recovery, redelivery), so they need not wait for the WAL flush; the
+     * API's commits (what a client was told) stay synchronous. */
+    if (!config_get("database", "worker_synchronous_commit", NULL))
+        config_set("database", "worker_synchronous_commit", "off");
+    config_set("database", "synchronous_commit",
+               config_get("database", "worker_synchronous_commit", "off"));
     static const char *levels[] = {"DEBUG", "INFO", "WARNING", "ERROR"};
     const char *lvl = config_get("DEFAULT", "log_level", "INFO");
     enum log_level min = LOG_INFO;
