@@ -10,9 +10,8 @@
 
 /* The resources, as data. count_project ($1 = project_id) counts a
  * project's usage, count_user ($1 = project_id, $2 = user_id) one user's;
- * NULL = nothing counted: instances, cores and ram are counted once the
- * servers issue adds the instances table; metadata_items and injected_*
- * limit one request, not a count. Key pairs belong to a user (any project)
+ * NULL = nothing counted: metadata_items and injected_* limit one
+ * request, not a count. Key pairs belong to a user (any project)
  * and, as in Nova, are checked but shown as 0 in use; server group members
  * are counted per group by quota_reserve_members. */
 const struct quota_resource quota_resources[] = {

@@ -33,5 +33,6 @@ int mv_parse(const char *s);
 #include "validate.h" /* the one JSON-schema validator */
 #include "rpc.h"      /* AMQP cast / call, outbox publishing */
 #include "util.h"     /* uuid, timestamps, string buffers */
+#include "states.h"   /* the server state table: vm_state x task_state x action */
 
 #endif

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <strings.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,4 +91,31 @@ void sbuf_addf(struct sbuf *b, const char *fmt, ...) {
 void sbuf_free(struct sbuf *b) {
     free(b->s);
     *b = (struct sbuf){0};
+}
+
+bool str_to_int(const char *s, long long *out) {
+    while (isspace((unsigned char)*s))
+        s++;
+    char *end;
+    *out = strtoll(s, &end, 10);
+    if (end == s || !isdigit((unsigned char)end[-1])) return false;
+    while (isspace((unsigned char)*end))
+        end++;
+    return !*end;
+}
+
+bool str_to_bool(const char *s, bool *out) {
+    static const char *yes[] = {"1", "t", "true", "on", "y", "yes"};
+    static const char *no[] = {"0", "f", "false", "off", "n", "no"};
+    char buf[16];
+    while (isspace((unsigned char)*s))
+        s++;
+    snprintf(buf, sizeof buf, "%s", s);
+    for (size_t n = strlen(buf); n && isspace((unsigned char)buf[n - 1]);)
+        buf[--n] = 0;
+    for (size_t i = 0; i < 6; i++) {
+        if (!strcasecmp(buf, yes[i])) return *out = true, true;
+        if (!strcasecmp(buf, no[i])) return *out = false, true;
+    }
+    return false;
 }

@@ -16,6 +16,12 @@ void iso8601_now(char out[21]);
 /* Monotonic milliseconds, for durations. */
 double now_ms(void);
 
+/* Python's int() of a string: optional blanks and sign, then digits. */
+bool str_to_int(const char *s, long long *out);
+/* oslo's strict bool_from_string ("1", "t", "true", "on", "y", "yes" and
+ * their opposites, any case, blanks around allowed). */
+bool str_to_bool(const char *s, bool *out);
+
 /* A growable NUL-terminated byte buffer. */
 struct sbuf {
     char *s;

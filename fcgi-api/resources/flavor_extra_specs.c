@@ -383,7 +383,7 @@ static int check_value(struct req *r, const struct xspec *x, const char *v) {
                              x->rule);
         return 0;
     case 'i':
-        if (!flavors_parse_int(v, &n))
+        if (!str_to_int(v, &n))
             return api_error(r, 400, "Validation failed; '%s' is not a valid integer value.", v);
         if (n > x->max)
             return api_error(r, 400,
@@ -395,7 +395,7 @@ static int check_value(struct req *r, const struct xspec *x, const char *v) {
                              x->min);
         return 0;
     case 'b':
-        if (!flavors_parse_bool(v, &b))
+        if (!str_to_bool(v, &b))
             return api_error(r, 400, "Validation failed; '%s' is not a valid boolean-like value.",
                              v);
         return 0;

@@ -105,37 +105,10 @@ int flavors_find(struct req *r, const char *flavorid, char row_id[24], bool *is_
 
 /* ---- list ---- */
 
-bool flavors_parse_int(const char *s, long long *out) {
-    while (isspace((unsigned char)*s))
-        s++;
-    char *end;
-    *out = strtoll(s, &end, 10);
-    if (end == s || !isdigit((unsigned char)end[-1])) return false;
-    while (isspace((unsigned char)*end))
-        end++;
-    return !*end;
-}
-
-bool flavors_parse_bool(const char *s, bool *out) {
-    static const char *yes[] = {"1", "t", "true", "on", "y", "yes"};
-    static const char *no[] = {"0", "f", "false", "off", "n", "no"};
-    char buf[16];
-    while (isspace((unsigned char)*s))
-        s++;
-    snprintf(buf, sizeof buf, "%s", s);
-    for (size_t n = strlen(buf); n && isspace((unsigned char)buf[n - 1]);)
-        buf[--n] = 0;
-    for (size_t i = 0; i < 6; i++) {
-        if (!strcasecmp(buf, yes[i])) return *out = true, true;
-        if (!strcasecmp(buf, no[i])) return *out = false, true;
-    }
-    return false;
-}
-
 /* A query filter given as a Python int, as text for SQL. */
 static bool int_filter(const char *s, char out[24]) {
     long long v;
-    if (!flavors_parse_int(s, &v)) return false;
+    if (!str_to_int(s, &v)) return false;
     snprintf(out, 24, "%lld", v);
     return true;
 }
@@ -149,7 +122,7 @@ static int flavors_list(struct req *r, bool detail) {
         if ((v = req_query(r, "is_public"))) {
             if (!strcasecmp(v, "none"))
                 is_public = NULL;
-            else if (!flavors_parse_bool(v, &b))
+            else if (!str_to_bool(v, &b))
                 return api_error(r, 400, "Invalid is_public filter [%s]", v);
             else
                 is_public = b ? "t" : "f";
@@ -313,7 +286,7 @@ int flavors_create(struct req *r) {
     bool pub;
     if (json_is_boolean(jp))
         is_public = json_is_true(jp) ? "t" : "f";
-    else if (json_is_string(jp) && flavors_parse_bool(json_string_value(jp), &pub))
+    else if (json_is_string(jp) && str_to_bool(json_string_value(jp), &pub))
         is_public = pub ? "t" : "f";
     json_t *jd = req_ver_ge(r, MV(2, 55)) ? json_object_get(f, "description") : NULL;
 

@@ -12,11 +12,6 @@
  * be found." (or database) error already set on r. */
 int flavors_find(struct req *r, const char *flavorid, char row_id[24], bool *is_public);
 
-/* Python's int() of a string: optional blanks and sign, then digits. */
-bool flavors_parse_int(const char *s, long long *out);
-/* oslo's strict bool_from_string ("1", "t", "true", "on", "y", "yes" and
- * their opposites, any case). */
-bool flavors_parse_bool(const char *s, bool *out);
 /* Python's str() of a JSON number: 10 -> "10", 1.5 -> "1.5", 2.0 -> "2.0". */
 void flavors_number_text(const json_t *v, char *out, size_t len);
 

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "api.h"
-#include "resources/flavors.h"
 
 #define SERVICE_COLUMNS                                                                            \
     "id, uuid, host, \"binary\", disabled, disabled_reason, forced_down,"                          \
@@ -58,7 +57,7 @@ static int find_service(struct req *r, const char *id, char row_id[24], char bin
     bool by_uuid = req_ver_ge(r, MV(2, 53));
     if (by_uuid && !uuid_valid(id)) return api_error(r, 400, "Invalid uuid %s", id);
     long long n;
-    if (!by_uuid && !flavors_parse_int(id, &n))
+    if (!by_uuid && !str_to_int(id, &n))
         return api_error(r, 400, "Invalid input received: id must be an integer");
     const char *params[] = {by_uuid ? id : NULL, by_uuid ? NULL : id};
     PGresult *res;
@@ -110,7 +109,7 @@ static int set_service(struct req *r, const char *row_id, const char *disabled,
 
 static const char *bool_text(const json_t *v) {
     bool b = json_is_true(v);
-    if (json_is_string(v)) flavors_parse_bool(json_string_value(v), &b);
+    if (json_is_string(v)) str_to_bool(json_string_value(v), &b);
     return b ? "t" : "f";
 }
 

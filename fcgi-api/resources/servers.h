@@ -1,0 +1,83 @@
+/* servers.h — what the server files share: servers_view.c turns instance
+ * rows into Nova's server views, servers.c serves show/list/update/delete,
+ * servers_create.c serves POST /servers. */
+#ifndef CNOVA_SERVERS_H
+#define CNOVA_SERVERS_H
+
+#include "api.h"
+
+/* One instance as one jsonb document: the instances row plus what the views
+ * need (metadata, tags, last fault, volumes, server group, host status,
+ * formatted times, hostId). $1 is [service] service_down_time; the caller
+ * appends its WHERE clause (the table is aliased i). */
+#define SERVERS_ROW_SQL                                                                            \
+    "SELECT to_jsonb(i) || jsonb_build_object("                                                    \
+    " 'created_iso', to_char(i.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"  \
+    " 'updated_iso', to_char(COALESCE(i.updated_at, i.created_at) AT TIME ZONE 'UTC',"             \
+    "   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                                                        \
+    " 'launched_iso', to_char(i.launched_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"  \
+    " 'terminated_iso', to_char(i.terminated_at AT TIME ZONE 'UTC',"                               \
+    "   'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"                                                          \
+    " 'host_id', CASE WHEN i.host IS NULL OR i.host = '' THEN '' ELSE"                             \
+    "   encode(sha224(convert_to(i.project_id || i.host, 'UTF8')), 'hex') END,"                    \
+    " 'meta', COALESCE((SELECT jsonb_object_agg(m.key, m.value) FROM instance_metadata m"          \
+    "   WHERE m.instance_uuid = i.uuid), '{}'::jsonb),"                                            \
+    " 'tag_list', COALESCE((SELECT jsonb_agg(t.tag ORDER BY t.tag) FROM tags t"                    \
+    "   WHERE t.resource_id = i.uuid), '[]'::jsonb),"                                              \
+    " 'fault', (SELECT jsonb_build_object('code', f.code, 'message', f.message,"                   \
+    "   'details', f.details, 'created', to_char(f.created_at AT TIME ZONE 'UTC',"                 \
+    "   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')) FROM instance_faults f"                                 \
+    "   WHERE f.instance_uuid = i.uuid ORDER BY f.id DESC LIMIT 1),"                               \
+    " 'volumes', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', b.volume_id,"                 \
+    "   'delete_on_termination', b.delete_on_termination) ORDER BY b.id)"                          \
+    "   FROM block_device_mapping b WHERE b.instance_uuid = i.uuid AND b.deleted = 0"              \
+    "   AND b.volume_id IS NOT NULL), '[]'::jsonb),"                                               \
+    " 'group_uuid', (SELECT g.group_uuid FROM server_group_members g"                              \
+    "   WHERE g.instance_uuid = i.uuid AND g.deleted = 0 LIMIT 1),"                                \
+    " 'host_status', CASE WHEN i.host IS NULL OR i.host = '' THEN '' ELSE COALESCE(("              \
+    "   SELECT CASE WHEN s.forced_down THEN 'DOWN' WHEN s.disabled THEN 'MAINTENANCE'"             \
+    "   WHEN s.last_seen_up > now() - make_interval(secs => $1::int) THEN 'UP'"                    \
+    "   ELSE 'UNKNOWN' END FROM services s WHERE s.host = i.host"                                  \
+    "   AND s.\"binary\" = 'nova-compute' AND s.deleted = 0 LIMIT 1), '') END)"                    \
+    " FROM instances i "
+
+/* [service] service_down_time as text, for $1 of SERVERS_ROW_SQL. */
+void servers_down_time(char out[16]);
+
+enum servers_view {
+    SERVERS_VIEW_SHOW,   /* GET /servers/{id}: everything for the version */
+    SERVERS_VIEW_DETAIL, /* GET /servers/detail: as show, without server_groups */
+    SERVERS_VIEW_UPDATE  /* PUT /servers/{id}: the reduced view before 2.75 */
+};
+
+/* Nova's server view of one row (from SERVERS_ROW_SQL) at r's microversion
+ * and for r's caller. Returns a new object (the inner "server"). */
+json_t *servers_view(const struct req *r, json_t *row, enum servers_view kind);
+
+/* Loads instance `uuid` (visible to the caller, live) and replies `status`
+ * with {"server": view}; 404 when gone. */
+int servers_reply_one(struct req *r, const char *uuid, int status, enum servers_view kind);
+
+/* ---- servers_bdm.c: block device mappings on create ---- */
+#define BDM_INVALID "Block Device Mapping is Invalid: "
+
+struct servers_bdms {
+    json_t *rows;          /* rows for the block_device_mapping table */
+    const char *image_ref; /* imageRef, "" when none */
+    bool volume_backed;    /* the boot device is a volume */
+};
+
+/* Reads imageRef and block_device_mapping(_v2) of the create body into b
+ * (b->rows an empty array the caller owns); 0 or Nova's 400. */
+int servers_bdm_parse(struct req *r, json_t *server, struct servers_bdms *b);
+/* Checks the rows against the flavor snapshot; 0 or Nova's 400. */
+int servers_bdm_check(struct req *r, const struct servers_bdms *b, json_t *flavor);
+
+/* Values the schema allowed in two types: an integer as a number or a
+ * digit string, a boolean as true/false or one of oslo's strings; and a
+ * string member (NULL when absent or not a string). */
+bool servers_int(json_t *v, long *out);
+bool servers_bool(json_t *v);
+const char *servers_str(json_t *o, const char *k);
+
+#endif
