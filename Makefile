@@ -13,7 +13,7 @@ OPT = -O2 -g
 endif
 
 CC ?= cc
-PKGS = jansson libpq librabbitmq libvirt uuid
+PKGS = jansson libpq librabbitmq libvirt
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter $(OPT) $(SANFLAGS) \

@@ -11,7 +11,7 @@
 #
 # Own stack: run-bench-servers/, ports 18894 / PG 35494 / AMQP 26694 / dist
 # 36694, node cnova-bench-servers@localhost. Knobs: CNOVA_BIN (build/),
-# BENCH_SERVERS, BENCH_PARALLEL, BENCH_VIA=db (write the rows directly even
+# BENCH_SERVERS, BENCH_PARALLEL, BENCH_BATCH (servers per POST, 10), BENCH_VIA=db (write the rows directly even
 # when the API works: the pipeline alone), BENCH_KEEP=1 (leave it running).
 set -euo pipefail
 
@@ -116,15 +116,21 @@ if flavor and os.environ.get("BENCH_VIA") != "db":
     use_api = st == 202
     N -= 1 if use_api else 0
 
-def boot(i):
-    st, b = call("POST", "/v2.1/servers", {"server": {"name": f"bench-{i}", "flavorRef": flavor, "imageRef": image}})
+BATCH = max(1, int(os.environ.get("BENCH_BATCH", "10")))
+
+def boot(batch):
+    """One POST /servers for the whole batch (min_count = max_count), as a
+    client asking for many servers at once does."""
+    n = len(batch)
+    st, b = call("POST", "/v2.1/servers", {"server": {"name": f"bench-{batch[0]}", "flavorRef": flavor,
+                                                       "imageRef": image, "min_count": n, "max_count": n}})
     if st != 202:
         raise SystemExit(f"POST /servers: {st} {b}")
 
 t0 = time.time()
 with concurrent.futures.ThreadPoolExecutor(PAR if use_api else 4) as ex:
     if use_api:
-        list(ex.map(boot, range(N)))
+        list(ex.map(boot, [list(range(i, min(i + BATCH, N))) for i in range(0, N, BATCH)]))
     else:  # batches of 20 rows per transaction (one psql each)
         list(ex.map(insert, [range(i, min(i + 20, N)) for i in range(0, N, 20)]))
 t_req = time.time() - t0
@@ -158,7 +164,7 @@ mismatch = psql(
 per_host = psql("SELECT string_agg(host || '=' || running_vms || '/' || (vcpus * cpu_allocation_ratio)::int, ' ' "
                 "ORDER BY host) FROM compute_nodes")
 
-how = f"POST /servers, {PAR} in parallel" if use_api else "instances + outbox rows, 4 x 20-row transactions in parallel"
+how = f"POST /servers of {BATCH} (min_count), {PAR} in parallel" if use_api else "instances + outbox rows, 4 x 20-row transactions in parallel"
 print(f"cnova bench-servers: {total} servers via {how}, "
       f"4 hosts, {os.cpu_count()} cores, {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}")
 print(f"  requests sent in     {t_req:8.2f} s ({total / t_req:.0f} req/s)")

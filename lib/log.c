@@ -2,6 +2,7 @@
  * lines of several processes sharing a log file never interleave. */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/time.h>
@@ -9,12 +10,20 @@
 #include <unistd.h>
 
 static const char *prog = "cnova";
+static int pid; /* cached: getpid(2) on every line showed in profiles */
+
+static void refresh_pid(void) {
+    pid = (int)getpid();
+}
 static enum log_level minlvl = LOG_INFO;
 static const char *names[] = {"DEBUG", "INFO", "WARNING", "ERROR"};
 
 void log_init(const char *program, enum log_level min) {
+    static int atfork_set;
     prog = program;
     minlvl = min;
+    refresh_pid();
+    if (!atfork_set++) pthread_atfork(NULL, NULL, refresh_pid);
 }
 
 void log_msg(enum log_level lvl, const char *request_id, const char *fmt, ...) {
@@ -26,7 +35,7 @@ void log_msg(enum log_level lvl, const char *request_id, const char *fmt, ...) {
     gmtime_r(&tv.tv_sec, &tm);
     int n = snprintf(line, sizeof line, "%04d-%02d-%02d %02d:%02d:%02d.%03d %d %s %s [%s] ",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, (int)(tv.tv_usec / 1000), (int)getpid(), names[lvl], prog,
+                     tm.tm_sec, (int)(tv.tv_usec / 1000), pid ? pid : (int)getpid(), names[lvl], prog,
                      request_id ? request_id : "-");
     va_list ap;
     va_start(ap, fmt);

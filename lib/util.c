@@ -9,14 +9,54 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <uuid/uuid.h>
+#include <pthread.h>
+#include <sys/random.h>
 
 #include "cnova.h"
 
+/* Random bytes for uuids come from a per-process pool filled by one
+ * getrandom(2) per 256 uuids: libuuid's generator costs six system calls a
+ * uuid (it checks for fork every time), a measurable share of a request.
+ * A forked child drops the pool it inherited, so no two processes ever
+ * hand out the same bytes. */
+static unsigned char pool[4096];
+static size_t pool_used = sizeof pool;
+static bool atfork_set;
+
+static void pool_drop(void) {
+    pool_used = sizeof pool;
+}
+
+static void random_bytes(unsigned char *out, size_t n) {
+    if (!atfork_set) {
+        pthread_atfork(NULL, NULL, pool_drop);
+        atfork_set = true;
+    }
+    if (pool_used + n > sizeof pool) {
+        size_t got = 0;
+        while (got < sizeof pool) {
+            ssize_t r = getrandom(pool + got, sizeof pool - got, 0);
+            if (r > 0) got += (size_t)r;
+        }
+        pool_used = 0;
+    }
+    memcpy(out, pool + pool_used, n);
+    pool_used += n;
+}
+
 void uuid_new(char out[37]) {
-    uuid_t u;
-    uuid_generate_random(u);
-    uuid_unparse_lower(u, out);
+    static const char hex[] = "0123456789abcdef";
+    unsigned char b[16];
+    random_bytes(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 15];
+    }
+    *o = 0;
 }
 
 bool uuid_valid(const char *s) {
