@@ -1,6 +1,6 @@
 """clients.py: running Debian's real OpenStack clients against the stack
 under test (CNOVA_BASE, started by scripts/test.sh)."""
-import json, os, subprocess, sys, unittest
+import json, os, subprocess, unittest
 
 BASE = os.environ.get("CNOVA_BASE", "http://127.0.0.1:8774")
 ENDPOINT = BASE + "/v2.1"
@@ -8,13 +8,21 @@ OPENSTACK = "/usr/bin/openstack"
 SYSTEM_PY = "/usr/bin/python3"
 
 
-def openstack(*args, admin=True, version="2.1", check=True):
-    """Runs `openstack ... -f json` when the command lists or shows; returns
-    (returncode, parsed JSON or raw text, stderr)."""
+def run_openstack(*args, admin=True, version="2.1"):
+    """Runs the openstack command against the stack (admin: admin_token
+    admin:admin; else --os-auth-type none, an ordinary user), with no OS_*
+    variables of the caller's environment; returns the CompletedProcess."""
     auth = (["--os-auth-type", "admin_token", "--os-token", "admin:admin"] if admin
             else ["--os-auth-type", "none"])
     cmd = [OPENSTACK, *auth, "--os-endpoint", ENDPOINT, "--os-compute-api-version", version, *args]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("OS_")})
+
+
+def openstack(*args, admin=True, version="2.1", check=True):
+    """run_openstack, with stdout parsed as JSON where it is JSON; returns
+    (returncode, parsed JSON or raw text, stderr)."""
+    p = run_openstack(*args, admin=admin, version=version)
     out = p.stdout
     try:
         out = json.loads(out) if out.strip() else None

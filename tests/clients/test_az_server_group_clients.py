@@ -2,20 +2,13 @@
 and `openstack server group create/list/show/delete` (Debian's
 python3-openstackclient, no Keystone: --os-auth-type none for a member,
 admin_token with admin:admin for the admin)."""
-import json, os, subprocess, unittest, uuid
+import json, os, unittest, uuid
 
-BASE = os.environ.get("CNOVA_BASE", "http://127.0.0.1:8774")
-ENDPOINT = BASE + "/v2.1"
+from clients import run_openstack
 
 
 def openstack(*args, admin=False, version="2.1"):
-    auth = (["--os-auth-type", "admin_token", "--os-token", "admin:admin"] if admin
-            else ["--os-auth-type", "none"])
-    cmd = ["/usr/bin/openstack", *auth, "--os-endpoint", ENDPOINT,
-           "--os-compute-api-version", version, *args]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
-                       env={k: v for k, v in os.environ.items() if not k.startswith("OS_")})
-    return p
+    return run_openstack(*args, admin=admin, version=version)
 
 
 def ok(testcase, p):
@@ -32,8 +25,8 @@ class AvailabilityZoneClient(unittest.TestCase):
         rows = ok(self, openstack("availability", "zone", "list", "--compute", "--long",
                                   "-f", "json", admin=True))
         hosts = {(r["Zone Name"], r["Host Name"], r["Service Name"]) for r in rows}
-        self.assertIn(("nova", "compute1", "nova-compute"), hosts)
-        self.assertIn(("nova", "compute2", "nova-compute"), hosts)
+        for h in os.environ.get("CNOVA_COMPUTE_HOSTS", "compute1").split():
+            self.assertIn(("nova", h, "nova-compute"), hosts)
         # the conductor and scheduler run on this machine's host name
         self.assertIn(("internal", "nova-conductor"), {(z, b) for z, _, b in hosts})
 

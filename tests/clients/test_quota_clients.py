@@ -3,19 +3,13 @@
 quota_classes managers (what `openstack quota show/set` call for compute).
 `openstack quota show` itself also asks Keystone (project lookup), Cinder
 and Neutron at the same endpoint, so without them it cannot complete."""
-import json, os, subprocess, unittest, uuid
+import json, unittest, uuid
 
-BASE = os.environ.get("CNOVA_BASE", "http://127.0.0.1:8774")
-ENDPOINT = BASE + "/v2.1"
+from clients import ENDPOINT, run_openstack
 
 
 def openstack(*args, admin=False, version="2.1"):
-    auth = (["--os-auth-type", "admin_token", "--os-token", "admin:admin"] if admin
-            else ["--os-auth-type", "none"])
-    cmd = ["/usr/bin/openstack", *auth, "--os-endpoint", ENDPOINT,
-           "--os-compute-api-version", version, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120,
-                          env={k: v for k, v in os.environ.items() if not k.startswith("OS_")})
+    return run_openstack(*args, admin=admin, version=version)
 
 
 def nova(version="2.1", token="admin:admin"):
