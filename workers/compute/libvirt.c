@@ -239,6 +239,82 @@ static int lv_destroy(const char *uuid) {
     return rc;
 }
 
+static int dom_power_state(virDomainPtr d) {
+    virDomainInfo di;
+    return virDomainGetInfo(d, &di) == 0 ? power_state(di.state) : VIRT_NOSTATE;
+}
+
+/* Boots a defined guest unless it runs (a paused one is resumed). */
+static int boot(virDomainPtr d) {
+    virDomainInfo di;
+    if (virDomainGetInfo(d, &di) < 0) return -1;
+    if (di.state == VIR_DOMAIN_RUNNING || di.state == VIR_DOMAIN_BLOCKED) return 0;
+    if (di.state == VIR_DOMAIN_PAUSED) return virDomainResume(d);
+    return virDomainCreate(d);
+}
+
+static int power_off(virDomainPtr d) {
+    if (virDomainIsActive(d) != 1) return 0;
+    virDomainShutdown(d); /* clean first; the test driver stops at once */
+    if (virDomainIsActive(d) != 1) return 0;
+    return virDomainDestroy(d);
+}
+
+static int lv_power(const char *uuid, enum virt_op op, const char **why) {
+    static const char *const names[] = {"start",   "stop",    "reboot", "reboot",    "pause",
+                                        "unpause", "suspend", "resume", "crash dump"};
+    *why = NULL;
+    if (ensure() < 0) {
+        *why = "hypervisor unreachable";
+        return -1;
+    }
+    virDomainPtr d = virDomainLookupByUUIDString(conn, uuid);
+    if (!d) {
+        *why = "the guest is not defined on this host";
+        return -1;
+    }
+    int rc = 0;
+    switch (op) {
+    case VIRT_OP_START:
+    case VIRT_OP_RESUME:
+        rc = boot(d);
+        break;
+    case VIRT_OP_STOP:
+        rc = power_off(d);
+        break;
+    case VIRT_OP_REBOOT_SOFT:
+    case VIRT_OP_REBOOT_HARD:
+        /* Nova hard-reboots when the soft one fails */
+        if (op == VIRT_OP_REBOOT_SOFT && virDomainIsActive(d) == 1 && virDomainReboot(d, 0) == 0)
+            break;
+        rc = power_off(d);
+        if (rc == 0) rc = boot(d);
+        break;
+    case VIRT_OP_PAUSE:
+        rc = virDomainSuspend(d);
+        break;
+    case VIRT_OP_UNPAUSE:
+        rc = virDomainResume(d);
+        break;
+    case VIRT_OP_SUSPEND:
+        rc = virDomainManagedSave(d, 0);
+        break;
+    case VIRT_OP_CRASH_DUMP:
+        rc = virDomainInjectNMI(d, 0);
+        break;
+    }
+    int ps = -1;
+    if (rc < 0) {
+        log_error("libvirt: %s %s: %s", names[op], uuid, lasterr());
+        *why = op == VIRT_OP_CRASH_DUMP ? "Triggering crash dump is not supported"
+                                        : "the hypervisor refused the operation";
+    } else {
+        ps = dom_power_state(d);
+    }
+    virDomainFree(d);
+    return ps;
+}
+
 const struct virt_driver virt_libvirt = {
     .name = "libvirt",
     .open = lv_open,
@@ -247,4 +323,5 @@ const struct virt_driver virt_libvirt = {
     .list_instances = lv_list_instances,
     .spawn = lv_spawn,
     .destroy = lv_destroy,
+    .power = lv_power,
 };

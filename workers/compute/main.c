@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 
 #include "cnova.h"
+#include "compute_actions.h"
 #include "service.h"
 #include "virt.h"
 
@@ -145,6 +146,10 @@ static json_t *do_terminate_instance(json_t *args, struct compute *c) {
     return res;
 }
 
+static json_t *do_instance_op(json_t *args, struct compute *c) {
+    return compute_instance_op(args, c->host, c->virt);
+}
+
 static const struct {
     const char *method;
     json_t *(*fn)(json_t *args, struct compute *c);
@@ -152,6 +157,16 @@ static const struct {
     {"ping", do_ping},
     {"build_and_run_instance", do_build_and_run_instance},
     {"terminate_instance", do_terminate_instance},
+    {"start_instance", do_instance_op},
+    {"stop_instance", do_instance_op},
+    {"reboot_instance", do_instance_op},
+    {"pause_instance", do_instance_op},
+    {"unpause_instance", do_instance_op},
+    {"suspend_instance", do_instance_op},
+    {"resume_instance", do_instance_op},
+    {"set_admin_password", do_instance_op},
+    {"trigger_crash_dump", do_instance_op},
+    {"inject_network_info", do_instance_op},
 };
 
 static json_t *dispatch(const char *method, json_t *args, void *ud) {

@@ -52,6 +52,19 @@ struct virt_spec {
     int root_gb, ephemeral_gb, swap_mb;
 };
 
+/* The power operations on an existing guest (Nova's driver calls). */
+enum virt_op {
+    VIRT_OP_START,       /* power_on: boots it (restoring a managed save) */
+    VIRT_OP_STOP,        /* power_off: clean shutdown, then destroy */
+    VIRT_OP_REBOOT_SOFT, /* guest reboot; a hard one when that fails */
+    VIRT_OP_REBOOT_HARD, /* destroy and boot again */
+    VIRT_OP_PAUSE,       /* vCPUs stopped (libvirt "suspend") */
+    VIRT_OP_UNPAUSE,     /* libvirt "resume" */
+    VIRT_OP_SUSPEND,     /* managed save: memory to disk, guest off */
+    VIRT_OP_RESUME,      /* boot from the managed save */
+    VIRT_OP_CRASH_DUMP   /* inject an NMI */
+};
+
 struct virt_driver {
     const char *name;
     /* Connects to the hypervisor at `uri`. Returns 0 or -1. */
@@ -70,6 +83,9 @@ struct virt_driver {
     /* Powers off and undefines the guest of `uuid`; a missing one is fine.
      * Returns 0 or -1. */
     int (*destroy)(const char *uuid);
+    /* Runs `op` on the guest of `uuid`. Returns its power state afterwards,
+     * or -1 with *why (static text) set. */
+    int (*power)(const char *uuid, enum virt_op op, const char **why);
 };
 
 extern const struct virt_driver virt_libvirt;

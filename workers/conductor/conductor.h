@@ -38,4 +38,18 @@ int conductor_compute_up(const char *host);
  * caller's transaction, if any. */
 int conductor_release_claim(const char *uuid, const char *node_id);
 
+/* actions.c: the simple server actions (the API's casts, forwarded to the
+ * instance's host) and their outcome from the host. */
+json_t *conductor_start_instance(json_t *args, struct conductor *c);
+json_t *conductor_stop_instance(json_t *args, struct conductor *c);
+json_t *conductor_reboot_instance(json_t *args, struct conductor *c);
+json_t *conductor_pause_instance(json_t *args, struct conductor *c);
+json_t *conductor_unpause_instance(json_t *args, struct conductor *c);
+json_t *conductor_suspend_instance(json_t *args, struct conductor *c);
+json_t *conductor_resume_instance(json_t *args, struct conductor *c);
+json_t *conductor_set_admin_password(json_t *args, struct conductor *c);
+json_t *conductor_trigger_crash_dump(json_t *args, struct conductor *c);
+json_t *conductor_inject_network_info(json_t *args, struct conductor *c);
+json_t *conductor_instance_action_done(json_t *args, struct conductor *c);
+
 #endif

@@ -44,6 +44,17 @@ static const struct {
     {"compute_node_update", conductor_compute_node_update},
     {"instances_on_host", conductor_instances_on_host},
     {"instance_power_sync", conductor_instance_power_sync},
+    {"start_instance", conductor_start_instance},
+    {"stop_instance", conductor_stop_instance},
+    {"reboot_instance", conductor_reboot_instance},
+    {"pause_instance", conductor_pause_instance},
+    {"unpause_instance", conductor_unpause_instance},
+    {"suspend_instance", conductor_suspend_instance},
+    {"resume_instance", conductor_resume_instance},
+    {"set_admin_password", conductor_set_admin_password},
+    {"trigger_crash_dump", conductor_trigger_crash_dump},
+    {"inject_network_info", conductor_inject_network_info},
+    {"instance_action_done", conductor_instance_action_done},
 };
 
 static json_t *dispatch(const char *method, json_t *args, void *ud) {

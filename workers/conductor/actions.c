@@ -1,0 +1,173 @@
+/* actions.c — the conductor's side of the simple server actions: takes the
+ * API's cast (task_state already set), records the compute event and hands
+ * the work to the instance's host; then takes the host's answer and settles
+ * the instance (vm_state, power_state, task_state cleared), or on failure
+ * clears the task and records a fault and an Error event, as Nova's
+ * reverts_task_state / wrap_instance_fault / wrap_instance_event do. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cnova.h"
+#include "conductor.h"
+
+static const struct instance_op {
+    const char *method; /* the API's cast, and the compute method */
+    const char *action; /* the instance action the API recorded; NULL = none */
+    const char *tasks;  /* task_states the operation runs under (text[]); NULL = none */
+    const char *vm_ok;  /* vm_state when done; NULL = unchanged */
+    bool error_on_fail; /* a failure puts the instance in ERROR (reboot) */
+} instance_ops[] = {
+    {"start_instance", "start", "{powering-on}", "active", false},
+    {"stop_instance", "stop", "{powering-off}", "stopped", false},
+    {"reboot_instance", "reboot", "{rebooting,rebooting_hard}", "active", true},
+    {"pause_instance", "pause", "{pausing}", "paused", false},
+    {"unpause_instance", "unpause", "{unpausing}", "active", false},
+    {"suspend_instance", "suspend", "{suspending}", "suspended", false},
+    {"resume_instance", "resume", "{resuming}", "active", false},
+    {"set_admin_password", "changePassword", "{updating_password}", NULL, false},
+    {"trigger_crash_dump", "trigger_crash_dump", NULL, NULL, false},
+    {"inject_network_info", NULL, NULL, NULL, false},
+};
+
+static const struct instance_op *op_find(const char *method) {
+    for (size_t i = 0; method && i < sizeof instance_ops / sizeof instance_ops[0]; i++)
+        if (!strcmp(instance_ops[i].method, method)) return &instance_ops[i];
+    return NULL;
+}
+
+/* The event Nova's compute records: "compute_<method>". */
+static void event_name(const struct instance_op *o, char *out, size_t len) {
+    snprintf(out, len, "compute_%s", o->method);
+}
+
+static void event_start(const struct instance_op *o, const char *uuid, const char *host) {
+    if (!o->action) return;
+    char ev[64];
+    event_name(o, ev, sizeof ev);
+    const char *p[] = {uuid, o->action, ev, host};
+    if (db_exec("INSERT INTO instance_actions_events (action_id, event, start_time, host) "
+                "SELECT id, $3, now(), $4 FROM instance_actions "
+                "WHERE instance_uuid = $1 AND action = $2 ORDER BY id DESC LIMIT 1",
+                4, p) != DB_OK)
+        log_error("%s of %s: event not recorded: %s", o->method, uuid, db_errmsg());
+}
+
+static void event_finish(const struct instance_op *o, const char *uuid, const char *result) {
+    if (!o->action) return;
+    char ev[64];
+    event_name(o, ev, sizeof ev);
+    const char *p[] = {uuid, o->action, ev, result};
+    db_exec("WITH a AS (UPDATE instance_actions SET updated_at = now(), message = CASE WHEN "
+            "$4 = 'Error' THEN 'Error' ELSE message END WHERE id = (SELECT id FROM "
+            "instance_actions WHERE instance_uuid = $1 AND action = $2 ORDER BY id DESC LIMIT 1) "
+            "RETURNING id) UPDATE instance_actions_events e SET finish_time = now(), result = $4 "
+            "FROM a WHERE e.action_id = a.id AND e.event = $3 AND e.finish_time IS NULL",
+            4, p);
+}
+
+/* Settles the instance after the operation: success moves it to vm_ok with
+ * the hypervisor's power state; failure only clears the task (ERROR for a
+ * failed reboot) and records a fault. Only while the instance is still in
+ * the operation's task: a late or repeated answer changes nothing. */
+static int settle(const struct instance_op *o, const char *uuid, const char *host, bool ok,
+                  const char *power_state, const char *fault) {
+    if (!o->tasks) {
+        if (!ok) log_warn("%s of %s on %s failed: %s", o->method, uuid, host, fault);
+        event_finish(o, uuid, ok ? "Success" : "Error");
+        return 0;
+    }
+    const char *vm = ok ? o->vm_ok : (o->error_on_fail ? "error" : NULL);
+    const char *p[] = {uuid, o->tasks, vm, power_state, host};
+    for (int attempt = 0; attempt < 3; attempt++) {
+        if (db_begin() != DB_OK) return -1;
+        PGresult *r = NULL;
+        if (db_query(&r,
+                     "UPDATE instances SET task_state = NULL, vm_state = COALESCE($3, vm_state), "
+                     "power_state = COALESCE($4::int, power_state), updated_at = now() "
+                     "WHERE uuid = $1 AND deleted = 0 AND task_state = ANY($2::text[]) "
+                     "AND ($5::text IS NULL OR host = $5) RETURNING vm_state",
+                     5, p) != DB_OK) {
+            db_rollback();
+            continue;
+        }
+        int n = PQntuples(r);
+        PQclear(r);
+        if (n && !ok) {
+            const char *f[] = {uuid, fault ? fault : "failed", host};
+            db_exec("INSERT INTO instance_faults (instance_uuid, code, message, host) "
+                    "VALUES ($1, 500, $2, $3)",
+                    3, f);
+        }
+        if (n) event_finish(o, uuid, ok ? "Success" : "Error");
+        if (db_commit() == DB_OK) {
+            if (n) log_info("%s of %s: %s", o->method, uuid, ok ? "done" : fault);
+            return n;
+        }
+    }
+    log_error("%s of %s: outcome not recorded: %s", o->method, uuid, db_errmsg());
+    return -1;
+}
+
+/* args {instance_uuid, reboot_type?, new_pass?} from the API's outbox. */
+static json_t *forward(const char *method, json_t *args) {
+    const struct instance_op *o = op_find(method);
+    const char *uuid = json_string_value(json_object_get(args, "instance_uuid"));
+    if (!o || !uuid || !uuid_valid(uuid)) return rpc_failure("%s needs instance_uuid", method);
+    const char *p[] = {uuid};
+    PGresult *r = NULL;
+    if (db_query(&r, "SELECT host FROM instances WHERE uuid = $1 AND deleted = 0", 1, p) != DB_OK)
+        return rpc_failure("database: %s", db_errmsg());
+    char host[256] = "";
+    if (PQntuples(r) && !db_isnull(r, 0, 0)) snprintf(host, sizeof host, "%s", db_str(r, 0, 0));
+    int found = PQntuples(r);
+    PQclear(r);
+    if (!found) return json_false();
+    if (!host[0]) {
+        settle(o, uuid, NULL, false, NULL, "Instance has no host");
+        return json_false();
+    }
+    event_start(o, uuid, host);
+    json_t *a = json_deep_copy(args);
+    json_object_del(a, "instance_uuid");
+    json_object_set_new(a, "uuid", json_string(uuid));
+    json_object_set_new(a, "op", json_string(method));
+    char topic[300];
+    snprintf(topic, sizeof topic, "compute.%s", host);
+    if (rpc_cast(topic, method, a) < 0)
+        log_warn("%s of %s: cast to %s failed", method, uuid, topic);
+    json_decref(a);
+    return json_true();
+}
+
+#define FORWARD(name)                                                                              \
+    json_t *conductor_##name(json_t *args, struct conductor *c) {                                  \
+        (void)c;                                                                                   \
+        return forward(#name, args);                                                               \
+    }
+FORWARD(start_instance)
+FORWARD(stop_instance)
+FORWARD(reboot_instance)
+FORWARD(pause_instance)
+FORWARD(unpause_instance)
+FORWARD(suspend_instance)
+FORWARD(resume_instance)
+FORWARD(set_admin_password)
+FORWARD(trigger_crash_dump)
+FORWARD(inject_network_info)
+
+/* args {uuid, host, op, ok, power_state?, fault?} from the compute host. */
+json_t *conductor_instance_action_done(json_t *args, struct conductor *c) {
+    (void)c;
+    const char *uuid = json_string_value(json_object_get(args, "uuid"));
+    const char *host = json_string_value(json_object_get(args, "host"));
+    const struct instance_op *o = op_find(json_string_value(json_object_get(args, "op")));
+    if (!o || !uuid || !uuid_valid(uuid) || !host)
+        return rpc_failure("instance_action_done needs uuid, host and a known op");
+    json_t *ps = json_object_get(args, "power_state");
+    char psbuf[12];
+    snprintf(psbuf, sizeof psbuf, "%lld", json_integer_value(ps));
+    int n = settle(o, uuid, host, json_is_true(json_object_get(args, "ok")),
+                   json_is_integer(ps) ? psbuf : NULL,
+                   json_string_value(json_object_get(args, "fault")));
+    return n < 0 ? rpc_failure("database unavailable") : json_boolean(n > 0);
+}
