@@ -34,5 +34,6 @@ int mv_parse(const char *s);
 #include "rpc.h"      /* AMQP cast / call, outbox publishing */
 #include "util.h"     /* uuid, timestamps, string buffers */
 #include "states.h"   /* the server state table: vm_state x task_state x action */
+#include "claims.h"   /* giving back an instance's resources on its compute node */
 
 #endif

@@ -7,6 +7,7 @@
  * back by the next scheduling of that instance instead of leaking. */
 #include <stdio.h>
 
+#include "claims.h"
 #include "cnova.h"
 #include "sched.h"
 
@@ -19,16 +20,7 @@ int sched_claim(const struct sched_host *h, const struct sched_request *r) {
     const char *p[] = {id, v, m, d};
     const char *u[] = {r->uuid, id, v, m, d};
     if (db_begin() != DB_OK) return -1;
-    if (db_exec("WITH old AS (SELECT id, claim FROM instances WHERE uuid = $1 AND "
-                "claim IS NOT NULL FOR UPDATE), clr AS (UPDATE instances i SET claim = NULL "
-                "FROM old WHERE i.id = old.id RETURNING old.claim AS c) "
-                "UPDATE compute_nodes cn SET "
-                "vcpus_used = GREATEST(cn.vcpus_used - (clr.c->>'vcpus')::int, 0), "
-                "memory_mb_used = GREATEST(cn.memory_mb_used - (clr.c->>'memory_mb')::int, 0), "
-                "local_gb_used = GREATEST(cn.local_gb_used - (clr.c->>'disk_gb')::int, 0), "
-                "running_vms = GREATEST(cn.running_vms - 1, 0), updated_at = now() "
-                "FROM clr WHERE cn.id = (clr.c->>'node_id')::int",
-                1, u) != DB_OK) {
+    if (claims_release(r->uuid, NULL) != DB_OK) {
         log_error("claim for %s: %s", r->uuid, db_errmsg());
         db_rollback();
         return -1;
