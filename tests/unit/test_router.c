@@ -161,10 +161,21 @@ static void order_of_checks(void **state) {
     run(&r, "GET", "/v2.1/os-hypervisors", NULL, NULL, member);
     assert_int_equal(r.status, 403);
     req_free(&r);
-    run(&r, "GET", "/v2.1/os-hypervisors", NULL, NULL, admin_env);
-    assert_int_equal(r.status, 501);
-    assert_string_equal(fault_name(&r), "notImplemented");
-    req_free(&r);
+    /* a route not built yet (any GET row without parameters) answers 501 */
+    for (size_t i = 0; i < nroutes; i++) {
+        if (routes[i].handler != not_built || routes[i].method != GET || strchr(routes[i].path, '{'))
+            continue;
+        char uri[256], env_ver[64];
+        snprintf(uri, sizeof uri, "/v2.1%s", routes[i].path);
+        snprintf(env_ver, sizeof env_ver, "HTTP_X_OPENSTACK_NOVA_API_VERSION=2.%d",
+                 (routes[i].min > MV_MIN ? routes[i].min : MV_MIN) - MV(2, 0));
+        char *env[] = {"HTTP_X_AUTH_TOKEN=admin:admin", env_ver, NULL};
+        run(&r, "GET", uri, NULL, NULL, env);
+        assert_int_equal(r.status, 501);
+        assert_string_equal(fault_name(&r), "notImplemented");
+        req_free(&r);
+        break;
+    }
 }
 
 static void render_has_nova_headers(void **state) {
@@ -202,6 +213,8 @@ static void config_file(void **state) {
 static int setup(void **state) {
     (void)state;
     log_init("test", LOG_ERROR);
+    /* no database here, on purpose: never reach a stack that happens to run */
+    config_set("database", "connection", "host=127.0.0.1 port=1 connect_timeout=1");
     router_init();
     return schemas_load("api/request-schemas.json") || auth_init();
 }
