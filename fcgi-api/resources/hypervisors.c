@@ -245,3 +245,59 @@ int hypervisors_statistics(struct req *r) {
     PQclear(res);
     return api_reply(r, 200, json_pack("{s:o}", "hypervisor_statistics", s));
 }
+
+/* uptime (before 2.88): Nova asks the node's compute service for the
+ * host's `uptime` line, and answers 400 when that service is down. cnova's
+ * API cannot call a compute worker synchronously yet, so for a live service
+ * it answers the same shape from the database: the time now (UTC), how long
+ * the service has been registered, no users and no load. */
+int hypervisors_uptime(struct req *r) {
+    const char *id = req_param(r, "id");
+    long long n;
+    char node[48];
+    if (req_ver_ge(r, MV(2, 53))) {
+        if (!uuid_valid(id)) return api_error(r, 400, "Invalid uuid %s", id);
+    } else if (!str_to_int(id, &n))
+        return api_error(r, 404, "Hypervisor with ID '%s' could not be found.", id);
+    else
+        snprintf(node, sizeof node, "%lld", n);
+    PGresult *res;
+    enum db_status st = nodes(&res, NULL, req_ver_ge(r, MV(2, 53)) ? id : node, NULL, 1);
+    if (st) return api_db_error(r, st);
+    if (!PQntuples(res)) {
+        PQclear(res);
+        return api_error(r, 404, "Hypervisor with ID '%s' could not be found.", id);
+    }
+    if (!db_bool(res, 0, C_UP)) {
+        int err = api_error(r, 400, "Compute service of %s is unavailable at this time.",
+                            db_str(res, 0, C_HOST));
+        PQclear(res);
+        return err;
+    }
+    json_t *h = node_json(r, res, 0, false, false);
+    const char *params[] = {db_str(res, 0, C_SVC_ID)};
+    PGresult *up;
+    st = db_query(&up,
+                  "SELECT to_char(now() AT TIME ZONE 'UTC', 'HH24:MI:SS'),"
+                  " extract(epoch FROM now() - created_at)::bigint FROM services WHERE id = $1::int",
+                  1, params);
+    PQclear(res);
+    if (st) {
+        json_decref(h);
+        return api_db_error(r, st);
+    }
+    long long secs = PQntuples(up) ? db_int(up, 0, 1) : 0, mins = secs / 60;
+    long long days = mins / 1440, hours = mins / 60 % 24, minutes = mins % 60;
+    char text[160], span[64] = "";
+    if (days) snprintf(span, sizeof span, "%lld day%s, ", days, days == 1 ? "" : "s");
+    size_t len = strlen(span);
+    if (hours)
+        snprintf(span + len, sizeof span - len, "%2lld:%02lld, ", hours, minutes);
+    else
+        snprintf(span + len, sizeof span - len, "%lld min, ", minutes);
+    snprintf(text, sizeof text, " %s up %s 0 users,  load average: 0.00, 0.00, 0.00",
+             PQntuples(up) ? db_str(up, 0, 0) : "00:00:00", span);
+    PQclear(up);
+    json_object_set_new(h, "uptime", json_string(text));
+    return api_reply(r, 200, json_pack("{s:o}", "hypervisor", h));
+}

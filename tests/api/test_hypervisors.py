@@ -2,7 +2,7 @@
 2.33 paging, 2.53 uuids + pattern/with_servers, 2.88 shape), statistics,
 search and servers (before 2.53), from the compute nodes the stack's
 compute1/compute2 workers report."""
-import time, unittest
+import re, time, unittest
 
 from common import ApiTest, psql, request, sample, shape_diff
 
@@ -88,6 +88,55 @@ class Hypervisors(ApiTest):
         self.assertLikeSample(r.json, "os-hypervisors/hypervisors-statistics-resp.json")
         self.assertGreaterEqual(r.json["hypervisor_statistics"]["count"], 2)
         self.assertEqual(request("GET", "/v2.1/os-hypervisors/statistics", version="2.88").status, 404)
+
+
+class HypervisorUptime(ApiTest):
+    """uptime (before 2.88): the summary view plus an `uptime`-shaped line
+    made from the service's age (cnova cannot ask the compute host yet), or
+    400 when the node's compute service is down."""
+    UPTIME = re.compile(r"^ \d\d:\d\d:\d\d up (\d+ days?, )?(\d+ min|[ \d]\d:\d\d),  0 users,"
+                        r"  load average: 0\.00, 0\.00, 0\.00$")
+
+    @classmethod
+    def setUpClass(cls):
+        for _ in range(60):
+            if psql("SELECT count(*) FROM compute_nodes cn JOIN services s ON s.host = cn.host"
+                    " AND s.deleted = 0 AND s.last_seen_up > now() - interval '30 seconds'"
+                    " WHERE cn.deleted = 0") != "0":
+                break
+            time.sleep(0.5)
+        cls.node_id, cls.node_uuid, cls.host = psql(
+            "SELECT cn.id, cn.uuid, cn.host FROM compute_nodes cn JOIN services s ON s.host = cn.host"
+            " AND s.deleted = 0 AND s.\"binary\" = 'nova-compute' WHERE cn.deleted = 0"
+            " ORDER BY cn.id LIMIT 1").split("|")
+
+    def test_uptime(self):
+        for v, hid, folder in (("2.1", int(self.node_id), ""), ("2.53", self.node_uuid, "v2.53/"),
+                               ("2.87", self.node_uuid, "v2.53/")):
+            with self.subTest(version=v):
+                r = request("GET", f"/v2.1/os-hypervisors/{hid}/uptime", version=v)
+                self.assertEqual(r.status, 200, r)
+                self.assertMatchesSchema(r.json, "GET", "/os-hypervisors/{id}/uptime", v)
+                self.assertEqual(shape_diff(r.json, sample(f"os-hypervisors/{folder}hypervisors-uptime-resp.json")), [])
+                self.assertEqual(r.json["hypervisor"]["id"], hid)
+                self.assertRegex(r.json["hypervisor"]["uptime"], self.UPTIME)
+        self.assertEqual(request("GET", f"/v2.1/os-hypervisors/{self.node_uuid}/uptime", version="2.88").status, 404)
+
+    def test_uptime_errors(self):
+        r = request("GET", "/v2.1/os-hypervisors/999999/uptime")
+        self.assertFault(r, 404, "itemNotFound", "Hypervisor with ID '999999' could not be found.")
+        r = request("GET", "/v2.1/os-hypervisors/abc/uptime")
+        self.assertFault(r, 404, "itemNotFound", "Hypervisor with ID 'abc' could not be found.")
+        r = request("GET", "/v2.1/os-hypervisors/abc/uptime", version="2.53")
+        self.assertFault(r, 400, "badRequest", "Invalid uuid abc")
+        r = request("GET", f"/v2.1/os-hypervisors/{self.node_id}/uptime", token="bob:demo")
+        self.assertEqual(r.status, 403)
+        psql(f"UPDATE services SET forced_down = true WHERE host = '{self.host}' AND \"binary\" = 'nova-compute'")
+        try:
+            r = request("GET", f"/v2.1/os-hypervisors/{self.node_id}/uptime")
+            self.assertFault(r, 400, "badRequest", f"Compute service of {self.host} is unavailable at this time.")
+        finally:
+            psql(f"UPDATE services SET forced_down = false WHERE host = '{self.host}' AND \"binary\" = 'nova-compute'")
 
 
 if __name__ == "__main__":
