@@ -108,7 +108,8 @@ static enum db_status classify(PGresult *r) {
     return DB_ERROR;
 }
 
-/* Finds or prepares the statement for `sql`; returns its name or NULL. */
+/* Finds or prepares the statement for `sql`; returns its name, or NULL
+ * with *st = DB_OK when it is to run unprepared, or NULL and the error. */
 static const char *prepared(const char *sql, int n, enum db_status *st) {
     uint64_t h = hash(sql);
     for (unsigned i = 0; i < NSTMT; i++) {
@@ -124,8 +125,9 @@ static const char *prepared(const char *sql, int n, enum db_status *st) {
             return stmts[slot].name;
         }
     }
-    *st = DB_ERROR;
-    seterr("too many prepared statements");
+    /* The table is full (statement texts built from whitelisted parts,
+     * e.g. ORDER BY variants, can be many): run this one unprepared. */
+    *st = DB_OK;
     return NULL;
 }
 
@@ -149,8 +151,9 @@ enum db_status db_query(PGresult **out, const char *sql, int n, const char *cons
         if ((st = db_open()) != DB_OK) return st;
     }
     const char *name = prepared(sql, n, &st);
-    if (!name) return st;
-    PGresult *r = PQexecPrepared(conn, name, n, params, NULL, NULL, 0);
+    if (!name && st != DB_OK) return st;
+    PGresult *r = name ? PQexecPrepared(conn, name, n, params, NULL, NULL, 0)
+                       : PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
     st = classify(r);
     if (st == DB_OK && out)
         *out = r;
