@@ -334,6 +334,59 @@ class Pipeline(ApiTest):
         finally:
             psql(f"DELETE FROM aggregates WHERE id = {agg}")
 
+    def test_9_compute_killed_mid_burst(self):
+        """kill -9 of a compute host while builds are in flight: its queue is
+        durable and a build is acked only once handled, so the restarted
+        process (a test:/// host that forgot every guest) gets the builds
+        again and runs them; none stays in BUILD. Guests that were running
+        there before the kill are found missing by the power-state sync and
+        stopped (see test_6), so 'stopped' is a settled state too."""
+        hosts = sorted(self.nodes())
+        target = hosts[0]
+        pidf = os.path.join(RUN, "pids", f"cnova-compute-{target}.pid")
+        if not os.path.exists(pidf):
+            self.skipTest(f"no pid file for {target}")
+        t0 = time.time()
+        n = 40
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            futs = [ex.submit(self.boot, f"pl-ckill-{i}") for i in range(n)]
+            # kill as soon as the burst reaches the target host: the builds
+            # handed to it from then on wait in its queue, dead or not
+            deadline = time.time() + 20
+            while time.time() < deadline and not psql(
+                    f"SELECT 1 FROM instances WHERE host = '{target}' AND deleted = 0 AND "
+                    f"display_name LIKE 'pl-ckill-%' LIMIT 1"):
+                time.sleep(0.02)
+            with open(pidf) as f:
+                os.kill(int(f.read().split()[0]), signal.SIGKILL)
+            uuids = [f.result() for f in futs]
+        in_flight = psql(f"SELECT count(*) FROM instances WHERE host = '{target}' AND "
+                         f"vm_state = 'building' AND uuid IN ({','.join(repr(u) for u in uuids)})")
+        time.sleep(0.5)
+        subprocess.run([os.path.join(REPO, "scripts", "stack.sh"), "start"], check=True,
+                       capture_output=True, timeout=120)
+        st = self.wait_settled(uuids, timeout=60, want=("active", "stopped", "error"))
+        settle = time.time() - t0
+        for u, s in st.items():
+            if s[0] == "error":
+                self.assertTrue(rows(f"SELECT 1 FROM instance_faults WHERE instance_uuid = '{u}'"),
+                                f"{u} is ERROR without a fault")
+            if s[0] == "stopped":
+                self.assertEqual(s[2], target, f"{u} stopped on a host that was not killed")
+        self.assertTrue(any(s[0] == "active" for s in st.values()), st)
+        self.assertGreater(int(in_flight), 0, "no build was in flight on the killed host")
+        self.assertWithinCapacity()
+        self.assertClaimsMatchInstances()
+        print(f"\n  compute kill: {in_flight} building on {target} at the kill, "
+              f"settled in {settle:.1f} s: "
+              f"{sum(s[0] == 'active' for s in st.values())} active, "
+              f"{sum(s[0] == 'stopped' for s in st.values())} stopped, "
+              f"{sum(s[0] == 'error' for s in st.values())} error", end=" ")
+        for u in uuids:
+            self.delete(u)
+        self.wait_deleted(uuids)
+        self.assertClaimsMatchInstances()
+
 
 if __name__ == "__main__":
     unittest.main()
