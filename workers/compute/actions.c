@@ -27,6 +27,7 @@ static const struct {
     {"set_admin_password", NO_OP},
     {"trigger_crash_dump", VIRT_OP_CRASH_DUMP},
     {"inject_network_info", NO_OP},
+    {"soft_delete_instance", VIRT_OP_STOP},
 };
 
 json_t *compute_instance_op(json_t *args, const char *host, const struct virt_driver *virt) {

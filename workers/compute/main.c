@@ -167,6 +167,7 @@ static const struct {
     {"set_admin_password", do_instance_op},
     {"trigger_crash_dump", do_instance_op},
     {"inject_network_info", do_instance_op},
+    {"soft_delete_instance", do_instance_op},
 };
 
 static json_t *dispatch(const char *method, json_t *args, void *ud) {

@@ -27,6 +27,8 @@ static const struct instance_op {
     {"set_admin_password", "changePassword", "{updating_password}", NULL, false},
     {"trigger_crash_dump", "trigger_crash_dump", NULL, NULL, false},
     {"inject_network_info", NULL, NULL, NULL, false},
+    /* [DEFAULT] reclaim_instance_interval > 0: delete powers off and keeps */
+    {"soft_delete_instance", "delete", "{soft-deleting}", "soft-delete", false},
 };
 
 static const struct instance_op *op_find(const char *method) {
@@ -154,6 +156,7 @@ FORWARD(resume_instance)
 FORWARD(set_admin_password)
 FORWARD(trigger_crash_dump)
 FORWARD(inject_network_info)
+FORWARD(soft_delete_instance)
 
 /* args {uuid, host, op, ok, power_state?, fault?} from the compute host. */
 json_t *conductor_instance_action_done(json_t *args, struct conductor *c) {

@@ -50,6 +50,7 @@ json_t *conductor_resume_instance(json_t *args, struct conductor *c);
 json_t *conductor_set_admin_password(json_t *args, struct conductor *c);
 json_t *conductor_trigger_crash_dump(json_t *args, struct conductor *c);
 json_t *conductor_inject_network_info(json_t *args, struct conductor *c);
+json_t *conductor_soft_delete_instance(json_t *args, struct conductor *c);
 json_t *conductor_instance_action_done(json_t *args, struct conductor *c);
 
 #endif

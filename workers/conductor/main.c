@@ -54,6 +54,7 @@ static const struct {
     {"set_admin_password", conductor_set_admin_password},
     {"trigger_crash_dump", conductor_trigger_crash_dump},
     {"inject_network_info", conductor_inject_network_info},
+    {"soft_delete_instance", conductor_soft_delete_instance},
     {"instance_action_done", conductor_instance_action_done},
 };
 
