@@ -8,8 +8,9 @@ PACKAGES=(
     postgresql nginx-light rabbitmq-server
     libfcgi-dev libjansson-dev libpq-dev librabbitmq-dev
     libvirt-dev libvirt-clients libvirt-daemon
-    libcmocka-dev uuid-dev libssl-dev
+    libcmocka-dev libssl-dev
     wrk curl python3 python3-openstackclient python3-novaclient
+    python3-jsonschema python3-cryptography openssh-client openssl postgresql-client
     json-schema-test-suite
 )
 
