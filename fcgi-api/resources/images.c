@@ -11,11 +11,6 @@
 
 #include "images.h"
 
-static const char *last_query(const struct req *r, const char *name) {
-    json_t *v = json_object_get(r->query_map, name);
-    return json_string_value(json_array_get(v, json_array_size(v) - 1));
-}
-
 int images_find(struct req *r, const char *id, struct image_ref *out) {
     if (!id || !uuid_valid(id)) return api_error(r, 404, "Image not found.");
     const char *params[] = {id, r->ctx.is_admin ? "t" : "f", r->ctx.project_id};
@@ -170,14 +165,14 @@ static char *property_filters(const struct req *r) {
     json_t *vals;
     json_object_foreach(r->query_map, key, vals) {
         if (!strncmp(key, "property-", 9))
-            json_object_set_new(f, key + 9, json_string(last_query(r, key)));
+            json_object_set_new(f, key + 9, json_string(req_query(r, key)));
     }
-    const char *v = last_query(r, "server");
+    const char *v = req_query(r, "server");
     if (v) {
         const char *slash = strrchr(v, '/');
         json_object_set_new(f, "instance_uuid", json_string(slash ? slash + 1 : v));
     }
-    if ((v = last_query(r, "type"))) json_object_set_new(f, "image_type", json_string(v));
+    if ((v = req_query(r, "type"))) json_object_set_new(f, "image_type", json_string(v));
     char *s = json_dumps(f, JSON_COMPACT);
     json_decref(f);
     return s;
@@ -186,8 +181,8 @@ static char *property_filters(const struct req *r) {
 #define IMAGE_VISIBLE "NOT i.deleted AND ($1::bool OR i.visibility = 'public' OR i.owner = $2)"
 
 static int images_list(struct req *r, bool detail) {
-    const char *min_ram = last_query(r, "minRam"), *min_disk = last_query(r, "minDisk");
-    const char *since = last_query(r, "changes-since"), *marker = last_query(r, "marker");
+    const char *min_ram = req_query(r, "minRam"), *min_disk = req_query(r, "minDisk");
+    const char *since = req_query(r, "changes-since"), *marker = req_query(r, "marker");
     if (min_ram && !whole_number(min_ram))
         return api_error(r, 400, "Invalid min_ram filter value %s.", min_ram);
     if (min_disk && !whole_number(min_disk))
@@ -210,7 +205,7 @@ static int images_list(struct req *r, bool detail) {
     long n = paging_limit(r);
     snprintf(limit, sizeof limit, "%ld", n);
     char status[64] = "";
-    const char *s = last_query(r, "status");
+    const char *s = req_query(r, "status");
     if (s) {
         snprintf(status, sizeof status, "%s", s);
         for (char *p = status; *p; p++)
@@ -218,7 +213,7 @@ static int images_list(struct req *r, bool detail) {
     }
     const char *params[] = {admin,
                             r->ctx.project_id,
-                            last_query(r, "name"),
+                            req_query(r, "name"),
                             s ? status : NULL,
                             since,
                             min_ram,
@@ -247,7 +242,7 @@ static int images_list(struct req *r, bool detail) {
         json_array_append_new(list, image_view(r, res, i, detail));
     json_t *body = json_pack("{s:o}", "images", list);
     /* Nova links the next page only when the caller asked for a limit */
-    if (rows && last_query(r, "limit") && rows == n)
+    if (rows && req_query(r, "limit") && rows == n)
         json_object_set_new(
             body, "images_links",
             paging_link(r, detail ? "/images/detail" : "/images", db_str(res, rows - 1, C_ID)));

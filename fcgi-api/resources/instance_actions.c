@@ -10,11 +10,6 @@
 
 #include "api.h"
 
-static const char *last_query(const struct req *r, const char *name) {
-    json_t *v = json_object_get(r->query_map, name);
-    return json_string_value(json_array_get(v, json_array_size(v) - 1));
-}
-
 /* Nova prints these times as naive UTC with microseconds. */
 #define ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
 /* A query time: with an offset as given, without one as UTC (parse_isotime). */
@@ -70,10 +65,10 @@ int instance_actions_index(struct req *r) {
     int err = find_server(r, uuid, project);
     if (err) return err;
     bool paged = req_ver_ge(r, MV(2, 58));
-    const char *since = paged ? last_query(r, "changes-since") : NULL;
-    const char *before = paged ? last_query(r, "changes-before") : NULL;
-    const char *marker = paged ? last_query(r, "marker") : NULL;
-    const char *asked = paged ? last_query(r, "limit") : NULL;
+    const char *since = paged ? req_query(r, "changes-since") : NULL;
+    const char *before = paged ? req_query(r, "changes-before") : NULL;
+    const char *marker = paged ? req_query(r, "marker") : NULL;
+    const char *asked = paged ? req_query(r, "limit") : NULL;
     PGresult *res;
     enum db_status st;
     if (since && before) {

@@ -6,12 +6,6 @@
 
 #include "servers.h"
 
-/* The last value of a query parameter (webob's dict view), or NULL. */
-static const char *opt(const struct req *r, const char *name) {
-    json_t *v = json_object_get(r->query_map, name);
-    return json_string_value(json_array_get(v, json_array_size(v) - 1));
-}
-
 int servers_show(struct req *r) {
     return servers_reply_one(r, req_param(r, "id"), 200, SERVERS_VIEW_SHOW);
 }
@@ -145,7 +139,7 @@ static int list(struct req *r, bool detail) {
     /* all_tenants: present (any value oslo reads as true, or empty) */
     bool all_tenants = false;
     if (json_object_get(r->query_map, "all_tenants")) {
-        const char *v = opt(r, "all_tenants");
+        const char *v = req_query(r, "all_tenants");
         bool b = true;
         if (v && *v && !str_to_bool(v, &b))
             return api_error(r, 400, "Invalid value '%s' for all_tenants", v);
@@ -162,8 +156,8 @@ static int list(struct req *r, bool detail) {
     if (rc) return rc;
     const char *coll = detail ? "/servers/detail" : "/servers";
     if (none) return api_reply(r, 200, json_pack("{s:[]}", "servers"));
-    const char *since = opt(r, "changes-since");
-    const char *before = req_ver_ge(r, MV(2, 66)) ? opt(r, "changes-before") : NULL;
+    const char *since = req_query(r, "changes-since");
+    const char *before = req_ver_ge(r, MV(2, 66)) ? req_query(r, "changes-before") : NULL;
     if (since && before) {
         const char *p[] = {since, before};
         PGresult *res;
@@ -177,7 +171,7 @@ static int list(struct req *r, bool detail) {
                              " to changes-before.");
     }
     const char *deleted = "no";
-    const char *del_opt = admin ? opt(r, "deleted") : NULL;
+    const char *del_opt = admin ? req_query(r, "deleted") : NULL;
     if (del_opt)
         deleted = is_true(del_opt) ? "yes" : "no";
     else if (since || before)
@@ -187,11 +181,11 @@ static int list(struct req *r, bool detail) {
     if (!all_tenants)
         project = r->ctx.project_id;
     else
-        project = opt(r, "project_id") ? opt(r, "project_id") : opt(r, "tenant_id");
+        project = req_query(r, "project_id") ? req_query(r, "project_id") : req_query(r, "tenant_id");
     bool tags_ok = req_ver_ge(r, MV(2, 26));
     bool wide = admin || req_ver_ge(r, MV(2, 83)); /* filters non-admins got at 2.83 */
-    const char *locked = req_ver_ge(r, MV(2, 73)) ? opt(r, "locked") : NULL;
-    const char *marker = opt(r, "marker");
+    const char *locked = req_ver_ge(r, MV(2, 73)) ? req_query(r, "locked") : NULL;
+    const char *marker = req_query(r, "marker");
     long limit = paging_limit(r);
     char limit_s[24], down[16];
     snprintf(limit_s, sizeof limit_s, "%ld", limit);
@@ -213,28 +207,28 @@ static int list(struct req *r, bool detail) {
     const char *params[] = {
         down,
         project,
-        opt(r, "name"),
+        req_query(r, "name"),
         vms[0] ? vms : NULL,
         tasks[0] ? tasks : NULL,
-        opt(r, "flavor"),
-        opt(r, "image"),
-        admin ? opt(r, "host") : NULL,
-        opt(r, "ip"),
-        req_ver_ge(r, MV(2, 5)) || admin ? opt(r, "ip6") : NULL,
+        req_query(r, "flavor"),
+        req_query(r, "image"),
+        admin ? req_query(r, "host") : NULL,
+        req_query(r, "ip"),
+        req_ver_ge(r, MV(2, 5)) || admin ? req_query(r, "ip6") : NULL,
         since,
         before,
         deleted,
-        tags_ok ? opt(r, "tags") : NULL,
-        tags_ok ? opt(r, "tags-any") : NULL,
-        tags_ok ? opt(r, "not-tags") : NULL,
-        tags_ok ? opt(r, "not-tags-any") : NULL,
+        tags_ok ? req_query(r, "tags") : NULL,
+        tags_ok ? req_query(r, "tags-any") : NULL,
+        tags_ok ? req_query(r, "not-tags") : NULL,
+        tags_ok ? req_query(r, "not-tags-any") : NULL,
         locked ? (is_true(locked) ? "true" : "false") : NULL,
-        opt(r, "reservation_id"),
-        admin ? opt(r, "node") : NULL,
-        wide ? opt(r, "user_id") : NULL,
-        wide ? opt(r, "availability_zone") : NULL,
-        wide ? opt(r, "key_name") : NULL,
-        admin && opt(r, "uuid") && uuid_valid(opt(r, "uuid")) ? opt(r, "uuid") : NULL,
+        req_query(r, "reservation_id"),
+        admin ? req_query(r, "node") : NULL,
+        wide ? req_query(r, "user_id") : NULL,
+        wide ? req_query(r, "availability_zone") : NULL,
+        wide ? req_query(r, "key_name") : NULL,
+        admin && req_query(r, "uuid") && uuid_valid(req_query(r, "uuid")) ? req_query(r, "uuid") : NULL,
         marker,
         limit_s,
     };
@@ -280,7 +274,7 @@ static int list(struct req *r, bool detail) {
         order);
     PGresult *res;
     enum db_status st = db_query(&res, sql, 26, params);
-    if (st == DB_INVALID && (opt(r, "name") || opt(r, "ip") || opt(r, "ip6")))
+    if (st == DB_INVALID && (req_query(r, "name") || req_query(r, "ip") || req_query(r, "ip6")))
         return api_error(r, 400, "Invalid filter value: %s", db_errmsg());
     if (st) return api_db_error(r, st);
     json_t *servers = json_array();
