@@ -299,11 +299,17 @@ rmq_stop() {
 # paths (every "key = value" line of a section is replaced when overridden).
 write_conf() {
     local out=$1 host=${2:-$(hostname)}
+    # The database over PostgreSQL's unix socket (in its private folder):
+    # a round trip costs less than over TCP loopback. TCP when the socket's
+    # path would be too long for sun_path.
+    local pghost
+    pghost=$(existing_dir pg)
+    [ ${#pghost} -le 90 ] || pghost=127.0.0.1
     local o="api	socket	$SOCKET
 api	workers	$API_WORKERS
 api	max_body_size	$MAX_BODY
 api	schemas	$REPO/api/request-schemas.json
-database	connection	host=127.0.0.1 port=$PG_PORT user=cnova dbname=cnova
+database	connection	host=$pghost port=$PG_PORT user=cnova dbname=cnova
 database	migrations	$REPO/sql
 rabbit	host	127.0.0.1
 rabbit	port	$RMQ_PORT"
