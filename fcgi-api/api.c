@@ -286,6 +286,7 @@ static int dispatch(struct req *r) {
     if (!in_range(r->route, r->version)) return api_error(r, 404, "The resource could not be found.");
     if ((st = parse_body(r))) return st;
     if ((st = router_action(r))) return st;
+    if (r->route->handler == gone) return gone(r); /* Nova checks neither schema nor policy */
     if ((st = check_schemas(r))) return st;
     if ((st = auth_policy(r, r->route->policy, r->route->policy_name))) return st;
     return r->route->handler(r);
@@ -338,6 +339,12 @@ void req_free(struct req *r) {
     json_decref(r->resp);
     for (int i = 0; i < r->nparams; i++) free(r->params[i]);
     sbuf_free(&r->headers);
+}
+
+/* The routes Nova has removed (gone_since: the release): every request that
+ * reaches one gets the 410 its removed controllers raise. */
+int gone(struct req *r) {
+    return api_error(r, 410, "This resource is no longer available.  No forwarding address is given.");
 }
 
 int not_built(struct req *r) {

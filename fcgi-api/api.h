@@ -208,6 +208,7 @@ int instance_action_start(struct req *r, const char *uuid, const char *action);
 /* resources: every handler is named in routes.h (router.c declares them);
  * these few are called by api.c directly. */
 int not_built(struct req *r);
+int gone(struct req *r); /* 410: a route Nova has removed (routes.h gone_since) */
 int versions_root(struct req *r);
 int versions_show(struct req *r);
 

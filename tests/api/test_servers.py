@@ -702,6 +702,39 @@ class DeleteTest(ServersBase):
         self.assertEqual(request("DELETE", f"/v2.1/servers", token=MEMBER).status, 405)
 
 
+class VolumesBootTest(ServersBase):
+    """/os-volumes_boot is Nova's old alias of /servers (same controller,
+    same views, links to /servers), up to 2.102."""
+
+    def test_alias_serves_the_servers_routes(self):
+        r = request("POST", "/v2.1/os-volumes_boot", body(), token=MEMBER)
+        self.assertEqual(r.status, 202, r)
+        sid = r.json["server"]["id"]
+        type(self).created.append(sid)
+        self.assertTrue(r.header("location").endswith("/v2.1/servers/" + sid))
+        self.assertLikeSample(r.json, "servers/server-create-resp.json")
+        for path in ("/os-volumes_boot", "/os-volumes_boot/detail"):
+            r = request("GET", "/v2.1" + path, token=MEMBER)
+            self.assertEqual(r.status, 200, r)
+            self.assertIn(sid, [s["id"] for s in r.json["servers"]])
+            self.assertEqual(r.json, request("GET", "/v2.1" + path.replace("os-volumes_boot", "servers"),
+                                             token=MEMBER).json)
+        r = request("GET", f"/v2.1/os-volumes_boot/{sid}", token=MEMBER, version="2.9")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["server"]["id"], sid)
+        self.assertMatchesSchema(r.json, "GET", "/servers/{id}", "2.9")
+        r = request("PUT", f"/v2.1/os-volumes_boot/{sid}", {"server": {"name": "vb-renamed"}},
+                    token=MEMBER)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["server"]["name"], "vb-renamed")
+        self.assertFault(request("GET", f"/v2.1/os-volumes_boot/{sid}", token=OTHER), 404,
+                         "itemNotFound")
+        self.assertFault(request("GET", f"/v2.1/os-volumes_boot/{sid}", token=MEMBER,
+                                 version="2.103"), 404, "itemNotFound",
+                         "The resource could not be found.")
+        self.assertEqual(request("DELETE", f"/v2.1/os-volumes_boot/{sid}", token=MEMBER).status, 204)
+
+
 class EndToEndTest(ServersBase):
     """Boot through the pipeline (conductor, scheduler, compute), then delete."""
 
