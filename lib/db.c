@@ -7,10 +7,12 @@
  * reconnects (PQreset), so a database restart costs one 503, not a restart. */
 #include "db.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -131,16 +133,16 @@ static const char *prepared(const char *sql, int n, enum db_status *st) {
     return NULL;
 }
 
-enum db_status db_query(PGresult **out, const char *sql, int n, const char *const *params) {
-    if (out) *out = NULL;
+/* A statement that only reads: safe to send again when the first attempt
+ * found the connection dead (the server never ran it, or ran it to no
+ * effect). */
+static bool only_reads(const char *sql) {
+    while (*sql == ' ' || *sql == '\n') sql++;
+    return !strncasecmp(sql, "SELECT", 6);
+}
+
+static enum db_status run(PGresult **out, const char *sql, int n, const char *const *params) {
     enum db_status st = DB_OK;
-    /* Outside a transaction, notice a connection the server has closed
-     * (restart) before using it: one non-blocking read, and the statement
-     * goes to a fresh connection instead of failing. */
-    if (conn && !in_txn && (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK)) {
-        PQfinish(conn);
-        conn = NULL;
-    }
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
         /* Inside a transaction a reconnect would silently drop its earlier
          * statements: fail the call instead. */
@@ -159,6 +161,19 @@ enum db_status db_query(PGresult **out, const char *sql, int n, const char *cons
         *out = r;
     else
         PQclear(r);
+    return st;
+}
+
+enum db_status db_query(PGresult **out, const char *sql, int n, const char *const *params) {
+    if (out) *out = NULL;
+    /* A connection the server closed while we were idle (a restart) shows
+     * only when used: a read outside a transaction then goes once more to
+     * a fresh connection; anything else fails with DB_UNAVAILABLE and the
+     * next call reconnects. (No probe before every statement: that would
+     * cost a system call on every request.) */
+    bool reused = conn && PQstatus(conn) == CONNECTION_OK;
+    enum db_status st = run(out, sql, n, params);
+    if (st == DB_UNAVAILABLE && reused && !in_txn && only_reads(sql)) st = run(out, sql, n, params);
     if (st == DB_UNAVAILABLE) log_warn("database unavailable: %s", errbuf);
     return st;
 }
