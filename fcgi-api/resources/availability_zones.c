@@ -6,33 +6,35 @@
  * service is available; one with only disabled services is not. */
 #include <string.h>
 
-#include "api.h"
+#include "resources/availability_zones.h"
 
-enum { COL_ZONE, COL_HOST, COL_BINARY, COL_DISABLED, COL_UPDATED, COL_UP };
+/* Every live service with its zone (and its topic), ordered by zone (byte
+ * order, as Python sorts), host and id; or by id alone (os-hosts). */
+#define ZONE_SERVICES_SQL                                                                          \
+    "SELECT z.zone, s.host, s.\"binary\", s.disabled,"                                              \
+    " to_char(s.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"                    \
+    " (NOT s.forced_down AND s.last_seen_up > now() - make_interval(secs => $3::int)), s.topic"    \
+    " FROM services s CROSS JOIN LATERAL (SELECT CASE WHEN s.topic = 'compute' THEN"              \
+    "   COALESCE((SELECT string_agg(DISTINCT m.value, ',' ORDER BY m.value)"                       \
+    "             FROM aggregate_hosts h"                                                          \
+    "             JOIN aggregates a ON a.id = h.aggregate_id AND a.deleted = 0"                    \
+    "             JOIN aggregate_metadata m ON m.aggregate_id = a.id"                              \
+    "              AND m.key = 'availability_zone'"                                                \
+    "             WHERE h.host = s.host), $1::text)"                                               \
+    "   ELSE $2::text END AS zone) z"                                                              \
+    " WHERE s.deleted = 0"
 
-/* Every live service with its zone, ordered by zone (byte order, as Python
- * sorts), host and id. */
-static enum db_status zone_services(PGresult **res) {
+enum db_status az_services(PGresult **res, bool by_id) {
     char down[32];
     snprintf(down, sizeof down, "%ld", config_int("service", "service_down_time", 60));
     const char *params[] = {config_get("DEFAULT", "default_availability_zone", "nova"),
                             config_get("DEFAULT", "internal_service_availability_zone", "internal"),
                             down};
-    return db_query(
-        res,
-        "SELECT z.zone, s.host, s.\"binary\", s.disabled,"
-        " to_char(s.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"
-        " (NOT s.forced_down AND s.last_seen_up > now() - make_interval(secs => $3::int))"
-        " FROM services s CROSS JOIN LATERAL (SELECT CASE WHEN s.topic = 'compute' THEN"
-        "   COALESCE((SELECT string_agg(DISTINCT m.value, ',' ORDER BY m.value)"
-        "             FROM aggregate_hosts h"
-        "             JOIN aggregates a ON a.id = h.aggregate_id AND a.deleted = 0"
-        "             JOIN aggregate_metadata m ON m.aggregate_id = a.id"
-        "              AND m.key = 'availability_zone'"
-        "             WHERE h.host = s.host), $1::text)"
-        "   ELSE $2::text END AS zone) z"
-        " WHERE s.deleted = 0 ORDER BY z.zone COLLATE \"C\", s.host COLLATE \"C\", s.id",
-        3, params);
+    return db_query(res,
+                    by_id ? ZONE_SERVICES_SQL " ORDER BY s.id"
+                          : ZONE_SERVICES_SQL
+                    " ORDER BY z.zone COLLATE \"C\", s.host COLLATE \"C\", s.id",
+                    3, params);
 }
 
 /* The rows [first, end) of the zone that starts at row `first`; *available
@@ -73,7 +75,7 @@ static json_t *zone_hosts(PGresult *res, int first, int end) {
  * hides the internal zone and never lists hosts. */
 static int describe(struct req *r, bool detail) {
     PGresult *res;
-    enum db_status st = zone_services(&res);
+    enum db_status st = az_services(&res, false);
     if (st) return api_db_error(r, st);
     const char *internal = config_get("DEFAULT", "internal_service_availability_zone", "internal");
     json_t *list = json_array();

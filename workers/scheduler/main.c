@@ -46,7 +46,7 @@ static int load_hosts(struct sched_host **out) {
                  "cn.cpu_allocation_ratio, cn.ram_allocation_ratio, cn.disk_allocation_ratio, "
                  "coalesce(NOT s.forced_down AND "
                  "s.last_seen_up > now() - make_interval(secs => $1::int), false), "
-                 "coalesce(s.disabled, false), "
+                 "coalesce(s.disabled, false) OR cn.status_disabled, "
                  "(SELECT jsonb_object_agg(key, vals) FROM (SELECT am.key, "
                  "jsonb_agg(DISTINCT am.value) AS vals FROM aggregate_hosts ah "
                  "JOIN aggregates a ON a.id = ah.aggregate_id AND a.deleted = 0 "
