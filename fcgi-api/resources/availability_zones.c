@@ -11,18 +11,10 @@
 /* Every live service with its zone (and its topic), ordered by zone (byte
  * order, as Python sorts), host and id; or by id alone (os-hosts). */
 #define ZONE_SERVICES_SQL                                                                          \
-    "SELECT z.zone, s.host, s.\"binary\", s.disabled,"                                              \
+    "SELECT " AZ_OF_SERVICE("s", "$1", "$2") ", s.host, s.\"binary\", s.disabled,"                  \
     " to_char(s.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"                    \
     " (NOT s.forced_down AND s.last_seen_up > now() - make_interval(secs => $3::int)), s.topic"    \
-    " FROM services s CROSS JOIN LATERAL (SELECT CASE WHEN s.topic = 'compute' THEN"              \
-    "   COALESCE((SELECT string_agg(DISTINCT m.value, ',' ORDER BY m.value)"                       \
-    "             FROM aggregate_hosts h"                                                          \
-    "             JOIN aggregates a ON a.id = h.aggregate_id AND a.deleted = 0"                    \
-    "             JOIN aggregate_metadata m ON m.aggregate_id = a.id"                              \
-    "              AND m.key = 'availability_zone'"                                                \
-    "             WHERE h.host = s.host), $1::text)"                                               \
-    "   ELSE $2::text END AS zone) z"                                                              \
-    " WHERE s.deleted = 0"
+    " FROM services s WHERE s.deleted = 0"
 
 enum db_status az_services(PGresult **res, bool by_id) {
     char down[32];
@@ -33,7 +25,8 @@ enum db_status az_services(PGresult **res, bool by_id) {
     return db_query(res,
                     by_id ? ZONE_SERVICES_SQL " ORDER BY s.id"
                           : ZONE_SERVICES_SQL
-                    " ORDER BY z.zone COLLATE \"C\", s.host COLLATE \"C\", s.id",
+                    " ORDER BY (" AZ_OF_SERVICE("s", "$1", "$2") ") COLLATE \"C\","
+                    " s.host COLLATE \"C\", s.id",
                     3, params);
 }
 

@@ -5,6 +5,18 @@
 
 #include "api.h"
 
+/* SQL: the zone of the services row `s` (a table name or alias), with the
+ * default and internal zone names in the parameters `dflt` and `internal`
+ * ("$4", ...): the availability_zone metadata of its aggregates (joined
+ * with ",") or the default for a compute service, the internal zone for
+ * any other. */
+#define AZ_OF_SERVICE(s, dflt, internal)                                                           \
+    "CASE WHEN " s ".topic = 'compute' THEN"                                                       \
+    " COALESCE((SELECT string_agg(DISTINCT m.value, ',' ORDER BY m.value)"                         \
+    "  FROM aggregate_hosts h JOIN aggregates a ON a.id = h.aggregate_id AND a.deleted = 0"         \
+    "  JOIN aggregate_metadata m ON m.aggregate_id = a.id AND m.key = 'availability_zone'"          \
+    "  WHERE h.host = " s ".host), " dflt "::text) ELSE " internal "::text END"
+
 /* The columns of az_services' rows. */
 enum { COL_ZONE, COL_HOST, COL_BINARY, COL_DISABLED, COL_UPDATED, COL_UP, COL_TOPIC };
 

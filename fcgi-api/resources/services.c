@@ -6,13 +6,19 @@
  * the action in the URL); from 2.53 by uuid. */
 #include <string.h>
 
-#include "api.h"
+#include "resources/availability_zones.h"
 
 #define SERVICE_COLUMNS                                                                            \
     "id, uuid, host, \"binary\", disabled, disabled_reason, forced_down,"                          \
     " to_char(COALESCE(updated_at, created_at) AT TIME ZONE 'UTC',"                                \
     "         'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"                                                   \
-    " (NOT forced_down AND last_seen_up > now() - make_interval(secs => $1::int)) AS up"
+    " (NOT forced_down AND last_seen_up > now() - make_interval(secs => $1::int)) AS up,"          \
+    " " AZ_OF_SERVICE("services", "$2", "$3")
+
+/* SERVICE_COLUMNS' parameters $1-$3: the down time and the zone names. */
+#define SERVICE_PARAMS(down)                                                                       \
+    down_time(down), config_get("DEFAULT", "default_availability_zone", "nova"),                   \
+        config_get("DEFAULT", "internal_service_availability_zone", "internal")
 
 static const char *down_time(char buf[32]) {
     snprintf(buf, 32, "%ld", config_int("service", "service_down_time", 60));
@@ -24,7 +30,7 @@ static json_t *service_json(const struct req *r, PGresult *res, int i) {
     json_t *s = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?,s:s}", "binary", binary, "host",
                           db_str(res, i, 2), "state", db_bool(res, i, 8) ? "up" : "down", "status",
                           db_bool(res, i, 4) ? "disabled" : "enabled", "zone",
-                          strcmp(binary, "nova-compute") ? "internal" : "nova", "disabled_reason",
+                          db_str(res, i, 9), "disabled_reason",
                           db_str(res, i, 5), "updated_at", db_str(res, i, 7));
     if (req_ver_ge(r, MV(2, 53)))
         json_object_set_new(s, "id", json_string(db_str(res, i, 1)));
@@ -37,13 +43,13 @@ static json_t *service_json(const struct req *r, PGresult *res, int i) {
 
 int services_index(struct req *r) {
     char down[32];
-    const char *params[] = {down_time(down), req_query(r, "host"), req_query(r, "binary")};
+    const char *params[] = {SERVICE_PARAMS(down), req_query(r, "host"), req_query(r, "binary")};
     PGresult *res;
     enum db_status st = db_query(&res,
                                  "SELECT " SERVICE_COLUMNS " FROM services WHERE deleted = 0"
-                                 " AND ($2::text IS NULL OR host = $2)"
-                                 " AND ($3::text IS NULL OR \"binary\" = $3) ORDER BY id",
-                                 3, params);
+                                 " AND ($4::text IS NULL OR host = $4)"
+                                 " AND ($5::text IS NULL OR \"binary\" = $5) ORDER BY id",
+                                 5, params);
     if (st) return api_db_error(r, st);
     json_t *list = json_array();
     for (int i = 0; i < PQntuples(res); i++) json_array_append_new(list, service_json(r, res, i));
@@ -81,15 +87,16 @@ static int find_service(struct req *r, const char *id, char row_id[24], char bin
 static int set_service(struct req *r, const char *row_id, const char *disabled,
                        const char *reason, bool set_reason, const char *forced) {
     char down[32];
-    const char *params[] = {down_time(down), row_id, disabled, set_reason ? "t" : "f", reason, forced};
+    const char *params[] = {SERVICE_PARAMS(down), row_id, disabled, set_reason ? "t" : "f",
+                            reason, forced};
     PGresult *res;
     enum db_status st = db_query(
         &res,
-        "UPDATE services SET disabled = COALESCE($3::boolean, disabled),"
-        " disabled_reason = CASE WHEN $4::boolean THEN $5 ELSE disabled_reason END,"
-        " forced_down = COALESCE($6::boolean, forced_down), updated_at = now()"
-        " WHERE id = $2::int AND deleted = 0 RETURNING " SERVICE_COLUMNS,
-        6, params);
+        "UPDATE services SET disabled = COALESCE($5::boolean, disabled),"
+        " disabled_reason = CASE WHEN $6::boolean THEN $7 ELSE disabled_reason END,"
+        " forced_down = COALESCE($8::boolean, forced_down), updated_at = now()"
+        " WHERE id = $4::int AND deleted = 0 RETURNING " SERVICE_COLUMNS,
+        8, params);
     if (st) return api_db_error(r, st);
     json_t *full = service_json(r, res, 0);
     PQclear(res);

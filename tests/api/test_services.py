@@ -8,8 +8,9 @@ from common import ApiTest, psql, request
 
 def add_service(host, binary="nova-compute"):
     u = str(uuid.uuid4())
+    topic = binary.replace("nova-", "")
     psql(f"INSERT INTO services (uuid, host, \"binary\", topic, last_seen_up) "
-         f"VALUES ('{u}', '{host}', '{binary}', 'x', now())")
+         f"VALUES ('{u}', '{host}', '{binary}', '{topic}', now())")
     return u, int(psql(f"SELECT id FROM services WHERE uuid = '{u}'"))
 
 
@@ -39,6 +40,24 @@ class Services(ApiTest):
         self.assertEqual(self.find("2.53")["id"], self.uuid)
         s = self.find("2.53")
         self.assertEqual((s["zone"], s["state"], s["status"], s["forced_down"]), ("nova", "up", "enabled", False))
+
+    def test_zone_of_a_compute_host_is_its_aggregates(self):
+        r = request("POST", "/v2.1/os-aggregates",
+                    {"aggregate": {"name": self.host, "availability_zone": "svc-zone"}})
+        self.assertEqual(r.status, 200, r)
+        agg = r.json["aggregate"]["id"]
+        self.addCleanup(request, "DELETE", f"/v2.1/os-aggregates/{agg}")
+        r = request("POST", f"/v2.1/os-aggregates/{agg}/action", {"add_host": {"host": self.host}})
+        self.assertEqual(r.status, 200, r)
+        self.addCleanup(request, "POST", f"/v2.1/os-aggregates/{agg}/action",
+                        {"remove_host": {"host": self.host}})
+        self.assertEqual(self.find("2.1")["zone"], "svc-zone")
+        r = request("PUT", f"/v2.1/os-services/{self.uuid}", {"status": "disabled"}, version="2.53")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["service"]["zone"], "svc-zone")
+        add_service(self.host, "nova-conductor")
+        r = request("GET", f"/v2.1/os-services?host={self.host}&binary=nova-conductor")
+        self.assertEqual(r.json["services"][0]["zone"], "internal")
 
     def test_filters(self):
         r = request("GET", "/v2.1/os-services?binary=nova-nothing")
