@@ -20,6 +20,7 @@ static const struct {
     {201, NULL, "Created"},
     {202, NULL, "Accepted"},
     {204, NULL, "No Content"},
+    {207, NULL, "Multi-Status"},
     {300, NULL, "Multiple Choices"},
     {400, "badRequest", "Bad Request"},
     {401, "unauthorized", "Unauthorized"},

@@ -160,6 +160,10 @@ int quota_reserve(struct req *r, const char *project_id, const char *user_id,
 /* The same for one more member of a server group (counted per group). */
 int quota_reserve_members(struct req *r, const char *project_id, const char *user_id,
                           const char *group_uuid, long delta);
+/* The same for a resource counted per parent object: server group members
+ * per group, security group rules per security group. */
+int quota_reserve_in(struct req *r, const char *project_id, const char *user_id,
+                     const char *resource, const char *parent_uuid, long delta);
 /* The resources, as data (quota.c): the API name, the [quota] option and
  * Nova's default (no option: nova-network era, -1 unless set), the era that
  * decides which microversions show it, the usage counts and Nova's message

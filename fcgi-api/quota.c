@@ -41,8 +41,12 @@ const struct quota_resource quota_resources[] = {
      "SELECT COALESCE(sum(memory_mb), 0) FROM instances WHERE project_id = $1 AND user_id = $2"
      " AND deleted = 0",
      false, NULL},
-    {"security_group_rules", NULL, -1, QUOTA_NETWORK, NULL, NULL, false, NULL},
-    {"security_groups", NULL, -1, QUOTA_NETWORK, NULL, NULL, false, NULL},
+    {"security_group_rules", NULL, -1, QUOTA_NETWORK, NULL, NULL, true,
+     "Quota exceeded, too many security group rules."},
+    {"security_groups", NULL, -1, QUOTA_NETWORK,
+     "SELECT count(*) FROM security_groups WHERE project_id = $1",
+     "SELECT count(*) FROM security_groups WHERE project_id = $1 AND user_id = $2", false,
+     "Quota exceeded, too many security groups."},
     {"server_group_members", "server_group_members", 10, QUOTA_CURRENT, NULL, NULL, true,
      "Quota exceeded, too many servers in group"},
     {"server_groups", "server_groups", 10, QUOTA_CURRENT,
@@ -164,21 +168,36 @@ int quota_reserve(struct req *r, const char *project_id, const char *user_id, co
     return check(r, q, key, project_id, user_id, delta);
 }
 
+/* The resources counted per parent object ($1 = its uuid). */
+static const struct {
+    const char *resource, *count;
+} per_parent[] = {
+    {"server_group_members",
+     "SELECT count(*) FROM server_group_members WHERE group_uuid = $1::uuid AND deleted = 0"},
+    {"security_group_rules",
+     "SELECT count(*) FROM security_group_rules WHERE parent_group_id = $1::uuid"},
+};
+
 int quota_reserve_members(struct req *r, const char *project_id, const char *user_id,
                           const char *group_uuid, long delta) {
-    const struct quota_resource *q = quota_find("server_group_members");
+    return quota_reserve_in(r, project_id, user_id, "server_group_members", group_uuid, delta);
+}
+
+int quota_reserve_in(struct req *r, const char *project_id, const char *user_id,
+                     const char *resource, const char *parent_uuid, long delta) {
+    const struct quota_resource *q = quota_find(resource);
+    const char *sql = NULL;
+    for (size_t i = 0; i < sizeof per_parent / sizeof per_parent[0]; i++)
+        if (!strcmp(per_parent[i].resource, resource)) sql = per_parent[i].count;
+    if (!q || !sql) return api_error(r, 500, "Unknown quota resource %s.", resource);
     char key[600];
-    snprintf(key, sizeof key, "quota:group:%s", group_uuid);
+    snprintf(key, sizeof key, "quota:%s:%s", resource, parent_uuid);
     long limits[QUOTA_MAX], used = 0;
-    const char *params[] = {group_uuid};
+    const char *params[] = {parent_uuid};
     PGresult *res;
     enum db_status st = lock(key);
     if (!st) st = quota_limits(project_id, user_id, NULL, limits);
-    if (!st)
-        st = db_query(&res,
-                      "SELECT count(*) FROM server_group_members"
-                      " WHERE group_uuid = $1::uuid AND deleted = 0",
-                      1, params);
+    if (!st) st = db_query(&res, sql, 1, params);
     if (st) return api_db_error(r, st);
     used = db_int(res, 0, 0);
     PQclear(res);

@@ -339,8 +339,11 @@ static int pump(int timeout_ms) {
 }
 
 /* Publishes one message on the current connection and waits for its
- * confirm. Returns 0 when the broker acked it. */
-static int publish(const char *exchange, const char *rkey, const char *body, int persistent) {
+ * confirm. Returns 0 when the broker acked it. A call's request expires
+ * (ttl_ms > 0) when its caller stops waiting: a host that is down does not
+ * find stale calls queued when it comes back. */
+static int publish(const char *exchange, const char *rkey, const char *body, int persistent,
+                   int ttl_ms) {
     if (!R.conn) return -1;
     amqp_basic_properties_t p;
     memset(&p, 0, sizeof p);
@@ -349,6 +352,12 @@ static int publish(const char *exchange, const char *rkey, const char *body, int
     p.content_type = amqp_cstring_bytes("application/json");
     p.content_encoding = amqp_cstring_bytes("utf-8");
     p.delivery_mode = persistent ? 2 : 1;
+    char ttl[24];
+    if (ttl_ms > 0) {
+        snprintf(ttl, sizeof ttl, "%d", ttl_ms);
+        p._flags |= AMQP_BASIC_EXPIRATION_FLAG;
+        p.expiration = amqp_cstring_bytes(ttl);
+    }
     int st = amqp_basic_publish(R.conn, CHAN, amqp_cstring_bytes(exchange),
                                 amqp_cstring_bytes(rkey), 0, 0, &p, amqp_cstring_bytes(body));
     if (st != AMQP_STATUS_OK) {
@@ -424,7 +433,7 @@ static int send_request(const char *topic, const char *method, json_t *args, con
         char *body =
             rpc_envelope_encode(method, args, msg_id, msg_id ? R.reply_q : NULL, timeout_ms);
         if (!body) return -1;
-        int rc = publish(EXCHANGE, topic, body, 1);
+        int rc = publish(EXCHANGE, topic, body, 1, msg_id ? timeout_ms : 0);
         free(body);
         if (rc == 0) return 0;
         if (!had || R.conn) return -1; /* fresh connection failed, or a nack */
@@ -538,7 +547,7 @@ static void serve_one(const char *queue, struct delivery *d, rpc_handler handler
         if (msg_id && reply_q) {
             char *body = rpc_reply_encode(res, failure, msg_id);
             /* The reply queue's name is its routing key on the default exchange. */
-            if (body && rpc_connect() == 0 && publish("", reply_q, body, 0) < 0)
+            if (body && rpc_connect() == 0 && publish("", reply_q, body, 0, 0) < 0)
                 log_warn("rpc %s: reply to %s for %s lost", queue, reply_q, method);
             free(body);
         }

@@ -32,6 +32,10 @@
     "   'delete_on_termination', b.delete_on_termination) ORDER BY b.id)"                          \
     "   FROM block_device_mapping b WHERE b.instance_uuid = i.uuid AND b.deleted = 0"              \
     "   AND b.volume_id IS NOT NULL), '[]'::jsonb),"                                               \
+    " 'security_groups', (SELECT COALESCE(jsonb_agg(jsonb_build_object('name', sg.name)"           \
+    "   ORDER BY sg.name), '[]'::jsonb) FROM security_group_instance_association sa"               \
+    "   JOIN security_groups sg ON sg.id = sa.security_group_id"                                   \
+    "   WHERE sa.instance_uuid = i.uuid),"                                                         \
     " 'group_uuid', (SELECT g.group_uuid FROM server_group_members g"                              \
     "   WHERE g.instance_uuid = i.uuid AND g.deleted = 0 LIMIT 1),"                                \
     " 'host_status', CASE WHEN i.host IS NULL OR i.host = '' THEN '' ELSE COALESCE(("              \
@@ -57,6 +61,33 @@ json_t *servers_view(const struct req *r, json_t *row, enum servers_view kind);
 /* Loads instance `uuid` (visible to the caller, live) and replies `status`
  * with {"server": view}; 404 when gone. */
 int servers_reply_one(struct req *r, const char *uuid, int status, enum servers_view kind);
+
+/* Nova's generate_password (servers_create.c): 12 characters with a digit,
+ * an upper and a lower case letter; used for adminPass and rescue. */
+void servers_generate_password(char out[16]);
+
+/* ---- security_groups.c: the groups a new server asks for ---- */
+/* Checks that every requested group ({"name": ...} items) exists in the
+ * caller's project ("default" is made when needed): 0 or Nova's 400. */
+int security_groups_check(struct req *r, json_t *names);
+/* Puts server `uuid` in the requested groups ("default" when none), inside
+ * the create transaction. */
+enum db_status security_groups_attach(const struct req *r, const char *uuid, json_t *names);
+
+/* ---- servers_create.c: checks create and rebuild share ---- */
+/* The image `id` as the caller may see it ({id, status, size, min_ram,
+ * min_disk, disk_format, container_format, properties}), or NULL (then
+ * *rc holds the error when the database failed). */
+json_t *servers_image_load(struct req *r, const char *id, int *rc);
+/* The image against the flavor snapshot (memory, disk, min_disk): 0 or
+ * Nova's 400. */
+int servers_check_image_flavor(struct req *r, json_t *image, json_t *flavor, bool volume_backed);
+/* metadata_items and, before 2.57, the personality file limits of a create
+ * or rebuild body: 0 or Nova's 403. */
+int servers_check_limits(struct req *r, json_t *server);
+/* The image's copies in system_metadata ("image_<property>",
+ * image_min_ram, ..., image_base_image_ref), as Nova keeps them. */
+json_t *servers_image_sysmeta(json_t *image);
 
 /* ---- servers_bdm.c: block device mappings on create ---- */
 #define BDM_INVALID "Block Device Mapping is Invalid: "

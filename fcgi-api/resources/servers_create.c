@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "servers.h"
+#include "volumes.h"
 
 struct create {
     struct req *r;
@@ -44,7 +45,7 @@ static void random_chars(char *out, size_t n, const char *set) {
 }
 
 /* Nova's generate_password: 12 characters, at least one of each group. */
-static void generate_password(char out[16]) {
+void servers_generate_password(char out[16]) {
     static const char *const groups[] = {"23456789", "ABCDEFGHJKLMNPQRSTUVWXYZ",
                                          "abcdefghijkmnopqrstuvwxyz"};
     char all[80];
@@ -189,6 +190,11 @@ static json_t *image_load(struct create *c, const char *id, int *rc) {
                       3, p);
 }
 
+json_t *servers_image_load(struct req *r, const char *id, int *rc) {
+    struct create tmp = {.r = r};
+    return image_load(&tmp, id, rc);
+}
+
 static int image(struct create *c) {
     int rc = 0;
     if (*c->bd.image_ref) {
@@ -296,20 +302,25 @@ static int image_fits_flavor(struct create *c) {
         return api_error(c->r, 403,
                          "Only volume-backed servers are allowed for flavors with zero"
                          " disk.");
-    if (!c->image) return 0;
-    if (fint(c->image, "min_ram") > fint(c->flavor, "memory_mb"))
-        return api_error(c->r, 400, "Flavor's memory is too small for requested image.");
-    if (c->bd.volume_backed || !root_gb) return 0;
+    return servers_check_image_flavor(c->r, c->image, c->flavor, c->bd.volume_backed);
+}
+
+int servers_check_image_flavor(struct req *r, json_t *image, json_t *flavor, bool volume_backed) {
+    long root_gb = fint(flavor, "root_gb");
+    if (!image) return 0;
+    if (fint(image, "min_ram") > fint(flavor, "memory_mb"))
+        return api_error(r, 400, "Flavor's memory is too small for requested image.");
+    if (volume_backed || !root_gb) return 0;
     long long gib = 1024LL * 1024 * 1024, flavor_size = root_gb * gib;
-    long long size = (long long)json_integer_value(json_object_get(c->image, "size"));
+    long long size = (long long)json_integer_value(json_object_get(image, "size"));
     if (size > flavor_size)
-        return api_error(c->r, 400,
+        return api_error(r, 400,
                          "Flavor's disk is too small for requested image. Flavor disk is"
                          " %lld bytes, image is %lld bytes.",
                          flavor_size, size);
-    long long min_disk = fint(c->image, "min_disk") * gib;
+    long long min_disk = fint(image, "min_disk") * gib;
     if (min_disk > flavor_size)
-        return api_error(c->r, 400,
+        return api_error(r, 400,
                          "Flavor's disk is smaller than the minimum size specified in"
                          " image metadata. Flavor disk is %lld bytes, minimum size is"
                          " %lld bytes.",
@@ -334,32 +345,36 @@ static int key_pair(struct create *c) {
 
 /* metadata_items and the injected file limits (personality, until 2.57). */
 static int limits(struct create *c) {
+    return servers_check_limits(c->r, c->server);
+}
+
+int servers_check_limits(struct req *r, json_t *server) {
     long lim[QUOTA_MAX];
-    enum db_status st = quota_limits(c->r->ctx.project_id, c->r->ctx.user_id, NULL, lim);
-    if (st) return api_db_error(c->r, st);
+    enum db_status st = quota_limits(r->ctx.project_id, r->ctx.user_id, NULL, lim);
+    if (st) return api_db_error(r, st);
     const struct quota_resource *q = quota_find("metadata_items");
     long l = lim[q - quota_resources];
-    size_t n = json_object_size(json_object_get(c->server, "metadata"));
+    size_t n = json_object_size(json_object_get(server, "metadata"));
     if (l >= 0 && (long)n > l)
-        return api_error(c->r, 403, "Maximum number of metadata items exceeds %ld", l);
-    json_t *files = json_object_get(c->server, "personality");
-    if (!files || req_ver_ge(c->r, MV(2, 57))) return 0;
+        return api_error(r, 403, "Maximum number of metadata items exceeds %ld", l);
+    json_t *files = json_object_get(server, "personality");
+    if (!files || req_ver_ge(r, MV(2, 57))) return 0;
     long max_files = lim[quota_find("injected_files") - quota_resources];
     long max_path = lim[quota_find("injected_file_path_bytes") - quota_resources];
     long max_bytes = lim[quota_find("injected_file_content_bytes") - quota_resources];
     if (max_files >= 0 && (long)json_array_size(files) > max_files)
-        return api_error(c->r, 403, "Personality file limit exceeded");
+        return api_error(r, 403, "Personality file limit exceeded");
     size_t i;
     json_t *f;
     json_array_foreach(files, i, f) {
         const char *path = servers_str(f, "path"), *content = servers_str(f, "contents");
         if (max_path >= 0 && path && (long)strlen(path) > max_path)
-            return api_error(c->r, 403, "Personality file path exceeds maximum %ld", max_path);
+            return api_error(r, 403, "Personality file path exceeds maximum %ld", max_path);
         size_t len = content ? strlen(content) : 0;
         size_t decoded =
             len / 4 * 3 - (len && content[len - 1] == '=') - (len > 1 && content[len - 2] == '=');
         if (max_bytes >= 0 && (long)decoded > max_bytes)
-            return api_error(c->r, 403, "Personality file content exceeds maximum %ld", max_bytes);
+            return api_error(r, 403, "Personality file content exceeds maximum %ld", max_bytes);
     }
     return 0;
 }
@@ -442,7 +457,7 @@ static int misc(struct create *c) {
     if (json_is_string(pw))
         snprintf(c->password, sizeof c->password, "%.15s", json_string_value(pw));
     else
-        generate_password(c->password);
+        servers_generate_password(c->password);
     char rid[9];
     random_chars(rid, 8, "abcdefghijklmnopqrstuvwxyz0123456789");
     snprintf(c->reservation, sizeof c->reservation, "r-%s", rid);
@@ -509,10 +524,15 @@ static json_t *request_spec(struct create *c) {
 
 static json_t *system_metadata(struct create *c) {
     json_t *sys = json_pack("{s:s}", "auto_disk_config", c->auto_disk);
-    if (!c->image) return sys;
+    if (c->image) json_object_update_new(sys, servers_image_sysmeta(c->image));
+    return sys;
+}
+
+json_t *servers_image_sysmeta(json_t *image) {
+    json_t *sys = json_object();
     const char *k;
     json_t *v;
-    json_object_foreach(json_object_get(c->image, "properties"), k, v) {
+    json_object_foreach(json_object_get(image, "properties"), k, v) {
         char key[300];
         snprintf(key, sizeof key, "image_%s", k);
         json_object_set(sys, key, v);
@@ -521,7 +541,7 @@ static json_t *system_metadata(struct create *c) {
     static const char *const meta[] = {"min_ram", "min_disk", "disk_format", "container_format",
                                        NULL};
     for (const char *const *m = meta; *m; m++) {
-        json_t *x = json_object_get(c->image, *m);
+        json_t *x = json_object_get(image, *m);
         char key[64];
         snprintf(key, sizeof key, "image_%s", *m);
         if (json_is_integer(x)) {
@@ -532,7 +552,7 @@ static json_t *system_metadata(struct create *c) {
             json_object_set(sys, key, x);
         }
     }
-    json_object_set(sys, "image_base_image_ref", json_object_get(c->image, "id"));
+    json_object_set(sys, "image_base_image_ref", json_object_get(image, "id"));
     return sys;
 }
 
@@ -624,6 +644,7 @@ static enum db_status insert_one(struct create *c, long index, const char *spec,
                      " guest_format text, disk_bus text, device_type text, image_id text,"
                      " volume_id text, snapshot_id text, volume_type text, tag text)",
                      2, b);
+    if (!st) st = volumes_reserve_bdms(uuid);
     free(meta);
     free(tags);
     free(bdms);
@@ -633,6 +654,7 @@ static enum db_status insert_one(struct create *c, long index, const char *spec,
                      " VALUES ($1::uuid, $2::uuid)",
                      2, g);
     }
+    if (!st) st = security_groups_attach(r, uuid, c->security_groups);
     if (st) return st;
     if (instance_action_start(r, uuid, "create")) return DB_ERROR;
     json_array_append_new(c->uuids, json_string(uuid));
@@ -648,6 +670,7 @@ static enum db_status create_txn(void *arg) {
     struct txn_args *a = arg;
     struct create *c = a->c;
     json_array_clear(c->uuids);
+    if ((a->rc = security_groups_check(c->r, c->security_groups))) return DB_ERROR;
     if ((a->rc = quota_count(c))) return DB_ERROR;
     if (c->group && (a->rc = quota_reserve_members(c->r, c->r->ctx.project_id, c->r->ctx.user_id,
                                                    c->group, c->count)))
@@ -684,7 +707,8 @@ static int validate_all(struct create *c) {
     if ((rc = counts(c)) || (rc = zone(c)) || (rc = requested_destination(c)) ||
         (rc = servers_bdm_parse(c->r, c->server, &c->bd)) || (rc = image(c)) ||
         (rc = networks(c)) || (rc = flavor(c)) || (rc = image_fits_flavor(c)) ||
-        (rc = servers_bdm_check(c->r, &c->bd, c->flavor)) || (rc = key_pair(c)) ||
+        (rc = servers_bdm_check(c->r, &c->bd, c->flavor)) ||
+        (rc = volumes_check_bdms(c->r, c->bd.rows, c->max)) || (rc = key_pair(c)) ||
         (rc = limits(c)) || (rc = hints(c)) || (rc = zone_available(c)) || (rc = misc(c)))
         return rc;
     if (req_ver_ge(c->r, MV(2, 63)) && c->bd.volume_backed &&

@@ -8,7 +8,9 @@
 #include "cnova.h"
 #include "compute_actions.h"
 
-#define NO_OP -1 /* nothing to do on the hypervisor */
+#define NO_OP -1      /* nothing to do on the hypervisor */
+#define OP_OFFLOAD -2 /* power off, note the power state, undefine (shelve offload) */
+#define OP_SPAWN -3   /* define the guest from the message again and boot it (unshelve) */
 
 static const struct {
     const char *method;
@@ -28,6 +30,16 @@ static const struct {
     {"trigger_crash_dump", VIRT_OP_CRASH_DUMP},
     {"inject_network_info", NO_OP},
     {"soft_delete_instance", VIRT_OP_STOP},
+    {"restore_instance", VIRT_OP_START},
+    /* the test driver has no rescue disk to boot from: the guest is
+     * restarted (as libvirt restarts it on its rescue image and back) */
+    {"rescue_instance", VIRT_OP_REBOOT_HARD},
+    {"unrescue_instance", VIRT_OP_REBOOT_HARD},
+    {"shelve_instance", VIRT_OP_STOP}, /* and its snapshot: no disk to upload here */
+    {"shelve_offload_instance", OP_OFFLOAD},
+    {"unshelve_instance", OP_SPAWN},
+    {"snapshot_instance", NO_OP},
+    {"backup_instance", NO_OP},
 };
 
 json_t *compute_instance_op(json_t *args, const char *host, const struct virt_driver *virt) {
@@ -42,11 +54,25 @@ json_t *compute_instance_op(json_t *args, const char *host, const struct virt_dr
     const char *type = json_string_value(json_object_get(args, "reboot_type"));
     if (op == VIRT_OP_REBOOT_SOFT && type && !strcmp(type, "HARD")) op = VIRT_OP_REBOOT_HARD;
     const char *why = NULL;
-    int ps = op == NO_OP ? 0 : virt->power(uuid, (enum virt_op)op, &why);
+    int ps = 0;
+    if (op == OP_OFFLOAD) {
+        ps = virt->power(uuid, VIRT_OP_STOP, &why); /* a guest already gone is fine */
+        if (ps < 0) ps = VIRT_NOSTATE;
+        if (virt->destroy(uuid) < 0) ps = -1, why = "could not undefine the guest";
+    } else if (op == OP_SPAWN) {
+        struct virt_spec v;
+        spec_of(args, &v);
+        ps = v.name ? virt->spawn(&v, 1, &why) : (why = "no guest definition", -1);
+    } else if (op != NO_OP) {
+        ps = virt->power(uuid, (enum virt_op)op, &why);
+    }
     json_t *res =
         json_pack("{s:s, s:s, s:s, s:b}", "uuid", uuid, "host", host, "op", method, "ok", ps >= 0);
     if (ps >= 0 && op != NO_OP) json_object_set_new(res, "power_state", json_integer(ps));
     if (ps < 0) json_object_set_new(res, "fault", json_string(why ? why : "failed"));
+    /* what the conductor asked to have back (the snapshot's image id) */
+    json_t *ctx = json_object_get(args, "ctx");
+    if (ctx) json_object_set(res, "ctx", ctx);
     if (rpc_cast("conductor", "instance_action_done", res) < 0)
         log_warn("%s of %s: outcome not sent to the conductor", method, uuid);
     log_info("%s of %s: %s", method, uuid, ps >= 0 ? "done" : why);

@@ -11,4 +11,25 @@
  * op, ok, power_state?, fault?} to the conductor. Returns that outcome. */
 json_t *compute_instance_op(json_t *args, const char *host, const struct virt_driver *virt);
 
+/* move.c: args {uuid, op, migration_id?, power_on?, and a build's guest
+ * fields for the steps that define the guest}: runs one step of a
+ * rebuild, resize or cold migration, confirm or revert on this host and
+ * casts move_done {uuid, host, op, ok, migration_id?, power_state | fault}
+ * to the conductor. Returns that outcome. */
+json_t *compute_move_op(json_t *args, const char *host, const struct virt_driver *virt);
+
+/* main.c: a build's guest fields of a message into *v (borrowed strings). */
+void spec_of(json_t *a, struct virt_spec *v);
+
+/* lifecycle.c: args {uuid, length?}: the guest's console log, as the
+ * reply {"output": "..."} or {"error": "ConsoleNotAvailable"}. */
+json_t *compute_console_output(json_t *args, const struct virt_driver *virt);
+
+/* consoles.c: args {uuid, protocol, console_type}: where the guest's remote
+ * console listens, as the reply {console_type, host, port, tls_port,
+ * internal_access_path, access_url_base}, or {error: "ConsoleTypeUnavailable"
+ * | "ConsoleTypeInvalid", console_type} | {error: "InstanceNotFound" |
+ * "NotImplemented"} (Nova's exceptions, which the API turns into faults). */
+json_t *compute_remote_console(json_t *args, const struct virt_driver *virt);
+
 #endif

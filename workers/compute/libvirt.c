@@ -4,6 +4,7 @@
  * reopened when libvirt reports it dead (libvirtd restarted). Our domains
  * are told apart from foreign ones by the instance metadata element in
  * Nova's libvirt namespace, which cnova writes when it defines a guest. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "config.h"
 #include "log.h"
 #include "util.h"
 #include "virt.h"
@@ -162,6 +164,36 @@ static void xml_text(struct sbuf *b, const char *s) {
     }
 }
 
+/* The guest's graphical consoles, as Nova's libvirt driver adds them: VNC
+ * when [vnc] enabled, SPICE when [spice] enabled, each listening on its
+ * server_listen address. On a real hypervisor the port is left to libvirt
+ * (autoport: QEMU takes the first free one from 5900 when the guest
+ * starts, and the live XML says which). libvirt's test driver runs no
+ * guest and keeps the element as defined, so there the port is fixed
+ * from the instance id in the domain name (instance-%08x): VNC
+ * 5900 + 2 * (id mod 29000), SPICE the one after it, stable across
+ * restarts of the host. */
+static void domain_graphics(struct sbuf *b, const char *name, bool test) {
+    static const char *const kinds[][2] = {{"vnc", "vnc"}, {"spice", "spice"}};
+    unsigned long id = name && !strncmp(name, "instance-", 9) ? strtoul(name + 9, NULL, 16) : 0;
+    sbuf_addf(b, "%s", "<devices>");
+    for (int i = 0; i < 2; i++) {
+        if (!config_bool(kinds[i][0], "enabled", i == 0)) continue;
+        const char *listen = config_get(kinds[i][0], "server_listen", "127.0.0.1");
+        sbuf_addf(b, "<graphics type='%s'", kinds[i][1]);
+        if (test)
+            sbuf_addf(b, " port='%lu' autoport='no'", 5900 + 2 * (id % 29000) + (unsigned long)i);
+        else
+            sbuf_addf(b, "%s", " autoport='yes'");
+        sbuf_addf(b, "%s", " listen='");
+        xml_text(b, listen);
+        sbuf_addf(b, "%s", "'><listen type='address' address='");
+        xml_text(b, listen);
+        sbuf_addf(b, "%s", "'/></graphics>");
+    }
+    sbuf_addf(b, "%s", "</devices>");
+}
+
 /* The domain XML: the flavor's size plus Nova's instance metadata, which is
  * how list_instances tells our guests from foreign ones. */
 static char *domain_xml(const struct virt_spec *v, const char *type) {
@@ -186,7 +218,9 @@ static char *domain_xml(const struct virt_spec *v, const char *type) {
     sbuf_addf(&b, "%s",
               "\"/></nova:instance></metadata><os><type>hvm</type></os>"
               "<on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot>"
-              "<on_crash>destroy</on_crash></domain>");
+              "<on_crash>destroy</on_crash>");
+    domain_graphics(&b, v->name, !strcmp(type, "test"));
+    sbuf_addf(&b, "%s", "</domain>");
     return b.s;
 }
 
@@ -315,6 +349,268 @@ static int lv_power(const char *uuid, enum virt_op op, const char **why) {
     return ps;
 }
 
+/* ---- volumes: a disk per attached volume ----
+ * Hot-plug first (live and persistent); where the hypervisor cannot (the
+ * test driver), the persistent definition is rewritten with the disk added
+ * or removed, which the guest sees from its next boot. */
+
+static char *disk_xml(const struct virt_disk *k) {
+    struct sbuf b = {0};
+    sbuf_addf(&b, "%s", "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                        "<source file='");
+    xml_text(&b, k->path);
+    sbuf_addf(&b, "%s", "'/><target dev='");
+    xml_text(&b, k->target);
+    sbuf_addf(&b, "%s", "' bus='");
+    xml_text(&b, k->bus);
+    sbuf_addf(&b, "%s", "'/><serial>");
+    xml_text(&b, k->serial);
+    sbuf_addf(&b, "%s", "</serial></disk>");
+    return b.s;
+}
+
+/* The persistent definition's disk element with <serial>serial</serial>:
+ * its start in *from and its end in *to, or 0 when there is none. */
+static int find_disk(const char *xml, const char *serial, const char **from, const char **to) {
+    char tag[128];
+    snprintf(tag, sizeof tag, "<serial>%s</serial>", serial);
+    const char *at = strstr(xml, tag);
+    if (!at) return 0;
+    const char *start = NULL;
+    for (const char *p = strstr(xml, "<disk "); p && p < at; p = strstr(p + 1, "<disk "))
+        start = p;
+    const char *end = strstr(at, "</disk>");
+    if (!start || !end) return 0;
+    *from = start;
+    *to = end + strlen("</disk>");
+    return 1;
+}
+
+/* Rewrites d's persistent definition: `add` (a disk element) inserted, or
+ * the disk of `serial` cut out. Returns 0 or -1. */
+static int redefine(virDomainPtr d, const char *add, const char *serial) {
+    char *xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+    if (!xml) return -1;
+    struct sbuf b = {0};
+    const char *from, *to;
+    int rc = 0;
+    if (find_disk(xml, serial, &from, &to)) {
+        if (add) goto done; /* already there */
+        sbuf_add(&b, xml, (size_t)(from - xml));
+        sbuf_addf(&b, "%s", to);
+    } else if (!add) {
+        goto done; /* already gone */
+    } else {
+        const char *at = strstr(xml, "</devices>");
+        const char *tail = at ? at : strstr(xml, "</domain>");
+        if (!tail) {
+            rc = -1;
+            goto done;
+        }
+        sbuf_add(&b, xml, (size_t)(tail - xml));
+        sbuf_addf(&b, "%s%s%s%s", at ? "" : "<devices>", add, at ? "" : "</devices>", tail);
+    }
+    virDomainPtr nd = virDomainDefineXML(conn, b.s);
+    if (nd) virDomainFree(nd);
+    rc = nd ? 0 : -1;
+done:
+    sbuf_free(&b);
+    free(xml);
+    return rc;
+}
+
+static unsigned int affect(virDomainPtr d) {
+    return VIR_DOMAIN_AFFECT_CONFIG | (virDomainIsActive(d) == 1 ? VIR_DOMAIN_AFFECT_LIVE : 0);
+}
+
+static bool unsupported(void) {
+    virErrorPtr e = virGetLastError();
+    return e && e->code == VIR_ERR_NO_SUPPORT;
+}
+
+static int lv_disk(const char *uuid, const struct virt_disk *k, const char *serial,
+                   const char **why) {
+    *why = NULL;
+    if (ensure() < 0) {
+        *why = "hypervisor unreachable";
+        return -1;
+    }
+    virDomainPtr d = virDomainLookupByUUIDString(conn, uuid);
+    if (!d) {
+        *why = "the guest is not defined on this host";
+        return -1;
+    }
+    char *xml = NULL;
+    int rc = 0;
+    char *have = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+    const char *from, *to;
+    bool present = have && find_disk(have, serial, &from, &to);
+    free(have);
+    if (k && !present) {
+        xml = disk_xml(k);
+        rc = virDomainAttachDeviceFlags(d, xml, affect(d));
+    } else if (!k && present) {
+        char *cur = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+        if (cur && find_disk(cur, serial, &from, &to)) {
+            xml = strndup(from, (size_t)(to - from));
+            rc = virDomainDetachDeviceFlags(d, xml, affect(d));
+        }
+        free(cur);
+    }
+    if (rc < 0 && unsupported()) rc = redefine(d, k ? xml : NULL, serial);
+    if (rc < 0) {
+        log_error("libvirt: %s disk %s of %s: %s", k ? "attach" : "detach", serial, uuid,
+                  lasterr());
+        *why = k ? "the hypervisor refused to attach the disk"
+                 : "the hypervisor refused to detach the disk";
+    }
+    free(xml);
+    virDomainFree(d);
+    return rc < 0 ? -1 : 0;
+}
+
+static int lv_attach_disk(const char *uuid, const struct virt_disk *disk, const char **why) {
+    return lv_disk(uuid, disk, disk->serial, why);
+}
+
+static int lv_detach_disk(const char *uuid, const char *serial, const char **why) {
+    return lv_disk(uuid, NULL, serial, why);
+}
+
+/* The value of attribute `name` of the element starting at `tag` (before
+ * `end`) into out; false when absent. */
+static bool xml_attr(const char *tag, const char *end, const char *name, char *out, size_t len) {
+    const char *close = strchr(tag, '>');
+    if (!close || close > end) close = end;
+    size_t n = strlen(name);
+    for (const char *p = tag; (p = strstr(p, name)) && p < close; p += n) {
+        if (p[-1] != ' ' || p[n] != '=' || (p[n + 1] != '\'' && p[n + 1] != '"')) continue;
+        const char *v = p + n + 2, *q = strchr(v, p[n + 1]);
+        if (!q || q > close) return false;
+        snprintf(out, len, "%.*s", (int)(q - v), v);
+        return true;
+    }
+    return false;
+}
+
+/* Nova's get_console_output: the log of the guest's first file, tcp or pty
+ * console (its last 100 KiB; "" while the file does not exist yet). */
+static int lv_console_output(const char *uuid, char **out, const char **why) {
+    *out = NULL;
+    *why = NULL;
+    if (ensure() < 0) {
+        *why = "hypervisor unreachable";
+        return -1;
+    }
+    virDomainPtr d = virDomainLookupByUUIDString(conn, uuid);
+    if (!d) {
+        *why = "the guest is not defined on this host";
+        return -1;
+    }
+    char *xml = virDomainGetXMLDesc(d, 0);
+    virDomainFree(d);
+    if (!xml) {
+        *why = "the hypervisor did not describe the guest";
+        return -1;
+    }
+    static const char *const sources[][3] = {
+        {"file", "<source ", "path"}, {"tcp", "<log ", "file"}, {"pty", "<source ", "path"}};
+    char path[1024] = "", type[16];
+    for (size_t i = 0; i < 3 && !path[0]; i++)
+        for (const char *c = xml; !path[0] && (c = strstr(c, "<console ")); c++) {
+            const char *end = strstr(c, "</console>");
+            if (!end) end = c + strlen(c);
+            if (!xml_attr(c, end, "type", type, sizeof type) || strcmp(type, sources[i][0]))
+                continue;
+            const char *e = strstr(c, sources[i][1]);
+            if (e && e < end) xml_attr(e, end, sources[i][2], path, sizeof path);
+        }
+    free(xml);
+    if (!path[0]) return 1; /* ConsoleNotAvailable */
+    struct sbuf b = {0};
+    sbuf_add(&b, "", 0);
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        if (fseek(f, -100 * 1024, SEEK_END) != 0) rewind(f);
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+            for (size_t i = 0; i < n; i++) /* text: Nova drops NULs anyway */
+                if (buf[i]) sbuf_add(&b, &buf[i], 1);
+        fclose(f);
+    }
+    *out = b.s;
+    return 0;
+}
+
+/* The element `<tag ` at or after `from` whose `type` attribute is `type`,
+ * and the end of that element (its closing tag, or the end of the text). */
+static const char *find_typed(const char *from, const char *tag, const char *type,
+                              const char **end) {
+    char open[32], close[32], t[32];
+    snprintf(open, sizeof open, "<%s ", tag);
+    snprintf(close, sizeof close, "</%s>", tag);
+    for (const char *c = from; (c = strstr(c, open)); c++) {
+        const char *e = strstr(c, close);
+        const char *gt = strchr(c, '>');
+        if (gt && gt[-1] == '/' && (!e || gt < e)) e = gt; /* <tag .../> */
+        if (!e) e = c + strlen(c);
+        if (xml_attr(c, e, "type", t, sizeof t) && !strcmp(t, type)) {
+            *end = e;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static int lv_console(const char *uuid, const char *kind, struct virt_console *out,
+                      const char **why) {
+    memset(out, 0, sizeof *out);
+    out->tls_port = -1;
+    *why = NULL;
+    if (ensure() < 0) {
+        *why = "hypervisor unreachable";
+        return -1;
+    }
+    virDomainPtr d = virDomainLookupByUUIDString(conn, uuid);
+    if (!d) return 2;
+    char *xml = virDomainGetXMLDesc(d, 0);
+    virDomainFree(d);
+    if (!xml) {
+        *why = "the hypervisor did not describe the guest";
+        return -1;
+    }
+    char port[16] = "", tls[16] = "";
+    const char *el = NULL, *end = NULL;
+    if (strcmp(kind, "serial")) {
+        el = find_typed(xml, "graphics", kind, &end);
+        if (el) {
+            xml_attr(el, end, "port", port, sizeof port);
+            xml_attr(el, end, "tlsPort", tls, sizeof tls);
+            xml_attr(el, end, "listen", out->host, sizeof out->host);
+        }
+    } else {
+        /* tcp serial ports first, then tcp consoles; the source in bind mode */
+        static const char *const tags[] = {"serial", "console"};
+        for (int i = 0; i < 2 && !port[0]; i++)
+            for (const char *c = xml; !port[0] && (c = find_typed(c, tags[i], "tcp", &end)); c++) {
+                const char *src = strstr(c, "<source ");
+                char mode[16];
+                if (src && src < end && xml_attr(src, end, "mode", mode, sizeof mode) &&
+                    !strcmp(mode, "bind")) {
+                    xml_attr(src, end, "host", out->host, sizeof out->host);
+                    xml_attr(src, end, "service", port, sizeof port);
+                }
+            }
+    }
+    free(xml);
+    /* An autoport guest that is not running has port -1: nothing listens. */
+    out->port = atoi(port);
+    if (out->port <= 0) return 1;
+    if (tls[0] && atoi(tls) > 0) out->tls_port = atoi(tls);
+    return 0;
+}
+
 const struct virt_driver virt_libvirt = {
     .name = "libvirt",
     .open = lv_open,
@@ -324,4 +620,8 @@ const struct virt_driver virt_libvirt = {
     .spawn = lv_spawn,
     .destroy = lv_destroy,
     .power = lv_power,
+    .attach_disk = lv_attach_disk,
+    .detach_disk = lv_detach_disk,
+    .console_output = lv_console_output,
+    .console = lv_console,
 };

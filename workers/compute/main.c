@@ -12,6 +12,7 @@
 
 #include "cnova.h"
 #include "compute_actions.h"
+#include "compute_volumes.h"
 #include "service.h"
 #include "virt.h"
 
@@ -94,7 +95,7 @@ static void report_node(struct compute *c) {
     json_decref(args);
 }
 
-static void spec_of(json_t *a, struct virt_spec *v) {
+void spec_of(json_t *a, struct virt_spec *v) {
     memset(v, 0, sizeof *v);
     v->uuid = json_string_value(json_object_get(a, "uuid"));
     v->name = json_string_value(json_object_get(a, "name"));
@@ -150,6 +151,22 @@ static json_t *do_instance_op(json_t *args, struct compute *c) {
     return compute_instance_op(args, c->host, c->virt);
 }
 
+static json_t *do_move_op(json_t *args, struct compute *c) {
+    return compute_move_op(args, c->host, c->virt);
+}
+
+static json_t *do_volume_op(json_t *args, struct compute *c) {
+    return compute_volume_op(args, c->host, c->virt);
+}
+
+static json_t *do_console_output(json_t *args, struct compute *c) {
+    return compute_console_output(args, c->virt);
+}
+
+static json_t *do_remote_console(json_t *args, struct compute *c) {
+    return compute_remote_console(args, c->virt);
+}
+
 static const struct {
     const char *method;
     json_t *(*fn)(json_t *args, struct compute *c);
@@ -168,6 +185,28 @@ static const struct {
     {"trigger_crash_dump", do_instance_op},
     {"inject_network_info", do_instance_op},
     {"soft_delete_instance", do_instance_op},
+    {"attach_volume", do_volume_op},
+    {"detach_volume", do_volume_op},
+    {"restore_instance", do_instance_op},
+    {"rescue_instance", do_instance_op},
+    {"unrescue_instance", do_instance_op},
+    {"shelve_instance", do_instance_op},
+    {"shelve_offload_instance", do_instance_op},
+    {"unshelve_instance", do_instance_op},
+    {"snapshot_instance", do_instance_op},
+    {"backup_instance", do_instance_op},
+    {"get_console_output", do_console_output},
+    {"get_remote_console", do_remote_console},
+    {"rebuild_instance", do_move_op},
+    {"resize_instance", do_move_op},
+    {"finish_resize", do_move_op},
+    {"confirm_resize", do_move_op},
+    {"revert_resize", do_move_op},
+    {"finish_revert_resize", do_move_op},
+    {"pre_live_migration", do_move_op},
+    {"live_migration", do_move_op},
+    {"rollback_live_migration_at_destination", do_move_op},
+    {"rollback_live_migration", do_move_op},
 };
 
 static json_t *dispatch(const char *method, json_t *args, void *ud) {

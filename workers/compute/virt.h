@@ -65,6 +65,21 @@ enum virt_op {
     VIRT_OP_CRASH_DUMP   /* inject an NMI */
 };
 
+/* A volume's disk as the guest sees it. */
+struct virt_disk {
+    const char *target; /* "vdb" */
+    const char *bus;    /* "virtio", "scsi", "ide", "xen" */
+    const char *serial; /* the volume id */
+    const char *path;   /* the backing file */
+};
+
+/* Where a guest's console listens (remote consoles): host, port and, for
+ * SPICE, the TLS port (-1 when none). */
+struct virt_console {
+    char host[256];
+    int port, tls_port;
+};
+
 struct virt_driver {
     const char *name;
     /* Connects to the hypervisor at `uri`. Returns 0 or -1. */
@@ -86,6 +101,27 @@ struct virt_driver {
     /* Runs `op` on the guest of `uuid`. Returns its power state afterwards,
      * or -1 with *why (static text) set. */
     int (*power)(const char *uuid, enum virt_op op, const char **why);
+    /* Adds a volume's disk to the guest of `uuid` (live and persistent;
+     * persistent only where the hypervisor cannot hot-plug, as libvirt's
+     * test driver): target "vdb", bus "virtio", serial = the volume id,
+     * backed by `path`. A disk already there with that serial is fine.
+     * Returns 0, or -1 with *why (static text) set. */
+    int (*attach_disk)(const char *uuid, const struct virt_disk *disk, const char **why);
+    /* Removes the disk with serial `serial`; a missing one is fine. */
+    int (*detach_disk)(const char *uuid, const char *serial, const char **why);
+    /* The guest's console log into *out (malloc'd, the caller frees).
+     * Returns 0, 1 when the guest has no console to read (Nova's
+     * ConsoleNotAvailable), or -1 with *why (static text) set. */
+    int (*console_output)(const char *uuid, char **out, const char **why);
+    /* Where the guest's console of `kind` listens, from its live
+     * definition (Nova's get_vnc_console / get_spice_console /
+     * get_serial_console): "vnc" and "spice" read the graphics element of
+     * that type, "serial" the first tcp serial or console in bind mode.
+     * Returns 0 with *out filled, 1 when the guest has no such console
+     * (Nova's ConsoleTypeUnavailable), 2 when no guest of `uuid` is
+     * defined here (InstanceNotFound), or -1 with *why (static text). */
+    int (*console)(const char *uuid, const char *kind, struct virt_console *out,
+                   const char **why);
 };
 
 extern const struct virt_driver virt_libvirt;

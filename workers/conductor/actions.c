@@ -29,6 +29,17 @@ static const struct instance_op {
     {"inject_network_info", NULL, NULL, NULL, false},
     /* [DEFAULT] reclaim_instance_interval > 0: delete powers off and keeps */
     {"soft_delete_instance", "delete", "{soft-deleting}", "soft-delete", false},
+    /* lifecycle.c: os-deferred-delete, shelve, rescue, snapshots */
+    {"restore_instance", "restore", "{restoring}", "active", false},
+    {"rescue_instance", "rescue", "{rescuing}", "rescued", false},
+    {"unrescue_instance", "unrescue", "{unrescuing}", "active", false},
+    {"shelve_instance", "shelve", "{shelving}", "shelved", false},
+    {"shelve_offload_instance", "shelveOffload", "{shelving,shelving_offloading}",
+     "shelved_offloaded", false},
+    {"unshelve_instance", "unshelve", "{unshelving}", "active", false},
+    {"snapshot_instance", "createImage",
+     "{image_snapshot_pending,image_snapshot,image_pending_upload,image_uploading}", NULL, false},
+    {"backup_instance", "createBackup", "{image_backup}", NULL, false},
 };
 
 static const struct instance_op *op_find(const char *method) {
@@ -72,7 +83,7 @@ static void event_finish(const struct instance_op *o, const char *uuid, const ch
  * failed reboot) and records a fault. Only while the instance is still in
  * the operation's task: a late or repeated answer changes nothing. */
 static int settle(const struct instance_op *o, const char *uuid, const char *host, bool ok,
-                  const char *power_state, const char *fault) {
+                  const char *power_state, const char *fault, json_t *args) {
     if (!o->tasks) {
         if (!ok) log_warn("%s of %s on %s failed: %s", o->method, uuid, host, fault);
         event_finish(o, uuid, ok ? "Success" : "Error");
@@ -101,6 +112,9 @@ static int settle(const struct instance_op *o, const char *uuid, const char *hos
                     3, f);
         }
         if (n) event_finish(o, uuid, ok ? "Success" : "Error");
+        /* what else the operation settles (lifecycle.c: images, offload) */
+        conductor_after_fn after = n ? conductor_after(o->method) : NULL;
+        if (after) after(uuid, host, ok, args);
         if (db_commit() == DB_OK) {
             if (n) log_info("%s of %s: %s", o->method, uuid, ok ? "done" : fault);
             return n;
@@ -111,7 +125,7 @@ static int settle(const struct instance_op *o, const char *uuid, const char *hos
 }
 
 /* args {instance_uuid, reboot_type?, new_pass?} from the API's outbox. */
-static json_t *forward(const char *method, json_t *args) {
+json_t *conductor_forward(const char *method, json_t *args) {
     const struct instance_op *o = op_find(method);
     const char *uuid = json_string_value(json_object_get(args, "instance_uuid"));
     if (!o || !uuid || !uuid_valid(uuid)) return rpc_failure("%s needs instance_uuid", method);
@@ -125,7 +139,7 @@ static json_t *forward(const char *method, json_t *args) {
     PQclear(r);
     if (!found) return json_false();
     if (!host[0]) {
-        settle(o, uuid, NULL, false, NULL, "Instance has no host");
+        settle(o, uuid, NULL, false, NULL, "Instance has no host", args);
         return json_false();
     }
     event_start(o, uuid, host);
@@ -144,7 +158,7 @@ static json_t *forward(const char *method, json_t *args) {
 #define FORWARD(name)                                                                              \
     json_t *conductor_##name(json_t *args, struct conductor *c) {                                  \
         (void)c;                                                                                   \
-        return forward(#name, args);                                                               \
+        return conductor_forward(#name, args);                                                     \
     }
 FORWARD(start_instance)
 FORWARD(stop_instance)
@@ -157,6 +171,13 @@ FORWARD(set_admin_password)
 FORWARD(trigger_crash_dump)
 FORWARD(inject_network_info)
 FORWARD(soft_delete_instance)
+FORWARD(restore_instance)
+FORWARD(rescue_instance)
+FORWARD(unrescue_instance)
+FORWARD(shelve_instance)
+FORWARD(shelve_offload_instance)
+FORWARD(snapshot_instance)
+FORWARD(backup_instance)
 
 /* args {uuid, host, op, ok, power_state?, fault?} from the compute host. */
 json_t *conductor_instance_action_done(json_t *args, struct conductor *c) {
@@ -171,6 +192,6 @@ json_t *conductor_instance_action_done(json_t *args, struct conductor *c) {
     snprintf(psbuf, sizeof psbuf, "%lld", json_integer_value(ps));
     int n = settle(o, uuid, host, json_is_true(json_object_get(args, "ok")),
                    json_is_integer(ps) ? psbuf : NULL,
-                   json_string_value(json_object_get(args, "fault")));
+                   json_string_value(json_object_get(args, "fault")), args);
     return n < 0 ? rpc_failure("database unavailable") : json_boolean(n > 0);
 }

@@ -6,6 +6,7 @@
 #define CNOVA_CONDUCTOR_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 struct conductor {
     const char *host;
@@ -52,5 +53,52 @@ json_t *conductor_trigger_crash_dump(json_t *args, struct conductor *c);
 json_t *conductor_inject_network_info(json_t *args, struct conductor *c);
 json_t *conductor_soft_delete_instance(json_t *args, struct conductor *c);
 json_t *conductor_instance_action_done(json_t *args, struct conductor *c);
+/* Casts `method` {instance_uuid, ...} on to the instance's host (the
+ * simple actions' path; an instance without a host fails the task). */
+json_t *conductor_forward(const char *method, json_t *args);
+json_t *conductor_restore_instance(json_t *args, struct conductor *c);
+json_t *conductor_rescue_instance(json_t *args, struct conductor *c);
+json_t *conductor_unrescue_instance(json_t *args, struct conductor *c);
+json_t *conductor_shelve_instance(json_t *args, struct conductor *c);
+json_t *conductor_shelve_offload_instance(json_t *args, struct conductor *c);
+json_t *conductor_snapshot_instance(json_t *args, struct conductor *c);
+json_t *conductor_backup_instance(json_t *args, struct conductor *c);
+
+/* lifecycle.c: unshelve (through the scheduler when offloaded) and what
+ * the lifecycle actions settle besides the instance's state, run inside
+ * actions.c's transaction once the instance has left its task: the
+ * snapshot image (active, or deleted on failure; backup rotation), the
+ * shelved system metadata and the offload at shelved_offload_time = 0, the
+ * host and claim of an offloaded instance. */
+json_t *conductor_unshelve_instance(json_t *args, struct conductor *c);
+typedef void (*conductor_after_fn)(const char *uuid, const char *host, bool ok, json_t *args);
+/* The after-hook of a simple action's method (args: the host's answer),
+ * or NULL when it has none. */
+conductor_after_fn conductor_after(const char *method);
+/* Nova's _poll_shelved_instances: every [DEFAULT] shelved_poll_interval,
+ * servers shelved longer than shelved_offload_time (> 0) are offloaded. */
+void conductor_poll_shelved(void);
+
+/* move.c: rebuild, resize / cold migration, confirm and revert (the API's
+ * casts), the hosts' answers to each step, and what a delete closes. */
+json_t *conductor_rebuild_instance(json_t *args, struct conductor *c);
+json_t *conductor_resize_instance(json_t *args, struct conductor *c);
+json_t *conductor_live_migrate_instance(json_t *args, struct conductor *c);
+json_t *conductor_live_migration_abort(json_t *args, struct conductor *c);
+json_t *conductor_live_migration_force_complete(json_t *args, struct conductor *c);
+json_t *conductor_confirm_resize(json_t *args, struct conductor *c);
+json_t *conductor_revert_resize(json_t *args, struct conductor *c);
+json_t *conductor_move_done(json_t *args, struct conductor *c);
+/* Gives back the claims of the instance's migrations and ends them; inside
+ * the caller's transaction. */
+void conductor_moves_on_delete(const char *uuid);
+/* Ends moves whose hosts did not answer within [conductor] build_timeout. */
+void conductor_reap_moves(struct conductor *c);
+
+/* volumes.c: volume attach and detach (the API's casts, forwarded to the
+ * instance's host) and their outcome from the host. */
+json_t *conductor_attach_volume(json_t *args, struct conductor *c);
+json_t *conductor_detach_volume(json_t *args, struct conductor *c);
+json_t *conductor_volume_op_done(json_t *args, struct conductor *c);
 
 #endif

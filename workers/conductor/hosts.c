@@ -144,9 +144,12 @@ static int mark_deleted(const char *uuid, const char *host) {
         PQclear(r);
         if (n) {
             conductor_release_claim(uuid, NULL);
+            conductor_moves_on_delete(uuid);
             db_exec("UPDATE server_group_members SET deleted = id, deleted_at = now() "
                     "WHERE instance_uuid = $1 AND deleted = 0",
                     1, p);
+            /* its remote console tokens (Nova's clean_console_auths_for_instance) */
+            db_exec("DELETE FROM console_auth_tokens WHERE instance_uuid = $1::uuid", 1, p);
         }
         if (db_commit() == DB_OK) {
             if (n) log_info("instance %s deleted", uuid);

@@ -56,6 +56,25 @@ static const struct {
     {"inject_network_info", conductor_inject_network_info},
     {"soft_delete_instance", conductor_soft_delete_instance},
     {"instance_action_done", conductor_instance_action_done},
+    {"attach_volume", conductor_attach_volume},
+    {"detach_volume", conductor_detach_volume},
+    {"volume_op_done", conductor_volume_op_done},
+    {"restore_instance", conductor_restore_instance},
+    {"rescue_instance", conductor_rescue_instance},
+    {"unrescue_instance", conductor_unrescue_instance},
+    {"shelve_instance", conductor_shelve_instance},
+    {"shelve_offload_instance", conductor_shelve_offload_instance},
+    {"unshelve_instance", conductor_unshelve_instance},
+    {"snapshot_instance", conductor_snapshot_instance},
+    {"backup_instance", conductor_backup_instance},
+    {"rebuild_instance", conductor_rebuild_instance},
+    {"resize_instance", conductor_resize_instance},
+    {"live_migrate_instance", conductor_live_migrate_instance},
+    {"live_migration_abort", conductor_live_migration_abort},
+    {"live_migration_force_complete", conductor_live_migration_force_complete},
+    {"confirm_resize", conductor_confirm_resize},
+    {"revert_resize", conductor_revert_resize},
+    {"move_done", conductor_move_done},
 };
 
 static json_t *dispatch(const char *method, json_t *args, void *ud) {
@@ -74,8 +93,10 @@ static void tick(void *ud) {
     outbox_flush();
     if (now >= c->next_reap) {
         conductor_reap(c);
+        conductor_reap_moves(c);
         c->next_reap = now_ms() + 5000;
     }
+    conductor_poll_shelved();
 }
 
 /* --ping TOPIC: prints the reply and returns the exit status. */

@@ -4,7 +4,9 @@
  * stale host views) can never over-commit a node. The claim is recorded on
  * the instance (instances.claim) in the same transaction, replacing any
  * earlier one, so a claim whose conductor died before using it is given
- * back by the next scheduling of that instance instead of leaking. */
+ * back by the next scheduling of that instance instead of leaking. For a
+ * move (resize, cold migration) the instance's claim on the source is
+ * handed to the migration first instead of given back. */
 #include <stdio.h>
 
 #include "claims.h"
@@ -20,7 +22,9 @@ int sched_claim(const struct sched_host *h, const struct sched_request *r) {
     const char *p[] = {id, v, m, d};
     const char *u[] = {r->uuid, id, v, m, d};
     if (db_begin() != DB_OK) return -1;
-    if (claims_release(r->uuid, NULL) != DB_OK) {
+    enum db_status st = r->migration_id ? claims_hold_for_move(r->uuid, r->migration_id)
+                                        : claims_release(r->uuid, NULL);
+    if (st != DB_OK) {
         log_error("claim for %s: %s", r->uuid, db_errmsg());
         db_rollback();
         return -1;

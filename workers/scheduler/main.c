@@ -183,8 +183,8 @@ static int restrict_hosts(struct sched_host *h, int n, const char *host, const c
 }
 
 /* args {instance: {uuid, vcpus, memory_mb, disk_gb, flavor, availability_zone},
- * request_spec, ignore_hosts}. Replies {host, nodename, compute_node_id,
- * availability_zone, claim} or {error: "NoValidHost", reason}. */
+ * request_spec, ignore_hosts, migration_id (moves)}. Replies {host, nodename,
+ * compute_node_id, availability_zone, claim} or {error: "NoValidHost", reason}. */
 static json_t *do_select_destinations(json_t *args, struct scheduler *s) {
     json_t *inst = json_object_get(args, "instance");
     json_t *spec = json_object_get(args, "request_spec");
@@ -198,6 +198,7 @@ static json_t *do_select_destinations(json_t *args, struct scheduler *s) {
         .extra_specs = json_object_get(json_object_get(inst, "flavor"), "extra_specs"),
         .image_props = json_object_get(json_object_get(spec, "image"), "properties"),
         .group_hosts = json_object(),
+        .migration_id = json_string_value(json_object_get(args, "migration_id")),
     };
     if (!q.uuid) {
         json_decref(q.group_hosts);

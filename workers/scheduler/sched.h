@@ -30,6 +30,7 @@ struct sched_request {
     long long max_per_host;               /* anti-affinity rule max_server_per_host */
     json_t *group_hosts;                  /* {host: members there} */
     json_t *same_hosts, *different_hosts; /* arrays of host names, or NULL */
+    const char *migration_id;             /* a move: the source's claim goes to it */
 };
 
 /* A filter says whether the host can take the request. */

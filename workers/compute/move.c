@@ -1,0 +1,63 @@
+/* move.c — cnova-compute's side of rebuild, resize / cold migration and
+ * their confirm and revert: each step is data (power the guest off, drop
+ * it, define it with the flavor the conductor sends and boot it when it
+ * ran before), and one handler runs the step and casts its outcome back to
+ * the conductor (move_done). On libvirt's test driver every host has its
+ * own connection, so a guest moves by being defined on the target's and
+ * undefined on the source's. */
+#include <string.h>
+
+#include "cnova.h"
+#include "compute_actions.h"
+
+static const struct move_step {
+    const char *op;
+    bool stop;    /* power the guest off */
+    bool destroy; /* drop its definition */
+    bool define;  /* define it from the message (and boot it if power_on) */
+} steps[] = {
+    {"rebuild_instance", false, true, true},     /* same host, new image */
+    {"resize_instance", true, false, false},     /* source: off, kept until confirm */
+    {"finish_resize", false, true, true},        /* target: the new flavor */
+    {"confirm_resize", false, true, false},      /* source: the old guest goes */
+    {"revert_resize", false, true, false},       /* target: the new guest goes */
+    {"finish_revert_resize", false, true, true}, /* source: the old flavor again */
+    {"pre_live_migration", false, false, true},  /* target: a running copy */
+    {"live_migration", false, true, false},      /* source: its copy goes */
+    {"rollback_live_migration_at_destination", false, true, false}, /* abort: target */
+    {"rollback_live_migration", false, false, true},                /* abort: source runs it */
+};
+
+json_t *compute_move_op(json_t *args, const char *host, const struct virt_driver *virt) {
+    const char *uuid = json_string_value(json_object_get(args, "uuid"));
+    const char *op = json_string_value(json_object_get(args, "op"));
+    if (!uuid || !op) return rpc_failure("move step needs uuid and op");
+    const struct move_step *s = NULL;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0] && !s; i++)
+        if (!strcmp(steps[i].op, op)) s = &steps[i];
+    if (!s) return rpc_failure("compute has no move step %s", op);
+    const char *why = NULL;
+    int ps = 0;
+    if (s->stop) ps = virt->power(uuid, VIRT_OP_STOP, &why);
+    if (ps >= 0 && s->destroy && virt->destroy(uuid) < 0) {
+        ps = -1;
+        why = "could not remove the guest";
+    }
+    if (ps >= 0 && s->define) {
+        struct virt_spec v;
+        spec_of(args, &v);
+        ps = v.name ? virt->spawn(&v, json_is_true(json_object_get(args, "power_on")), &why) : -1;
+        if (ps < 0) virt->destroy(uuid); /* nothing half-defined left behind */
+    }
+    json_t *res =
+        json_pack("{s:s, s:s, s:s, s:b}", "uuid", uuid, "host", host, "op", op, "ok", ps >= 0);
+    json_t *mid = json_object_get(args, "migration_id");
+    if (mid) json_object_set(res, "migration_id", mid);
+    if (ps >= 0 && (s->stop || s->define))
+        json_object_set_new(res, "power_state", json_integer(ps));
+    if (ps < 0) json_object_set_new(res, "fault", json_string(why ? why : "failed"));
+    if (rpc_cast("conductor", "move_done", res) < 0)
+        log_warn("%s of %s: outcome not sent to the conductor", op, uuid);
+    log_info("%s of %s: %s", op, uuid, ps >= 0 ? "done" : why);
+    return res;
+}
