@@ -342,6 +342,19 @@ void req_free(struct req *r) {
     sbuf_free(&r->headers);
 }
 
+json_t *api_query_json(struct req *r, int *rc, const char *sql, int n, const char *const *params) {
+    PGresult *res;
+    enum db_status st = db_query(&res, sql, n, params);
+    if (st) {
+        *rc = api_db_error(r, st);
+        return NULL;
+    }
+    json_t *out =
+        PQntuples(res) && !db_isnull(res, 0, 0) ? json_loads(db_str(res, 0, 0), 0, NULL) : NULL;
+    PQclear(res);
+    return out;
+}
+
 /* The routes Nova has removed (gone_since: the release): every request that
  * reaches one gets the 410 its removed controllers raise. */
 int gone(struct req *r) {

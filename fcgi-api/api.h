@@ -89,6 +89,10 @@ int api_error(struct req *r, int status, const char *fmt, ...) __attribute__((fo
 int api_db_error(struct req *r, enum db_status st);
 /* Sets the JSON body (stealing `body`) and returns status. */
 int api_reply(struct req *r, int status, json_t *body);
+/* The first column of a query's first row, parsed as JSON; NULL when there
+ * is no row or it is NULL, and NULL with *rc = the error answered when the
+ * database fails. */
+json_t *api_query_json(struct req *r, int *rc, const char *sql, int n, const char *const *params);
 void api_header(struct req *r, const char *name, const char *value);
 
 /* Path parameter by template name ("server_id", "id"); NULL if absent. */
@@ -208,6 +212,13 @@ struct instance_ref {
 };
 int instance_find(struct req *r, const char *uuid, struct instance_ref *out);
 int instance_action_start(struct req *r, const char *uuid, const char *action);
+/* Moves instance `uuid` into the task of states.c rule `rule` (a
+ * conditional UPDATE; call it inside the request's transaction). DB_OK;
+ * DB_ERROR with *rc = the 404 or Nova's 409 answered (naming `api_name`,
+ * the API's action, when given; else compute.API's method); or the
+ * database's status (DB_RETRY lets db_txn run the transaction again). */
+enum db_status instance_apply_state(struct req *r, const char *uuid, const char *rule,
+                                    const char *api_name, int *rc);
 
 /* resources: every handler is named in routes.h (router.c declares them);
  * these few are called by api.c directly. */

@@ -45,3 +45,25 @@ int instance_action_start(struct req *r, const char *uuid, const char *action) {
                                 5, params);
     return st ? api_db_error(r, st) : 0;
 }
+
+enum db_status instance_apply_state(struct req *r, const char *uuid, const char *rule,
+                                    const char *api_name, int *rc) {
+    char msg[512];
+    int dbst = 0;
+    switch (states_apply(uuid, rule, NULL, msg, sizeof msg, &dbst)) {
+    case STATES_OK:
+        return DB_OK;
+    case STATES_NOT_FOUND:
+        *rc = api_error(r, 404, "Instance %s could not be found.", uuid);
+        return DB_ERROR;
+    case STATES_CONFLICT: {
+        /* states.c names compute.API's method; the API names its action */
+        const char *rest = api_name ? strstr(msg, "' instance ") : NULL;
+        *rc = rest ? api_error(r, 409, "Cannot '%s%s", api_name, rest)
+                   : api_error(r, 409, "%s", msg);
+        return DB_ERROR;
+    }
+    default:
+        return dbst ? (enum db_status)dbst : DB_ERROR;
+    }
+}

@@ -58,26 +58,9 @@ struct hv_args {
 static enum db_status hv_txn(void *arg) {
     struct hv_args *h = arg;
     struct req *r = h->r;
-    if (h->a->rule) {
-        char msg[512];
-        int dbst = 0;
-        switch (states_apply(h->uuid, h->a->rule, NULL, msg, sizeof msg, &dbst)) {
-        case STATES_OK:
-            break;
-        case STATES_NOT_FOUND:
-            h->rc = api_error(r, 404, "Instance %s could not be found.", h->uuid);
-            return DB_ERROR;
-        case STATES_CONFLICT: {
-            /* states.c names compute.API's method; the API names its own. */
-            const char *rest = strstr(msg, "' instance ");
-            h->rc = rest ? api_error(r, 409, "Cannot '%s%s", h->a->api_name, rest)
-                         : api_error(r, 409, "%s", msg);
-            return DB_ERROR;
-        }
-        default:
-            return dbst ? (enum db_status)dbst : DB_ERROR;
-        }
-    }
+    enum db_status st;
+    if (h->a->rule && (st = instance_apply_state(r, h->uuid, h->a->rule, h->a->api_name, &h->rc)))
+        return st;
     if (h->a->record && (h->rc = instance_action_start(r, h->uuid, h->a->record))) return DB_ERROR;
     json_t *args = json_pack("{s:s}", "instance_uuid", h->uuid);
     if (h->extra) json_object_update(args, h->extra);

@@ -38,24 +38,8 @@ static enum db_status lc_txn(void *arg) {
     struct lc *l = arg;
     struct req *r = l->r;
     const char *uuid = l->inst->uuid;
-    char msg[512];
-    int dbst = 0;
-    switch (states_apply(uuid, l->rule, NULL, msg, sizeof msg, &dbst)) {
-    case STATES_OK:
-        break;
-    case STATES_NOT_FOUND:
-        l->rc = api_error(r, 404, "Instance %s could not be found.", uuid);
-        return DB_ERROR;
-    case STATES_CONFLICT: {
-        /* states.c names compute.API's method; the API names its action */
-        const char *rest = strstr(msg, "' instance ");
-        l->rc = rest ? api_error(r, 409, "Cannot '%s%s", l->api_name, rest)
-                     : api_error(r, 409, "%s", msg);
-        return DB_ERROR;
-    }
-    default:
-        return dbst ? (enum db_status)dbst : DB_ERROR;
-    }
+    enum db_status st = instance_apply_state(r, uuid, l->rule, l->api_name, &l->rc);
+    if (st) return st;
     if (l->in_txn && (l->rc = l->in_txn(l))) return DB_ERROR;
     if (l->record && (l->rc = instance_action_start(r, uuid, l->record))) return DB_ERROR;
     if (!l->method) return DB_OK;

@@ -37,41 +37,6 @@ static int precheck(struct req *r, const char *id, const char *rule_name, const 
     return 0;
 }
 
-/* states_apply inside the transaction, with the API's action name in the
- * 409 (states.c names compute.API's method). 0 or the HTTP error. */
-static int apply_state(struct req *r, const char *uuid, const char *rule, const char *api_name) {
-    char msg[512];
-    int dbst = 0;
-    switch (states_apply(uuid, rule, NULL, msg, sizeof msg, &dbst)) {
-    case STATES_OK:
-        return 0;
-    case STATES_NOT_FOUND:
-        return api_error(r, 404, "Instance %s could not be found.", uuid);
-    case STATES_CONFLICT: {
-        const char *rest = strstr(msg, "' instance ");
-        return rest ? api_error(r, 409, "Cannot '%s%s", api_name, rest)
-                    : api_error(r, 409, "%s", msg);
-    }
-    default:
-        return api_db_error(r, dbst ? (enum db_status)dbst : DB_ERROR);
-    }
-}
-
-/* One row of a query as JSON (its first column), NULL when none. */
-static json_t *query_json(struct req *r, int *rc, const char *sql, int n,
-                          const char *const *params) {
-    PGresult *res;
-    enum db_status st = db_query(&res, sql, n, params);
-    if (st) {
-        *rc = api_db_error(r, st);
-        return NULL;
-    }
-    json_t *out =
-        PQntuples(res) && !db_isnull(res, 0, 0) ? json_loads(db_str(res, 0, 0), 0, NULL) : NULL;
-    PQclear(res);
-    return out;
-}
-
 static long fint(json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
     return json_is_integer(v) ? (long)json_integer_value(v) : atol(json_string_value(v) ?: "0");
@@ -84,7 +49,7 @@ static char *dump(json_t *v) {
 /* The instance's flavor snapshot, image and boot image (volume-backed). */
 static json_t *instance_row(struct req *r, const char *uuid, int *rc) {
     const char *p[] = {uuid};
-    return query_json(r, rc,
+    return api_query_json(r, rc,
                       "SELECT jsonb_build_object('flavor', flavor, 'old_flavor', old_flavor,"
                       " 'image_ref', COALESCE(image_ref, ''), 'host', host, 'adc_disabled',"
                       " system_metadata->>'image_auto_disk_config' = 'disabled', 'boot_image',"
@@ -162,7 +127,8 @@ static enum db_status rebuild_txn(void *arg) {
     struct req *r = b->r;
     json_t *rb = b->rb;
     const char *uuid = b->inst->uuid;
-    if ((b->rc = apply_state(r, uuid, "rebuild", "rebuild"))) return DB_ERROR;
+    enum db_status st = instance_apply_state(r, uuid, "rebuild", "rebuild", &b->rc);
+    if (st) return st;
     json_t *sys = servers_image_sysmeta(b->image);
     const char *dc = json_string_value(json_object_get(rb, "OS-DCF:diskConfig"));
     if (dc)
@@ -195,7 +161,7 @@ static enum db_status rebuild_txn(void *arg) {
                        certs_s,
                        v290 ? json_string_value(json_object_get(rb, "hostname")) : NULL,
                        sys_s};
-    enum db_status st = db_exec(
+    st = db_exec(
         "UPDATE instances SET image_ref = COALESCE($2, image_ref),"
         " display_name = COALESCE($3, display_name),"
         " display_description = CASE WHEN $4::bool THEN $5 ELSE display_description END,"
@@ -315,7 +281,7 @@ struct move {
  * with `disabled`, as the snapshot instances.flavor keeps. */
 static json_t *flavor_load(struct req *r, const char *id, int *rc) {
     const char *p[] = {id, r->ctx.is_admin ? "t" : "f", r->ctx.project_id};
-    return query_json(
+    return api_query_json(
         r, rc,
         "SELECT jsonb_build_object('flavorid', f.flavorid, 'name', f.name, 'vcpus', f.vcpus,"
         " 'memory_mb', f.memory_mb, 'root_gb', f.root_gb, 'ephemeral_gb', f.ephemeral_gb,"
@@ -349,8 +315,9 @@ static enum db_status move_txn(void *arg) {
     struct req *r = m->r;
     const char *uuid = m->inst->uuid;
     bool resize = !strcmp(m->type, "resize"), live = !strcmp(m->type, "live-migration");
-    if ((m->rc = apply_state(r, uuid, live ? "live_migrate" : "resize", m->action)))
-        return DB_ERROR;
+    enum db_status st0 =
+        instance_apply_state(r, uuid, live ? "live_migrate" : "resize", m->action, &m->rc);
+    if (st0) return st0;
     if (resize && (m->rc = quota_upsize(r, m->inst, m->old, m->flavor))) return DB_ERROR;
     char *f = dump(m->flavor);
     const char *dc = m->disk_config ? (strcmp(m->disk_config, "AUTO") ? "False" : "True") : NULL;
@@ -562,9 +529,10 @@ static enum db_status finish_txn(void *arg) {
         json_decref(row);
         if ((f->rc = rc)) return DB_ERROR;
     }
-    if ((f->rc = apply_state(r, uuid, f->revert ? "revert_resize" : "confirm_resize", api_name)) ||
-        (f->rc = instance_action_start(r, uuid, api_name)))
-        return DB_ERROR;
+    st = instance_apply_state(r, uuid, f->revert ? "revert_resize" : "confirm_resize", api_name,
+                              &f->rc);
+    if (st) return st;
+    if ((f->rc = instance_action_start(r, uuid, api_name))) return DB_ERROR;
     json_t *args = json_pack("{s:s, s:s}", "instance_uuid", uuid, "migration_id", mid);
     int out = outbox_add("conductor", f->revert ? "revert_resize" : "confirm_resize", args);
     json_decref(args);
@@ -739,9 +707,8 @@ static enum db_status live_step_txn(void *arg) {
         l->rc = api_error(l->r, 409, "There was a conflict when trying to complete your request.");
         return DB_ERROR;
     }
-    if ((l->rc = apply_state(l->r, l->inst->uuid, l->rule, l->api_name)) ||
-        (l->rc = instance_action_start(l->r, l->inst->uuid, l->record)))
-        return DB_ERROR;
+    if ((st = instance_apply_state(l->r, l->inst->uuid, l->rule, l->api_name, &l->rc))) return st;
+    if ((l->rc = instance_action_start(l->r, l->inst->uuid, l->record))) return DB_ERROR;
     json_t *args = json_pack("{s:s, s:s}", "instance_uuid", l->inst->uuid, "migration_id", l->mid);
     int out = outbox_add("conductor", l->method, args);
     json_decref(args);

@@ -76,20 +76,6 @@ static void sanitize_hostname(const char *name, char *out, size_t len) {
     memmove(out, out + s, n - s + 1);
 }
 
-static json_t *query_json(struct create *c, int *rc, const char *sql, int n,
-                          const char *const *params) {
-    PGresult *res;
-    enum db_status st = db_query(&res, sql, n, params);
-    if (st) {
-        *rc = api_db_error(c->r, st);
-        return NULL;
-    }
-    json_t *out =
-        PQntuples(res) && !db_isnull(res, 0, 0) ? json_loads(db_str(res, 0, 0), 0, NULL) : NULL;
-    PQclear(res);
-    return out;
-}
-
 /* ---- steps, in Nova's order ---- */
 
 static int counts(struct create *c) {
@@ -178,7 +164,7 @@ static int requested_destination(struct create *c) {
 /* The image, as the caller may see it, with its properties. */
 static json_t *image_load(struct create *c, const char *id, int *rc) {
     const char *p[] = {id, c->r->ctx.is_admin ? "t" : "f", c->r->ctx.project_id};
-    return query_json(c, rc,
+    return api_query_json(c->r, rc,
                       "SELECT jsonb_build_object('id', g.id, 'status', g.status, 'size', g.size,"
                       " 'min_ram', g.min_ram, 'min_disk', g.min_disk, 'disk_format', g.disk_format,"
                       " 'container_format', g.container_format, 'properties',"
@@ -275,8 +261,8 @@ static int flavor(struct create *c) {
     }
     const char *p[] = {id, c->r->ctx.is_admin ? "t" : "f", c->r->ctx.project_id};
     int rc = 0;
-    c->flavor = query_json(
-        c, &rc,
+    c->flavor = api_query_json(
+        c->r, &rc,
         "SELECT jsonb_build_object('flavorid', f.flavorid, 'name', f.name, 'vcpus', f.vcpus,"
         " 'memory_mb', f.memory_mb, 'root_gb', f.root_gb, 'ephemeral_gb', f.ephemeral_gb,"
         " 'swap', f.swap, 'rxtx_factor', f.rxtx_factor, 'is_public', f.is_public,"

@@ -68,25 +68,6 @@ static int shelved_check(struct req *r, const struct instance_ref *inst, const c
                      inst->uuid, inst->vm_state);
 }
 
-/* The state rule of `rule` inside the caller's transaction: 0, or the
- * HTTP error in *rc and DB_ERROR. */
-static enum db_status state_check(struct req *r, const char *uuid, const char *rule, int *rc) {
-    char msg[512];
-    int dbst = 0;
-    switch (states_apply(uuid, rule, NULL, msg, sizeof msg, &dbst)) {
-    case STATES_OK:
-        return DB_OK;
-    case STATES_NOT_FOUND:
-        *rc = api_error(r, 404, "Instance %s could not be found.", uuid);
-        return DB_ERROR;
-    case STATES_CONFLICT:
-        *rc = api_error(r, 409, "%s", msg);
-        return DB_ERROR;
-    default:
-        return dbst ? (enum db_status)dbst : DB_ERROR;
-    }
-}
-
 int volume_attachments_index(struct req *r) {
     struct instance_ref inst;
     int rc = instance_find(r, req_param(r, "server_id"), &inst);
@@ -185,7 +166,7 @@ static enum db_status attach_txn(void *arg) {
     struct attach_args *a = arg;
     struct req *r = a->r;
     const char *uuid = a->inst->uuid;
-    enum db_status st = state_check(r, uuid, "attach_volume", &a->rc);
+    enum db_status st = instance_apply_state(r, uuid, "attach_volume", NULL, &a->rc);
     if (st) return st;
     /* a volume (not multiattach) is attached to one server only */
     const char *v[] = {a->volume};
@@ -377,7 +358,7 @@ static enum db_status detach_txn(void *arg) {
     struct detach_args *d = arg;
     struct req *r = d->r;
     const char *uuid = d->inst->uuid;
-    enum db_status st = state_check(r, uuid, "detach_volume", &d->rc);
+    enum db_status st = instance_apply_state(r, uuid, "detach_volume", NULL, &d->rc);
     if (st) return st;
     /* Cinder's begin_detaching: in-use -> detaching */
     const char *v[] = {d->volume};

@@ -1,7 +1,7 @@
 """common.py: what every black-box API test shares: an HTTP client for the
 stack under test (CNOVA_BASE, started by scripts/test.sh), the route table
 and Nova's response schemas from api/, and a response-schema check."""
-import csv, http.client, json, os, re, subprocess, unittest, urllib.parse
+import csv, http.client, json, os, re, subprocess, time, unittest, urllib.parse, uuid
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASE = os.environ.get("CNOVA_BASE", "http://127.0.0.1:8774")
@@ -102,6 +102,56 @@ class ApiTest(unittest.TestCase):
         self.assertIsNotNone(schema, f"no response schema for {method} {path} at {version}")
         jsonschema.Draft202012Validator(
             schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(body)
+
+
+SETTLE = 60  # seconds a server's build or action may take under ASan
+
+
+def server_show(sid, version="2.73", token="admin:admin"):
+    r = request("GET", f"/v2.1/servers/{sid}", token=token, version=version)
+    assert r.status == 200, r
+    return r.json["server"]
+
+
+def server_wait(sid, status, seconds=SETTLE):
+    """Polls the server until it shows `status` with no task; its view."""
+    deadline = time.time() + seconds
+    while True:
+        s = server_show(sid)
+        if s["status"] == status and s["OS-EXT-STS:task_state"] is None:
+            return s
+        if time.time() > deadline:
+            raise AssertionError(f"{sid} not {status} after {seconds} s: {s['status']} "
+                                 f"{s['OS-EXT-STS:vm_state']}/{s['OS-EXT-STS:task_state']}")
+        time.sleep(0.3)
+
+
+class ServerFixtures(ApiTest):
+    """Servers a test class boots (each subclass keeps its own `servers`
+    list), unlocked and deleted when the class ends."""
+    servers = []
+
+    @classmethod
+    def boot(cls, token, image, flavor="1", prefix="srv", wait=True, **fields):
+        server = {"name": f"{prefix}-" + uuid.uuid4().hex[:6], "imageRef": image,
+                  "flavorRef": flavor}
+        server.update(fields)
+        r = request("POST", "/v2.1/servers", {"server": server}, token=token)
+        assert r.status == 202, r
+        sid = r.json["server"]["id"]
+        cls.servers.append(sid)
+        if wait:
+            server_wait(sid, "ACTIVE")
+        return sid
+
+    wait = staticmethod(server_wait)
+
+    @classmethod
+    def tearDownClass(cls):
+        while cls.servers:
+            sid = cls.servers.pop()
+            psql(f"UPDATE instances SET locked = false WHERE uuid = '{sid}'")
+            request("DELETE", f"/v2.1/servers/{sid}")
 
 
 def sample(relpath, base=None):

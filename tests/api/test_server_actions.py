@@ -5,25 +5,18 @@ on libvirt's test driver -> conductor), with the states GET /servers/{id}
 shows at each step; lock / unlock, os-resetState, changePassword,
 trigger_crash_dump and injectNetworkInfo; Nova's 409s (wrong state, locked,
 not ready), 404s, 403s and the instance actions each one records."""
-import time, unittest, uuid
+import unittest
 
-from common import FAKE, ApiTest, psql, request
+from common import FAKE, ServerFixtures, psql, request, server_show
 
 IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"  # seeded by 007_images_seed.sql
 PROJECT = "sa-proj"
 MEMBER = "sa-member:" + PROJECT
 OTHER = "sa-other:sa-other-proj"
-SETTLE = 60  # seconds an action may take under ASan
 
 
 def action(sid, body, token=MEMBER, version=None):
     return request("POST", f"/v2.1/servers/{sid}/action", body, token=token, version=version)
-
-
-def show(sid, token="admin:admin"):
-    r = request("GET", f"/v2.1/servers/{sid}", token=token, version="2.73")
-    assert r.status == 200, r
-    return r.json["server"]
 
 
 def setUpModule():
@@ -32,43 +25,12 @@ def setUpModule():
              f" -1) ON CONFLICT (project_id, resource) DO UPDATE SET hard_limit = -1")
 
 
-class ServerActions(ApiTest):
+class ServerActions(ServerFixtures):
     servers = []
 
     @classmethod
     def boot(cls, wait=True):
-        r = request("POST", "/v2.1/servers", {"server": {
-            "name": "sa-" + uuid.uuid4().hex[:6], "imageRef": IMAGE, "flavorRef": "1"}},
-            token=MEMBER)
-        assert r.status == 202, r
-        sid = r.json["server"]["id"]
-        cls.servers.append(sid)
-        if wait:
-            cls.wait(sid, "ACTIVE")
-        return sid
-
-    @classmethod
-    def wait(cls, sid, status, seconds=SETTLE):
-        deadline = time.time() + seconds
-        while True:
-            s = show(sid)
-            if s["status"] == status and s["OS-EXT-STS:task_state"] is None:
-                return s
-            if time.time() > deadline:
-                raise AssertionError(f"{sid} not {status} after {seconds} s: {s['status']} "
-                                     f"{s['OS-EXT-STS:vm_state']}/{s['OS-EXT-STS:task_state']}")
-            time.sleep(0.3)
-
-    @classmethod
-    def setUpClass(cls):
-        cls.sid = cls.boot()
-
-    @classmethod
-    def tearDownClass(cls):
-        while cls.servers:
-            sid = cls.servers.pop()
-            psql(f"UPDATE instances SET locked = false WHERE uuid = '{sid}'")
-            request("DELETE", f"/v2.1/servers/{sid}")
+        return super().boot(MEMBER, IMAGE, prefix="sa", wait=wait)
 
     def actions(self, sid):
         r = request("GET", f"/v2.1/servers/{sid}/os-instance-actions", token="admin:admin")
@@ -114,7 +76,7 @@ class ServerActions(ApiTest):
         # a task in flight (held here: the test driver finishes at once)
         psql(f"UPDATE instances SET task_state = 'rebooting' WHERE uuid = '{sid}'")
         try:
-            s = show(sid)
+            s = server_show(sid)
             self.assertEqual((s["status"], s["OS-EXT-STS:task_state"]), ("REBOOT", "rebooting"))
             for body, name in [({"pause": None}, "pause"), ({"os-stop": None}, "stop"),
                                ({"reboot": {"type": "SOFT"}}, "reboot")]:
@@ -179,7 +141,7 @@ class ServerActions(ApiTest):
         self.wait(sid, "ACTIVE")
         r = action(sid, {"lock": {"locked_reason": "maintenance"}}, version="2.73")
         self.assertEqual(r.status, 202, r)
-        s = show(sid)
+        s = server_show(sid)
         self.assertTrue(s["locked"])
         self.assertEqual(s["locked_reason"], "maintenance")
         self.assertEqual(psql(f"SELECT locked_by FROM instances WHERE uuid = '{sid}'"), "owner")
@@ -198,7 +160,7 @@ class ServerActions(ApiTest):
         self.assertEqual(len(self.actions(sid)), n)
         # the owner unlocks its own lock
         self.assertEqual(action(sid, {"unlock": None}).status, 202)
-        s = show(sid)
+        s = server_show(sid)
         self.assertFalse(s["locked"])
         self.assertIsNone(s["locked_reason"])
         self.assertEqual(self.actions(sid)[0], "unlock")
@@ -212,12 +174,12 @@ class ServerActions(ApiTest):
                          202)
         self.wait(sid, "ACTIVE")
         self.assertEqual(action(sid, {"unlock": None}, token="admin:admin").status, 202)
-        self.assertFalse(show(sid)["locked"])
+        self.assertFalse(server_show(sid)["locked"])
 
     def test_7_lock_reason_only_from_2_73(self):
         r = action(self.sid, {"lock": {"locked_reason": "x"}}, version="2.72")
         self.assertEqual(r.status, 202, r)  # any body before 2.73, the reason ignored
-        self.assertIsNone(show(self.sid)["locked_reason"])
+        self.assertIsNone(server_show(self.sid)["locked_reason"])
         self.assertEqual(action(self.sid, {"unlock": None}).status, 202)
         r = action(self.sid, {"lock": {"locked_reason": ""}}, version="2.73")
         self.assertFault(r, 400, "badRequest")
@@ -227,7 +189,7 @@ class ServerActions(ApiTest):
         sid = self.boot()
         r = action(sid, {"os-resetState": {"state": "error"}}, token="admin:admin")
         self.assertEqual(r.status, 202, r)
-        s = show(sid)
+        s = server_show(sid)
         self.assertEqual(s["status"], "ERROR")
         self.assertIsNone(s["OS-EXT-STS:task_state"])
         self.assertEqual(self.actions(sid)[0], "resetState")
@@ -238,7 +200,7 @@ class ServerActions(ApiTest):
         psql(f"UPDATE instances SET task_state = 'powering-on' WHERE uuid = '{sid}'")
         self.assertEqual(action(sid, {"os-resetState": {"state": "active"}},
                                 token="admin:admin").status, 202)
-        s = show(sid)
+        s = server_show(sid)
         self.assertEqual((s["status"], s["OS-EXT-STS:task_state"]), ("ACTIVE", None))
         self.assertFault(action(FAKE, {"os-resetState": {"state": "active"}}, token="admin:admin"),
                          404, "itemNotFound")

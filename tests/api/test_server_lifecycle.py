@@ -14,26 +14,20 @@ Two states need a config the suite's stack does not run with: SOFT_DELETED
 (shelved_offload_time != 0). Those tests stop the server through the API
 and then set the vm_state the conductor would have left (the domain is
 already off, as it is in both states) with psql."""
-import time, unittest, uuid
+import time, unittest
 
-from common import FAKE, ApiTest, psql, request, sample
+from common import FAKE, SETTLE, ServerFixtures, psql, request, sample, server_show
 
 IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"  # seeded by 007_images_seed.sql
 PROJECT = "lc-proj"
 MEMBER = "lc-member:" + PROJECT
 OTHER = "lc-other:lc-other-proj"
-SETTLE = 60  # seconds an action may take under ASan
+
 ACTION = "/servers/{id}/action"
 
 
 def action(sid, body, token=MEMBER, version=None):
     return request("POST", f"/v2.1/servers/{sid}/action", body, token=token, version=version)
-
-
-def show(sid, token="admin:admin"):
-    r = request("GET", f"/v2.1/servers/{sid}", token=token, version="2.73")
-    assert r.status == 200, r
-    return r.json["server"]
 
 
 def image(image_id, token=MEMBER):
@@ -55,39 +49,13 @@ def tearDownModule():
             request("DELETE", f"/v2.1/images/{img['id']}", token=MEMBER)
 
 
-class Lifecycle(ApiTest):
+class Lifecycle(ServerFixtures):
     servers = []
 
     @classmethod
     def boot(cls, wait=True, name=None):
-        r = request("POST", "/v2.1/servers", {"server": {
-            "name": name or "lc-" + uuid.uuid4().hex[:6], "imageRef": IMAGE, "flavorRef": "1"}},
-            token=MEMBER)
-        assert r.status == 202, r
-        sid = r.json["server"]["id"]
-        cls.servers.append(sid)
-        if wait:
-            cls.wait(sid, "ACTIVE")
-        return sid
-
-    @classmethod
-    def wait(cls, sid, status, seconds=SETTLE):
-        deadline = time.time() + seconds
-        while True:
-            s = show(sid)
-            if s["status"] == status and s["OS-EXT-STS:task_state"] is None:
-                return s
-            if time.time() > deadline:
-                raise AssertionError(f"{sid} not {status} after {seconds} s: {s['status']} "
-                                     f"{s['OS-EXT-STS:vm_state']}/{s['OS-EXT-STS:task_state']}")
-            time.sleep(0.3)
-
-    @classmethod
-    def tearDownClass(cls):
-        while cls.servers:
-            sid = cls.servers.pop()
-            psql(f"UPDATE instances SET locked = false WHERE uuid = '{sid}'")
-            request("DELETE", f"/v2.1/servers/{sid}")
+        extra = {"name": name} if name else {}
+        return super().boot(MEMBER, IMAGE, prefix="lc", wait=wait, **extra)
 
     def events(self, sid, name):
         """The action `name` of the server (newest) and its events."""
@@ -406,7 +374,7 @@ class Shelve(Lifecycle):
         self.assertEqual(action(sid, {"os-stop": None}).status, 202)
         self.wait(sid, "SHUTOFF")
         psql(f"UPDATE instances SET vm_state = 'shelved' WHERE uuid = '{sid}'")
-        self.assertEqual(show(sid)["status"], "SHELVED")
+        self.assertEqual(server_show(sid)["status"], "SHELVED")
         # az / host only for an offloaded server
         self.assertFault(action(sid, {"unshelve": {"availability_zone": "nova"}},
                                 version="2.77"), 409, "conflictingRequest",
@@ -458,7 +426,7 @@ class DeferredDelete(Lifecycle):
         self.assertEqual(action(sid, {"os-stop": None}).status, 202)
         self.wait(sid, "SHUTOFF")
         psql(f"UPDATE instances SET vm_state = 'soft-delete' WHERE uuid = '{sid}'")
-        self.assertEqual(show(sid)["status"], "SOFT_DELETED")
+        self.assertEqual(server_show(sid)["status"], "SOFT_DELETED")
         return sid
 
     def test_1_restore(self):
@@ -475,7 +443,7 @@ class DeferredDelete(Lifecycle):
         sid = self.soft_deleted()
         psql(f"UPDATE instances SET host = NULL WHERE uuid = '{sid}'")
         self.assertEqual(action(sid, {"restore": None}).status, 202)
-        s = show(sid)
+        s = server_show(sid)
         self.assertEqual((s["status"], s["OS-EXT-STS:task_state"]), ("ACTIVE", None))
         self.assertEqual(self.events(sid, "restore"), {})  # recorded, no host event
 

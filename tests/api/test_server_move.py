@@ -11,7 +11,7 @@ each node's usage is exactly what the instances and migrations on it
 hold)."""
 import time, unittest, uuid
 
-from common import FAKE, ApiTest, psql, request, sample, shape_diff
+from common import FAKE, ServerFixtures, psql, request, sample, shape_diff
 
 IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"  # seeded by 007_images_seed.sql
 IMAGE2 = "155d900f-4e14-4e4c-a73d-069cbf4541e6"
@@ -73,31 +73,12 @@ def tearDownModule():
         request("DELETE", f"/v2.1/flavors/{fid}")
 
 
-class MoveTest(ApiTest):
+class MoveTest(ServerFixtures):
     servers = []
 
     @classmethod
     def boot(cls, flavor="mv-a", image=IMAGE, token=MEMBER):
-        r = request("POST", "/v2.1/servers", {"server": {
-            "name": "mv-" + uuid.uuid4().hex[:6], "imageRef": image, "flavorRef": flavor}},
-            token=token)
-        assert r.status == 202, r
-        sid = r.json["server"]["id"]
-        cls.servers.append(sid)
-        cls.wait(sid, "ACTIVE")
-        return sid
-
-    @classmethod
-    def wait(cls, sid, status, seconds=SETTLE):
-        deadline = time.time() + seconds
-        while True:
-            s = show(sid)
-            if s["status"] == status and s["OS-EXT-STS:task_state"] is None:
-                return s
-            if time.time() > deadline:
-                raise AssertionError(f"{sid} not {status} after {seconds} s: {s['status']} "
-                                     f"{s['OS-EXT-STS:vm_state']}/{s['OS-EXT-STS:task_state']}")
-            time.sleep(0.2)
+        return super().boot(token, image, flavor, prefix="mv")
 
     @classmethod
     def delete_all(cls):

@@ -8,7 +8,7 @@ os-extended-volumes:volumes_attached following it; deleting a server
 releases (or, with delete_on_termination, deletes) its volumes."""
 import time, unittest, uuid
 
-from common import FAKE, ApiTest, psql, request
+from common import FAKE, ApiTest, ServerFixtures, psql, request
 
 IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"  # seeded by 007_images_seed.sql
 PROJECT = "vol-proj"
@@ -234,23 +234,12 @@ class Snapshots(ApiTest):
                              "itemNotFound")
 
 
-class Attachments(ApiTest):
+class Attachments(ServerFixtures):
     servers = []
 
     @classmethod
     def boot(cls):
-        r = request("POST", "/v2.1/servers", {"server": {
-            "name": "vol-" + uuid.uuid4().hex[:6], "imageRef": IMAGE, "flavorRef": "1"}},
-            token=MEMBER)
-        assert r.status == 202, r
-        sid = r.json["server"]["id"]
-        cls.servers.append(sid)
-        deadline = time.time() + SETTLE
-        while cls.show(sid)["status"] != "ACTIVE":
-            if time.time() > deadline:
-                raise AssertionError(f"{sid} not ACTIVE")
-            time.sleep(0.3)
-        return sid
+        return super().boot(MEMBER, IMAGE, prefix="vol")
 
     @staticmethod
     def show(sid, version="2.3"):
@@ -261,13 +250,6 @@ class Attachments(ApiTest):
     @classmethod
     def setUpClass(cls):
         cls.sid = cls.boot()
-
-    @classmethod
-    def tearDownClass(cls):
-        while cls.servers:
-            sid = cls.servers.pop()
-            psql(f"UPDATE instances SET locked = false WHERE uuid = '{sid}'")
-            request("DELETE", f"/v2.1/servers/{sid}")
 
     def attach(self, sid, vid, version="2.79", token=MEMBER, **fields):
         body = {"volumeId": vid}

@@ -480,28 +480,35 @@ static void build_timed_out(struct conductor *c, const char *uuid, const char *h
     }
 }
 
-void conductor_reap(struct conductor *c) {
+/* Runs `sql` (instances due for a reaper, $1 = the timeout in seconds;
+ * rows taken with SKIP LOCKED and their updated_at touched, so that each
+ * goes to exactly one conductor per period) in its own transaction: the
+ * rows, or NULL. */
+PGresult *conductor_take_due(const char *sql, int timeout_s) {
     char secs[16];
-    snprintf(secs, sizeof secs, "%d", c->build_timeout);
+    snprintf(secs, sizeof secs, "%d", timeout_s);
     const char *p[] = {secs};
-    if (db_begin() != DB_OK) return;
+    if (db_begin() != DB_OK) return NULL;
     PGresult *r = NULL;
-    /* Taking the rows with SKIP LOCKED and touching updated_at hands each
-     * one to exactly one conductor per timeout period. */
-    if (db_query(&r,
-                 "WITH due AS (SELECT id FROM instances WHERE deleted = 0 AND "
-                 "(vm_state = 'building' OR task_state = 'deleting') AND "
-                 "coalesce(updated_at, created_at) < now() - make_interval(secs => $1::int) "
-                 "ORDER BY coalesce(updated_at, created_at) LIMIT 50 FOR UPDATE SKIP LOCKED) "
-                 "UPDATE instances i SET updated_at = now() FROM due WHERE i.id = due.id "
-                 "RETURNING i.uuid, i.host, coalesce(i.task_state, ''), "
-                 "extract(epoch FROM now() - i.created_at)::int",
-                 1, p) != DB_OK ||
-        db_commit() != DB_OK) {
+    if (db_query(&r, sql, 1, p) != DB_OK || db_commit() != DB_OK) {
         PQclear(r);
         db_rollback();
-        return;
+        return NULL;
     }
+    return r;
+}
+
+void conductor_reap(struct conductor *c) {
+    PGresult *r = conductor_take_due(
+        "WITH due AS (SELECT id FROM instances WHERE deleted = 0 AND "
+        "(vm_state = 'building' OR task_state = 'deleting') AND "
+        "coalesce(updated_at, created_at) < now() - make_interval(secs => $1::int) "
+        "ORDER BY coalesce(updated_at, created_at) LIMIT 50 FOR UPDATE SKIP LOCKED) "
+        "UPDATE instances i SET updated_at = now() FROM due WHERE i.id = due.id "
+        "RETURNING i.uuid, i.host, coalesce(i.task_state, ''), "
+        "extract(epoch FROM now() - i.created_at)::int",
+        c->build_timeout);
+    if (!r) return;
     for (int i = 0; i < PQntuples(r); i++) {
         const char *uuid = db_str(r, i, 0), *host = db_str(r, i, 1), *task = db_str(r, i, 2);
         long long age = db_int(r, i, 3);

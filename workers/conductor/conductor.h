@@ -23,6 +23,7 @@ json_t *conductor_instance_built(json_t *args, struct conductor *c);
 /* The build timeout: re-drives or fails instances stuck in BUILD, re-drives
  * deletes stuck in 'deleting'. Safe with several conductors. */
 void conductor_reap(struct conductor *c);
+PGresult *conductor_take_due(const char *sql, int timeout_s);
 
 /* hosts.c */
 json_t *conductor_compute_node_update(json_t *args, struct conductor *c);

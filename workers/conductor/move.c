@@ -796,26 +796,17 @@ void conductor_moves_on_delete(const char *uuid) {
  * error and the claims go back to where the instance is. Each row goes to
  * one conductor (SKIP LOCKED, updated_at touched). */
 void conductor_reap_moves(struct conductor *c) {
-    char secs[16];
-    snprintf(secs, sizeof secs, "%d", c->build_timeout);
-    const char *p[] = {secs};
-    if (db_begin() != DB_OK) return;
-    PGresult *r = NULL;
-    if (db_query(&r,
-                 "WITH due AS (SELECT id FROM instances WHERE deleted = 0 AND task_state = ANY("
-                 "'{resize_prep,resize_migrating,resize_migrated,resize_reverting,migrating,"
-                 "rebuilding,rebuild_spawning}') AND coalesce(updated_at, created_at) < now() - "
-                 "make_interval(secs => $1::int) LIMIT 50 FOR UPDATE SKIP LOCKED) "
-                 "UPDATE instances i SET updated_at = now() FROM due WHERE i.id = due.id "
-                 "RETURNING i.uuid, i.task_state, coalesce(i.host, ''), (SELECT m.id FROM "
-                 "migrations m WHERE m.instance_uuid = i.uuid AND m.deleted = 0 "
-                 "ORDER BY m.id DESC LIMIT 1)",
-                 1, p) != DB_OK ||
-        db_commit() != DB_OK) {
-        PQclear(r);
-        db_rollback();
-        return;
-    }
+    PGresult *r = conductor_take_due(
+        "WITH due AS (SELECT id FROM instances WHERE deleted = 0 AND task_state = ANY("
+        "'{resize_prep,resize_migrating,resize_migrated,resize_reverting,migrating,"
+        "rebuilding,rebuild_spawning}') AND coalesce(updated_at, created_at) < now() - "
+        "make_interval(secs => $1::int) LIMIT 50 FOR UPDATE SKIP LOCKED) "
+        "UPDATE instances i SET updated_at = now() FROM due WHERE i.id = due.id "
+        "RETURNING i.uuid, i.task_state, coalesce(i.host, ''), (SELECT m.id FROM "
+        "migrations m WHERE m.instance_uuid = i.uuid AND m.deleted = 0 "
+        "ORDER BY m.id DESC LIMIT 1)",
+        c->build_timeout);
+    if (!r) return;
     for (int i = 0; i < PQntuples(r); i++) {
         const char *uuid = db_str(r, i, 0), *task = db_str(r, i, 1), *host = db_str(r, i, 2);
         const char *mid = db_str(r, i, 3);
