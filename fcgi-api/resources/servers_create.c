@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "networks.h"
 #include "servers.h"
 #include "volumes.h"
 
@@ -245,7 +246,7 @@ static int networks(struct create *c) {
                              " than 1 if an fixed_ip is specified.");
         json_array_append(c->networks, net);
     }
-    return 0;
+    return networks_check(c->r, c->networks, c->max);
 }
 
 /* flavorRef: an id or a link whose last segment is the id. */
@@ -641,6 +642,7 @@ static enum db_status insert_one(struct create *c, long index, const char *spec,
                      2, g);
     }
     if (!st) st = security_groups_attach(r, uuid, c->security_groups);
+    if (!st) st = networks_allocate(r, uuid, c->networks);
     if (st) return st;
     if (instance_action_start(r, uuid, "create")) return DB_ERROR;
     json_array_append_new(c->uuids, json_string(uuid));

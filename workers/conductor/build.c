@@ -394,16 +394,10 @@ json_t *conductor_instance_built(json_t *args, struct conductor *c) {
     enum db_status st;
     if (ok)
         st = db_query(&r,
-                      "WITH n AS (SELECT nextval('fixed_ip_seq') % 64000 AS n) "
                       "UPDATE instances SET vm_state = 'active', task_state = NULL, "
                       "power_state = $3::int, launched_at = now(), updated_at = now(), "
-                      "addresses = CASE WHEN addresses = '{}'::jsonb THEN jsonb_build_object("
-                      "'private', jsonb_build_array(jsonb_build_object('version', 4, "
-                      "'addr', '10.0.' || (n.n / 250) || '.' || (n.n % 250 + 2), "
-                      "'OS-EXT-IPS:type', 'fixed', 'OS-EXT-IPS-MAC:mac_addr', 'fa:16:3e:' || "
-                      "substr(uuid::text, 1, 2) || ':' || substr(uuid::text, 3, 2) || ':' || "
-                      "substr(uuid::text, 5, 2)))) ELSE addresses END "
-                      "FROM n WHERE uuid = $1 AND host = $2 AND deleted = 0 AND "
+                      "addresses = instance_addresses(uuid) " /* its ports (017_networks) */
+                      "WHERE uuid = $1 AND host = $2 AND deleted = 0 AND "
                       "vm_state = 'building' AND task_state = 'spawning' RETURNING id",
                       3, p);
     else
