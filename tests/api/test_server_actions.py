@@ -32,6 +32,10 @@ class ServerActions(ServerFixtures):
     def boot(cls, wait=True):
         return super().boot(MEMBER, IMAGE, prefix="sa", wait=wait)
 
+    @classmethod
+    def setUpClass(cls):
+        cls.sid = cls.boot()
+
     def actions(self, sid):
         r = request("GET", f"/v2.1/servers/{sid}/os-instance-actions", token="admin:admin")
         self.assertEqual(r.status, 200, r)
