@@ -67,9 +67,15 @@ int api_db_error(struct req *r, enum db_status st) {
     if (st == DB_CONFLICT) return api_error(r, 409, "There was a conflict when trying to complete your request.");
     if (st == DB_INVALID) return api_error(r, 400, "Invalid input: %s", db_errmsg());
     log_msg(LOG_ERROR, r->request_id, "database error: %s", db_errmsg());
-    return api_error(r, 500, "Unexpected API Error. Please report this at "
-                             "http://bugs.launchpad.net/nova/ and attach the Nova API log if "
-                             "possible.\n<class 'cnova.DBError'>");
+    return api_unexpected(r, "cnova.DBError");
+}
+
+int api_unexpected(struct req *r, const char *klass) {
+    return api_error(r, 500,
+                     "Unexpected API Error. Please report this at "
+                     "http://bugs.launchpad.net/nova/ and attach the Nova API log if "
+                     "possible.\n<class '%s'>",
+                     klass);
 }
 
 int api_reply(struct req *r, int status, json_t *body) {

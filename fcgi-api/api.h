@@ -89,6 +89,9 @@ int api_error(struct req *r, int status, const char *fmt, ...) __attribute__((fo
 int api_db_error(struct req *r, enum db_status st);
 /* Sets the JSON body (stealing `body`) and returns status. */
 int api_reply(struct req *r, int status, json_t *body);
+/* Nova's 500 for an exception its API did not expect, naming its class
+ * ("oslo_messaging.exceptions.MessagingTimeout", ...). */
+int api_unexpected(struct req *r, const char *klass);
 /* The first column of a query's first row, parsed as JSON; NULL when there
  * is no row or it is NULL, and NULL with *rc = the error answered when the
  * database fails. */

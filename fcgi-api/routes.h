@@ -205,7 +205,7 @@ ROUTE(POST, "/servers/{id}/action", "os-getConsoleOutput", MV(2, 1), MV_OPEN, 20
 ROUTE(POST, "/servers/{id}/action", "createBackup", MV(2, 1), MV_OPEN, 202, POLICY_MEMBER, "os_compute_api:os-create-backup", 0, server_create_backup)
 ROUTE(POST, "/servers/{id}/action", "restore", MV(2, 1), MV_OPEN, 202, POLICY_MEMBER, "os_compute_api:os-deferred-delete:restore", 0, server_restore)
 ROUTE(POST, "/servers/{id}/action", "forceDelete", MV(2, 1), MV_OPEN, 202, POLICY_MEMBER, "os_compute_api:os-deferred-delete:force", 0, server_force_delete)
-ROUTE(POST, "/servers/{id}/action", "evacuate", MV(2, 1), MV_OPEN, 200, POLICY_ADMIN, "os_compute_api:os-evacuate", 0, not_built)
+ROUTE(POST, "/servers/{id}/action", "evacuate", MV(2, 1), MV_OPEN, 200, POLICY_ADMIN, "os_compute_api:os-evacuate", 0, server_evacuate)
 ROUTE(POST, "/servers/{id}/action", "addFloatingIp", MV(2, 1), MV(2, 43), 200, POLICY_MEMBER, "os_compute_api:os-floating-ips:add", 0, server_add_floating_ip)
 ROUTE(POST, "/servers/{id}/action", "removeFloatingIp", MV(2, 1), MV(2, 43), 200, POLICY_MEMBER, "os_compute_api:os-floating-ips:remove", 0, server_remove_floating_ip)
 ROUTE(POST, "/servers/{id}/action", "lock", MV(2, 1), MV_OPEN, 202, POLICY_MEMBER, "os_compute_api:os-lock-server:lock", 0, server_lock)

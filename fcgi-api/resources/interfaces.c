@@ -3,9 +3,14 @@
  * 2.49, shown from 2.70) and the os-multinic actions addFixedIp /
  * removeFixedIp (a port on a network more or less). Attach and detach keep
  * Nova's lock and state rules (lib/states.c) and record the instance
- * action; they change the IPAM only: the guest's libvirt definition is not
- * touched (the test driver has no network to plug into). */
+ * action; they change the IPAM, then (outbox, same transaction) cast to the
+ * conductor, which has the instance's host plug or unplug the interface
+ * and rolls the port back when the hypervisor refuses. A cast, not Nova's
+ * RPC call: the answer does not wait for the host (as every hypervisor
+ * write in cnova), so a failed hot plug shows as the action's Error event,
+ * an instance fault and the port gone again, not as a 500. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "networks.h"
@@ -103,6 +108,38 @@ static enum db_status state_check(struct nic_change *c) {
     }
 }
 
+/* Queues the hot plug of `port` (attach) or of the port described by
+ * `nic` (detach, read before its release) for the instance's host. A
+ * server that runs nowhere (shelved offloaded) has only its IPAM. */
+static enum db_status port_nic(const char *port, char **nic) {
+    const char *p[] = {port};
+    PGresult *res;
+    enum db_status st = db_query(
+        &res,
+        "SELECT jsonb_build_object('port_id', p.id, 'mac_address', p.mac_address, 'network_id',"
+        " p.network_id, 'mtu', n.mtu, 'project_id', p.project_id, 'tag', p.tag, 'preexisting',"
+        " p.preexisting, 'fixed_ips', (SELECT COALESCE(jsonb_agg(host(f.address)), '[]')"
+        " FROM fixed_ips f WHERE f.port_id = p.id))::text"
+        " FROM ports p JOIN networks n ON n.id = p.network_id WHERE p.id = $1::uuid",
+        1, p);
+    if (st) return st;
+    *nic = PQntuples(res) ? strdup(db_str(res, 0, 0)) : NULL;
+    PQclear(res);
+    return *nic ? DB_OK : DB_ERROR;
+}
+
+static enum db_status hot_plug(const struct nic_change *c, const char *method, char *nic) {
+    enum db_status st = DB_OK;
+    if (c->inst->host[0]) {
+        json_t *args =
+            json_pack("{s:s,s:o}", "instance_uuid", c->inst->uuid, "nic", json_loads(nic, 0, NULL));
+        st = outbox_add("conductor", method, args) < 0 ? DB_ERROR : DB_OK;
+        json_decref(args);
+    }
+    free(nic);
+    return st;
+}
+
 /* Detach / removeFixedIp: the server's port named by id or fixed IP. */
 static enum db_status release(struct nic_change *c) {
     const char *p[] = {c->inst->uuid, c->port, c->address};
@@ -123,8 +160,14 @@ static enum db_status release(struct nic_change *c) {
                                     c->inst->uuid, c->address);
         return DB_ERROR;
     }
+    char *nic = NULL;
+    if ((st = port_nic(port, &nic))) return st;
     const char *q[] = {port};
-    return db_exec("SELECT ipam_port_release($1::uuid)", 1, q);
+    if ((st = db_exec("SELECT ipam_port_release($1::uuid)", 1, q))) {
+        free(nic);
+        return st;
+    }
+    return hot_plug(c, "detach_interface", nic);
 }
 
 static enum db_status change_txn(void *arg) {
@@ -149,7 +192,8 @@ static enum db_status change_txn(void *arg) {
     }
     if ((c->rc = networks_nic(c->r, &nic, c->inst->uuid, c->inst->project_id, c->codes, c->made)))
         return DB_ERROR;
-    return DB_OK;
+    char *snap = NULL;
+    return (st = port_nic(c->made, &snap)) ? st : hot_plug(c, "attach_interface", snap);
 }
 
 /* Runs the change on the server of the URL (`param`), locked servers
@@ -165,6 +209,7 @@ static int change(struct req *r, const char *param, struct nic_change *c) {
     enum db_status st = db_txn(change_txn, c);
     if (c->rc) return c->rc;
     if (st) return api_db_error(r, st);
+    outbox_flush();
     /* an attach answers with the port; multinic and detach with 202 */
     return c->made[0] && c->action ? port_reply(r, inst.uuid, c->made) : api_reply(r, 202, NULL);
 }

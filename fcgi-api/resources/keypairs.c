@@ -144,10 +144,7 @@ static int make_key(struct req *r, struct new_keypair *k, json_t *public_key) {
     int rc = x509 ? crypto_x509_generate(k->user, &k->private_key, &k->made_public, k->fingerprint)
                   : crypto_ssh_generate(&k->private_key, &k->made_public, k->fingerprint);
     if (rc)
-        return api_error(r, 500,
-                         "Unexpected API Error. Please report this at "
-                         "http://bugs.launchpad.net/nova/ and attach the Nova API log "
-                         "if possible.\n<class 'cnova.KeyGenerationError'>");
+        return api_unexpected(r, "cnova.KeyGenerationError");
     k->public_key = k->made_public;
     return 0;
 }

@@ -28,16 +28,6 @@ static const char *method_of(const char *protocol) {
     return "get_mks_console";
 }
 
-/* Nova's answer to an exception its API did not expect (an RPC call that
- * timed out or could not be sent): 500 naming the exception's class. */
-static int unexpected(struct req *r, const char *klass) {
-    return api_error(r, 500,
-                     "Unexpected API Error. Please report this at "
-                     "http://bugs.launchpad.net/nova/ and attach the Nova API log if "
-                     "possible.\n<class '%s'>",
-                     klass);
-}
-
 /* Python's urllib.parse.quote_plus. */
 static void quote_plus(struct sbuf *b, const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -136,7 +126,7 @@ static int authorize(struct req *r, const char *uuid, json_t *c, char **url) {
                        uuid,
                        base,
                        ttl};
-    if (!type || !p[2] || !base) return unexpected(r, "nova.exception.ConsoleTypeInvalid");
+    if (!type || !p[2] || !base) return api_unexpected(r, "nova.exception.ConsoleTypeInvalid");
     /* Tokens past their time are swept as new ones are made. */
     enum db_status st = db_exec("DELETE FROM console_auth_tokens"
                                 " WHERE expires < extract(epoch FROM now())::bigint",
@@ -173,10 +163,10 @@ static int console_url(struct req *r, const struct instance_ref *inst, const cha
         log_msg(LOG_WARNING, r->request_id, "get_remote_console on %s: %s", topic,
                 err ? err : "no answer");
         if (err && !strcmp(err, "timeout"))
-            return unexpected(r, "oslo_messaging.exceptions.MessagingTimeout");
+            return api_unexpected(r, "oslo_messaging.exceptions.MessagingTimeout");
         if (err && !strcmp(err, "unreachable"))
-            return unexpected(r, "oslo_messaging.exceptions.MessageDeliveryFailure");
-        return unexpected(r, "oslo_messaging.rpc.client.RemoteError");
+            return api_unexpected(r, "oslo_messaging.exceptions.MessageDeliveryFailure");
+        return api_unexpected(r, "oslo_messaging.rpc.client.RemoteError");
     }
     const char *e = json_string_value(json_object_get(res, "error"));
     const char *ct = json_string_value(json_object_get(res, "console_type"));

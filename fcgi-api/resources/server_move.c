@@ -1,7 +1,8 @@
 /* server_move.c — the server actions that move or remake a server:
  * rebuild (new image, same host), resize and cold migrate (a migration row
  * and the conductor's move workflow, the target chosen and claimed by the
- * scheduler), confirmResize and revertResize. Each checks what Nova's
+ * scheduler), confirmResize and revertResize, live migration and evacuate
+ * (rebuilt on another host, the source's compute being down). Each checks what Nova's
  * compute API checks, in its order (lock, state, then the request), moves
  * the instance into its task with one conditional UPDATE, records the
  * instance action and hands the work to the conductor through the outbox,
@@ -13,14 +14,9 @@
 
 /* ---- shared steps ---- */
 
-/* Nova's check_instance_lock and check_instance_state, before anything
- * else is looked at (the conditional UPDATE repeats the state check). */
-static int precheck(struct req *r, const char *id, const char *rule_name, const char *api_name,
-                    struct instance_ref *inst) {
-    int rc = instance_find(r, id, inst);
-    if (rc) return rc;
-    if (inst->locked && !r->ctx.is_admin)
-        return api_error(r, 409, "Instance %s is locked", inst->uuid);
+/* check_instance_state alone (evacuate has no lock check in Nova). */
+static int precheck_state(struct req *r, const struct instance_ref *inst, const char *rule_name,
+                          const char *api_name) {
     const struct state_rule *rule = states_rule(rule_name);
     const char *const *l;
     bool vm_ok = !rule->vm_states, task_ok = !rule->task_states;
@@ -35,6 +31,25 @@ static int precheck(struct req *r, const char *id, const char *rule_name, const 
         return api_error(r, 409, "Cannot '%s' instance %s while it is in task_state %s", api_name,
                          inst->uuid, inst->task_state[0] ? inst->task_state : "None");
     return 0;
+}
+
+/* Nova's check_instance_lock and check_instance_state, before anything
+ * else is looked at (the conditional UPDATE repeats the state check). */
+static int precheck(struct req *r, const char *id, const char *rule_name, const char *api_name,
+                    struct instance_ref *inst) {
+    int rc = instance_find(r, id, inst);
+    if (rc) return rc;
+    if (inst->locked && !r->ctx.is_admin)
+        return api_error(r, 409, "Instance %s is locked", inst->uuid);
+    return precheck_state(r, inst, rule_name, api_name);
+}
+
+/* [api] enable_instance_password (default true). */
+static bool password_shown(void) {
+    const char *show = config_get("api", "enable_instance_password", NULL);
+    bool enabled = true;
+    if (show && *show) str_to_bool(show, &enabled);
+    return enabled;
 }
 
 static long fint(json_t *o, const char *k) {
@@ -225,10 +240,7 @@ static int rebuild_reply(struct rebuild *b) {
         }
     }
     PQclear(res);
-    const char *show = config_get("api", "enable_instance_password", NULL);
-    bool enabled = true;
-    if (show && *show) str_to_bool(show, &enabled);
-    if (enabled) json_object_set_new(s, "adminPass", json_string(b->password));
+    if (password_shown()) json_object_set_new(s, "adminPass", json_string(b->password));
     return 202;
 }
 
@@ -487,6 +499,113 @@ int server_live_migrate(struct req *r) {
         return api_error(r, 400, "Unable to migrate instance (%s) to current host (%s).", inst.uuid,
                          inst.host);
     return move(r, &m, "os-migrateLive", NULL);
+}
+
+/* ---- evacuate ---- */
+
+struct evacuate {
+    struct req *r;
+    struct instance_ref *inst;
+    const char *host;
+    bool force; /* past the scheduler: a host before 2.29, or force=true */
+    bool stop;  /* the guest ends stopped: 2.95, or it was stopped */
+    int rc;
+};
+
+/* Nova's evacuate() after the state check: the source's compute service
+ * must be down (forced down or no heartbeat within service_down_time). */
+static int source_down(struct req *r, const char *host) {
+    bool up;
+    int rc = servers_host_up(r, host, &up);
+    if (rc) return rc;
+    return up ? api_error(r, 400, "Compute service of %s is still in use.", host) : 0;
+}
+
+/* The instance into REBUILDING, the migration (Nova's tombstone the
+ * source finds when it comes back), the action and the conductor's cast. */
+static enum db_status evacuate_txn(void *arg) {
+    struct evacuate *e = arg;
+    struct req *r = e->r;
+    const char *uuid = e->inst->uuid;
+    enum db_status st = instance_apply_state(r, uuid, "evacuate", "evacuate", &e->rc);
+    if (st) return st;
+    char mig_uuid[37];
+    uuid_new(mig_uuid);
+    const char *q[] = {mig_uuid, uuid, e->host, r->ctx.user_id, r->ctx.project_id};
+    PGresult *res = NULL;
+    st = db_query(&res,
+                  "INSERT INTO migrations (uuid, instance_uuid, source_compute, source_node,"
+                  " dest_compute, old_instance_type_id, new_instance_type_id, status,"
+                  " migration_type, user_id, project_id, updated_at)"
+                  " SELECT $1::uuid, i.uuid, i.host, i.node, $3,"
+                  " (SELECT id FROM flavors WHERE flavorid = i.flavor->>'flavorid'),"
+                  " (SELECT id FROM flavors WHERE flavorid = i.flavor->>'flavorid'),"
+                  " 'accepted', 'evacuation', $4, $5, now()"
+                  " FROM instances i WHERE i.uuid = $2::uuid AND i.deleted = 0 RETURNING id",
+                  5, q);
+    if (st) return st;
+    char mid[24];
+    snprintf(mid, sizeof mid, "%s", PQntuples(res) ? db_str(res, 0, 0) : "0");
+    PQclear(res);
+    if ((e->rc = instance_action_start(r, uuid, "evacuate"))) return DB_ERROR;
+    json_t *args = json_pack("{s:s, s:s, s:s?, s:b, s:b}", "instance_uuid", uuid, "migration_id",
+                             mid, "host", e->host, "force", e->force, "power_on", !e->stop);
+    int out = outbox_add("conductor", "evacuate_instance", args);
+    json_decref(args);
+    return out < 0 ? DB_ERROR : DB_OK;
+}
+
+/* POST /servers/{id}/action {"evacuate": {host?, adminPass?,
+ * onSharedStorage (until 2.13), force (2.29-2.67)}}: Nova's checks in its
+ * order, then the conductor rebuilds the server on the target (the given
+ * host, or the scheduler's choice without the source). */
+int server_evacuate(struct req *r) {
+    json_t *ev = json_object_get(r->body, "evacuate");
+    struct evacuate e = {.r = r, .host = json_string_value(json_object_get(ev, "host"))};
+    struct instance_ref inst;
+    int rc = instance_find(r, req_param(r, "id"), &inst);
+    if (rc) return rc;
+    e.inst = &inst;
+    bool v214 = req_ver_ge(r, MV(2, 14)), v229 = req_ver_ge(r, MV(2, 29));
+    bool shared = !v214 && servers_bool(json_object_get(ev, "onSharedStorage"));
+    if (v229) {
+        e.force = servers_bool(json_object_get(ev, "force"));
+        if (e.force && !e.host)
+            return api_error(r, 400, "Can't force to a non-provided destination");
+    } else {
+        e.force = e.host != NULL; /* Nova's evacuate without force skips the scheduler */
+    }
+    const char *given = json_string_value(json_object_get(ev, "adminPass"));
+    char generated[16] = "";
+    if (given && shared)
+        return api_error(r, 400, "admin password can't be changed on existing disk");
+    if (!given && !shared) servers_generate_password(generated);
+    const char *password = given ? given : shared ? NULL : generated;
+    if (e.host) {
+        const char *p[] = {e.host};
+        PGresult *res;
+        enum db_status st = db_query(&res,
+                                     "SELECT 1 FROM services WHERE host = $1 AND \"binary\" ="
+                                     " 'nova-compute' AND deleted = 0",
+                                     1, p);
+        if (st) return api_db_error(r, st);
+        int found = PQntuples(res);
+        PQclear(res);
+        if (!found) return api_error(r, 404, "Compute host %s not found.", e.host);
+    }
+    if (!strcmp(e.host ? e.host : "", inst.host))
+        return api_error(r, 400, "The target host can't be the same one.");
+    if ((rc = precheck_state(r, &inst, "evacuate", "evacuate"))) return rc;
+    if ((rc = source_down(r, inst.host))) return rc;
+    e.stop = req_ver_ge(r, MV(2, 95)) || !strcmp(inst.vm_state, "stopped");
+    enum db_status st = db_txn(evacuate_txn, &e);
+    if (e.rc) return e.rc;
+    if (st) return api_db_error(r, st);
+    outbox_flush();
+    if (v214) return api_reply(r, 200, NULL);
+    if (!password_shown()) return api_reply(r, 200, json_object());
+    return api_reply(
+        r, 200, json_pack("{s:o}", "adminPass", password ? json_string(password) : json_null()));
 }
 
 /* ---- confirm and revert ---- */

@@ -47,6 +47,9 @@
 
 /* [service] service_down_time as text, for $1 of SERVERS_ROW_SQL. */
 void servers_down_time(char out[16]);
+/* Whether the nova-compute service of `host` is up (heartbeat within
+ * service_down_time, not forced down): 0 and *up, or the error answered. */
+int servers_host_up(struct req *r, const char *host, bool *up);
 
 enum servers_view {
     SERVERS_VIEW_SHOW,   /* GET /servers/{id}: everything for the version */

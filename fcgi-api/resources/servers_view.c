@@ -11,6 +11,22 @@ void servers_down_time(char out[16]) {
     snprintf(out, 16, "%ld", config_int("service", "service_down_time", 60));
 }
 
+int servers_host_up(struct req *r, const char *host, bool *up) {
+    char down[16];
+    servers_down_time(down);
+    const char *p[] = {host, down};
+    PGresult *res;
+    enum db_status st = db_query(&res,
+                                 "SELECT 1 FROM services WHERE host = $1 AND \"binary\" ="
+                                 " 'nova-compute' AND deleted = 0 AND NOT forced_down"
+                                 " AND last_seen_up > now() - make_interval(secs => $2::int)",
+                                 2, p);
+    if (st) return api_db_error(r, st);
+    *up = PQntuples(res) > 0;
+    PQclear(res);
+    return 0;
+}
+
 static const char *str(json_t *row, const char *key) {
     return json_string_value(json_object_get(row, key));
 }

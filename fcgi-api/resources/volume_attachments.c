@@ -332,18 +332,9 @@ int volume_attachments_update(struct req *r) {
  * up for a detach it has to perform (409 otherwise, as Nova answers
  * ServiceUnavailable). */
 static int host_up(struct req *r, const char *host) {
-    char down[16];
-    servers_down_time(down);
-    const char *p[] = {host, down};
-    PGresult *res;
-    enum db_status st = db_query(&res,
-                                 "SELECT 1 FROM services WHERE host = $1 AND \"binary\" ="
-                                 " 'nova-compute' AND deleted = 0 AND NOT forced_down"
-                                 " AND last_seen_up > now() - make_interval(secs => $2::int)",
-                                 2, p);
-    if (st) return api_db_error(r, st);
-    int up = PQntuples(res);
-    PQclear(res);
+    bool up;
+    int rc = servers_host_up(r, host, &up);
+    if (rc) return rc;
     return up ? 0 : api_error(r, 409, "Service is unavailable at this time.");
 }
 

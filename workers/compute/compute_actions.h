@@ -18,8 +18,15 @@ json_t *compute_instance_op(json_t *args, const char *host, const struct virt_dr
  * to the conductor. Returns that outcome. */
 json_t *compute_move_op(json_t *args, const char *host, const struct virt_driver *virt);
 
-/* main.c: a build's guest fields of a message into *v (borrowed strings). */
+/* move.c: at start, drops the guests of instances evacuated from this host
+ * and reports them to the conductor (evacuation_cleaned). */
+void compute_destroy_evacuated(const char *host, const struct virt_driver *virt);
+
+/* main.c: a build's guest fields of a message into *v (borrowed strings),
+ * its "nics" ({port_id, mac_address, network_id, mtu}) included; nic_of
+ * reads one of them. */
 void spec_of(json_t *a, struct virt_spec *v);
+void nic_of(json_t *n, struct virt_nic *out);
 
 /* lifecycle.c: args {uuid, length?}: the guest's console log, as the
  * reply {"output": "..."} or {"error": "ConsoleNotAvailable"}. */

@@ -1,4 +1,5 @@
-/* compute_volumes.h — volumes.c: volume disks on this host's guests. */
+/* compute_volumes.h — volumes.c and interfaces.c: volume disks and port
+ * interfaces on this host's guests. */
 #ifndef CNOVA_COMPUTE_VOLUMES_H
 #define CNOVA_COMPUTE_VOLUMES_H
 
@@ -11,5 +12,15 @@
  * {uuid, host, op, volume_id, ok, fault?} to the conductor. Returns that
  * outcome. */
 json_t *compute_volume_op(json_t *args, const char *host, const struct virt_driver *virt);
+
+/* interfaces.c: args {uuid, op ("attach_interface" or
+ * "detach_interface"), nic {port_id, mac_address, network_id, mtu, ...}}:
+ * plugs or unplugs the port's interface and casts interface_op_done {uuid,
+ * host, op, nic, ok, fault?} to the conductor. Returns that outcome. */
+json_t *compute_interface_op(json_t *args, const char *host, const struct virt_driver *virt);
+
+/* interfaces.c: args {uuid}: the guest's interfaces, as the reply
+ * {"nics": [{mac_address, target}]} or {"error": "InstanceNotFound"}. */
+json_t *compute_guest_nics(json_t *args, const struct virt_driver *virt);
 
 #endif

@@ -176,7 +176,6 @@ static void xml_text(struct sbuf *b, const char *s) {
 static void domain_graphics(struct sbuf *b, const char *name, bool test) {
     static const char *const kinds[][2] = {{"vnc", "vnc"}, {"spice", "spice"}};
     unsigned long id = name && !strncmp(name, "instance-", 9) ? strtoul(name + 9, NULL, 16) : 0;
-    sbuf_addf(b, "%s", "<devices>");
     for (int i = 0; i < 2; i++) {
         if (!config_bool(kinds[i][0], "enabled", i == 0)) continue;
         const char *listen = config_get(kinds[i][0], "server_listen", "127.0.0.1");
@@ -191,11 +190,13 @@ static void domain_graphics(struct sbuf *b, const char *name, bool test) {
         xml_text(b, listen);
         sbuf_addf(b, "%s", "'/></graphics>");
     }
-    sbuf_addf(b, "%s", "</devices>");
 }
 
+static void nic_xml(struct sbuf *b, const struct virt_nic *n);
+
 /* The domain XML: the flavor's size plus Nova's instance metadata, which is
- * how list_instances tells our guests from foreign ones. */
+ * how list_instances tells our guests from foreign ones, an interface per
+ * port of the server and the graphical consoles. */
 static char *domain_xml(const struct virt_spec *v, const char *type) {
     struct sbuf b = {0};
     sbuf_addf(&b, "<domain type='%s'><name>", type);
@@ -219,8 +220,11 @@ static char *domain_xml(const struct virt_spec *v, const char *type) {
               "\"/></nova:instance></metadata><os><type>hvm</type></os>"
               "<on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot>"
               "<on_crash>destroy</on_crash>");
+    sbuf_addf(&b, "%s", "<devices>");
+    for (int i = 0; i < v->n_nics; i++)
+        nic_xml(&b, &v->nics[i]);
     domain_graphics(&b, v->name, !strcmp(type, "test"));
-    sbuf_addf(&b, "%s", "</domain>");
+    sbuf_addf(&b, "%s", "</devices></domain>");
     return b.s;
 }
 
@@ -349,10 +353,19 @@ static int lv_power(const char *uuid, enum virt_op op, const char **why) {
     return ps;
 }
 
-/* ---- volumes: a disk per attached volume ----
+/* ---- devices: a disk per attached volume, an interface per port ----
  * Hot-plug first (live and persistent); where the hypervisor cannot (the
- * test driver), the persistent definition is rewritten with the disk added
- * or removed, which the guest sees from its next boot. */
+ * test driver), the persistent definition is rewritten with the device
+ * added or removed, which the guest sees from its next boot. */
+
+/* A kind of device: its element, and the child that names one of them. */
+struct dev_kind {
+    const char *tag;     /* "disk" */
+    const char *key_fmt; /* "<serial>%s</serial>" */
+};
+
+static const struct dev_kind DISK = {"disk", "<serial>%s</serial>"};
+static const struct dev_kind NIC = {"interface", "<mac address='%s'/>"};
 
 static char *disk_xml(const struct virt_disk *k) {
     struct sbuf b = {0};
@@ -369,32 +382,50 @@ static char *disk_xml(const struct virt_disk *k) {
     return b.s;
 }
 
-/* The persistent definition's disk element with <serial>serial</serial>:
- * its start in *from and its end in *to, or 0 when there is none. */
-static int find_disk(const char *xml, const char *serial, const char **from, const char **to) {
-    char tag[128];
-    snprintf(tag, sizeof tag, "<serial>%s</serial>", serial);
-    const char *at = strstr(xml, tag);
+/* Nova's bridged VIF (designer.set_vif_host_backend_bridge_config and
+ * set_vif_mtu_config): the port's MAC, the integration bridge, the tap
+ * device "tap" + the port id's first 11 characters, virtio. */
+static void nic_xml(struct sbuf *b, const struct virt_nic *n) {
+    sbuf_addf(b, "%s", "<interface type='bridge'><mac address='");
+    xml_text(b, n->mac);
+    sbuf_addf(b, "%s", "'/><source bridge='");
+    xml_text(b, config_get("compute", "bridge", "br-int"));
+    sbuf_addf(b, "%s", "'/><target dev='tap");
+    sbuf_addf(b, "%.11s", n->port_id ? n->port_id : "");
+    sbuf_addf(b, "%s", "'/><model type='virtio'/>");
+    if (n->mtu > 0) sbuf_addf(b, "<mtu size='%d'/>", n->mtu);
+    sbuf_addf(b, "%s", "</interface>");
+}
+
+/* The persistent definition's element of `kind` named `key`: its start in
+ * *from and its end in *to, or 0 when there is none. */
+static int find_dev(const char *xml, const struct dev_kind *kind, const char *key,
+                    const char **from, const char **to) {
+    char name[160], open[32], close[32];
+    snprintf(name, sizeof name, kind->key_fmt, key);
+    snprintf(open, sizeof open, "<%s ", kind->tag);
+    snprintf(close, sizeof close, "</%s>", kind->tag);
+    const char *at = strstr(xml, name);
     if (!at) return 0;
     const char *start = NULL;
-    for (const char *p = strstr(xml, "<disk "); p && p < at; p = strstr(p + 1, "<disk "))
+    for (const char *p = strstr(xml, open); p && p < at; p = strstr(p + 1, open))
         start = p;
-    const char *end = strstr(at, "</disk>");
+    const char *end = strstr(at, close);
     if (!start || !end) return 0;
     *from = start;
-    *to = end + strlen("</disk>");
+    *to = end + strlen(close);
     return 1;
 }
 
-/* Rewrites d's persistent definition: `add` (a disk element) inserted, or
- * the disk of `serial` cut out. Returns 0 or -1. */
-static int redefine(virDomainPtr d, const char *add, const char *serial) {
+/* Rewrites d's persistent definition: `add` (an element of `kind`)
+ * inserted, or the one named `key` cut out. Returns 0 or -1. */
+static int redefine(virDomainPtr d, const struct dev_kind *kind, const char *add, const char *key) {
     char *xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
     if (!xml) return -1;
     struct sbuf b = {0};
     const char *from, *to;
     int rc = 0;
-    if (find_disk(xml, serial, &from, &to)) {
+    if (find_dev(xml, kind, key, &from, &to)) {
         if (add) goto done; /* already there */
         sbuf_add(&b, xml, (size_t)(from - xml));
         sbuf_addf(&b, "%s", to);
@@ -428,53 +459,63 @@ static bool unsupported(void) {
     return e && e->code == VIR_ERR_NO_SUPPORT;
 }
 
-static int lv_disk(const char *uuid, const struct virt_disk *k, const char *serial,
-                   const char **why) {
+/* Adds `add` (owned, freed here), or with add NULL removes the element
+ * of `kind` named `key`, on the guest of `uuid`. Returns 0 or -1. */
+static int lv_device(const char *uuid, const struct dev_kind *kind, const char *key, char *add,
+                     const char **why) {
     *why = NULL;
     if (ensure() < 0) {
+        free(add);
         *why = "hypervisor unreachable";
         return -1;
     }
     virDomainPtr d = virDomainLookupByUUIDString(conn, uuid);
     if (!d) {
+        free(add);
         *why = "the guest is not defined on this host";
         return -1;
     }
     char *xml = NULL;
     int rc = 0;
-    char *have = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+    char *cur = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
     const char *from, *to;
-    bool present = have && find_disk(have, serial, &from, &to);
-    free(have);
-    if (k && !present) {
-        xml = disk_xml(k);
-        rc = virDomainAttachDeviceFlags(d, xml, affect(d));
-    } else if (!k && present) {
-        char *cur = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
-        if (cur && find_disk(cur, serial, &from, &to)) {
-            xml = strndup(from, (size_t)(to - from));
-            rc = virDomainDetachDeviceFlags(d, xml, affect(d));
-        }
-        free(cur);
-    }
-    if (rc < 0 && unsupported()) rc = redefine(d, k ? xml : NULL, serial);
+    bool present = cur && find_dev(cur, kind, key, &from, &to);
+    if (add && !present)
+        rc = virDomainAttachDeviceFlags(d, add, affect(d));
+    else if (!add && present)
+        rc = virDomainDetachDeviceFlags(d, xml = strndup(from, (size_t)(to - from)), affect(d));
+    free(cur);
+    if (rc < 0 && unsupported()) rc = redefine(d, kind, add, key);
     if (rc < 0) {
-        log_error("libvirt: %s disk %s of %s: %s", k ? "attach" : "detach", serial, uuid,
+        log_error("libvirt: %s %s %s of %s: %s", add ? "attach" : "detach", kind->tag, key, uuid,
                   lasterr());
-        *why = k ? "the hypervisor refused to attach the disk"
-                 : "the hypervisor refused to detach the disk";
+        *why = add ? (kind == &NIC ? "the hypervisor refused to attach the network adapter"
+                                   : "the hypervisor refused to attach the disk")
+                   : (kind == &NIC ? "the hypervisor refused to detach the network adapter"
+                                   : "the hypervisor refused to detach the disk");
     }
     free(xml);
+    free(add);
     virDomainFree(d);
     return rc < 0 ? -1 : 0;
 }
 
 static int lv_attach_disk(const char *uuid, const struct virt_disk *disk, const char **why) {
-    return lv_disk(uuid, disk, disk->serial, why);
+    return lv_device(uuid, &DISK, disk->serial, disk_xml(disk), why);
 }
 
 static int lv_detach_disk(const char *uuid, const char *serial, const char **why) {
-    return lv_disk(uuid, NULL, serial, why);
+    return lv_device(uuid, &DISK, serial, NULL, why);
+}
+
+static int lv_attach_nic(const char *uuid, const struct virt_nic *nic, const char **why) {
+    struct sbuf b = {0};
+    nic_xml(&b, nic);
+    return lv_device(uuid, &NIC, nic->mac, b.s, why);
+}
+
+static int lv_detach_nic(const char *uuid, const char *mac, const char **why) {
+    return lv_device(uuid, &NIC, mac, NULL, why);
 }
 
 /* The value of attribute `name` of the element starting at `tag` (before
@@ -611,6 +652,46 @@ static int lv_console(const char *uuid, const char *kind, struct virt_console *o
     return 0;
 }
 
+/* The interfaces of the guest's persistent definition: what it has from
+ * its next boot on, and all it has on hosts that hot-plug (the live and
+ * the persistent definitions change together there). */
+static int lv_list_nics(const char *uuid, char **out, const char **why) {
+    *out = NULL;
+    *why = NULL;
+    if (ensure() < 0) {
+        *why = "hypervisor unreachable";
+        return -1;
+    }
+    virDomainPtr d = virDomainLookupByUUIDString(conn, uuid);
+    if (!d) return 2;
+    char *xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+    virDomainFree(d);
+    if (!xml) {
+        *why = "the hypervisor did not describe the guest";
+        return -1;
+    }
+    struct sbuf b = {0};
+    sbuf_addf(&b, "%s", "[");
+    int n = 0;
+    for (const char *c = xml; (c = strstr(c, "<interface ")); c++) {
+        const char *end = strstr(c, "</interface>");
+        if (!end) break;
+        char mac[64] = "", dev[64] = "";
+        const char *m = strstr(c, "<mac "), *t = strstr(c, "<target ");
+        if (m && m < end) xml_attr(m, end, "address", mac, sizeof mac);
+        if (t && t < end) xml_attr(t, end, "dev", dev, sizeof dev);
+        sbuf_addf(&b, "%s{\"mac_address\":\"", n++ ? "," : "");
+        xml_text(&b, mac); /* no quote or backslash can be in either */
+        sbuf_addf(&b, "%s", "\",\"target\":\"");
+        xml_text(&b, dev);
+        sbuf_addf(&b, "%s", "\"}");
+    }
+    sbuf_addf(&b, "%s", "]");
+    free(xml);
+    *out = b.s;
+    return 0;
+}
+
 const struct virt_driver virt_libvirt = {
     .name = "libvirt",
     .open = lv_open,
@@ -622,6 +703,9 @@ const struct virt_driver virt_libvirt = {
     .power = lv_power,
     .attach_disk = lv_attach_disk,
     .detach_disk = lv_detach_disk,
+    .attach_nic = lv_attach_nic,
+    .detach_nic = lv_detach_nic,
+    .list_nics = lv_list_nics,
     .console_output = lv_console_output,
     .console = lv_console,
 };

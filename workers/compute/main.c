@@ -95,6 +95,13 @@ static void report_node(struct compute *c) {
     json_decref(args);
 }
 
+void nic_of(json_t *n, struct virt_nic *out) {
+    out->port_id = json_string_value(json_object_get(n, "port_id"));
+    out->mac = json_string_value(json_object_get(n, "mac_address"));
+    out->network_id = json_string_value(json_object_get(n, "network_id"));
+    out->mtu = (int)json_integer_value(json_object_get(n, "mtu"));
+}
+
 void spec_of(json_t *a, struct virt_spec *v) {
     memset(v, 0, sizeof *v);
     v->uuid = json_string_value(json_object_get(a, "uuid"));
@@ -107,10 +114,17 @@ void spec_of(json_t *a, struct virt_spec *v) {
     v->root_gb = (int)json_integer_value(json_object_get(a, "root_gb"));
     v->ephemeral_gb = (int)json_integer_value(json_object_get(a, "ephemeral_gb"));
     v->swap_mb = (int)json_integer_value(json_object_get(a, "swap"));
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(a, "nics"), i, n) {
+        if (v->n_nics == VIRT_MAX_NICS) break;
+        nic_of(n, &v->nics[v->n_nics]);
+        if (v->nics[v->n_nics].mac) v->n_nics++;
+    }
 }
 
 /* args {uuid, name, display_name, flavor_name, image_ref, vcpus, memory_mb,
- * root_gb, ephemeral_gb, swap}: defines and boots the guest, then tells the
+ * root_gb, ephemeral_gb, swap, nics}: defines and boots the guest, then tells the
  * conductor (instance_built {uuid, host, ok, power_state | fault}). A
  * redelivered message finds the domain already there and reports it again. */
 static json_t *do_build_and_run_instance(json_t *args, struct compute *c) {
@@ -159,6 +173,14 @@ static json_t *do_volume_op(json_t *args, struct compute *c) {
     return compute_volume_op(args, c->host, c->virt);
 }
 
+static json_t *do_interface_op(json_t *args, struct compute *c) {
+    return compute_interface_op(args, c->host, c->virt);
+}
+
+static json_t *do_guest_nics(json_t *args, struct compute *c) {
+    return compute_guest_nics(args, c->virt);
+}
+
 static json_t *do_console_output(json_t *args, struct compute *c) {
     return compute_console_output(args, c->virt);
 }
@@ -187,6 +209,9 @@ static const struct {
     {"soft_delete_instance", do_instance_op},
     {"attach_volume", do_volume_op},
     {"detach_volume", do_volume_op},
+    {"attach_interface", do_interface_op},
+    {"detach_interface", do_interface_op},
+    {"get_guest_nics", do_guest_nics},
     {"restore_instance", do_instance_op},
     {"rescue_instance", do_instance_op},
     {"unrescue_instance", do_instance_op},
@@ -362,6 +387,7 @@ int main(int argc, char **argv) {
     char queue[300];
     snprintf(queue, sizeof queue, "compute.%s", c.host);
     log_info("starting on host %s (%s)", c.host, uri);
+    compute_destroy_evacuated(c.host, c.virt);
     rpc_serve(queue, dispatch, &c, tick, TICK_MS, &service_stop);
     log_info("stopping");
     rpc_close();

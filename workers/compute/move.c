@@ -61,3 +61,40 @@ json_t *compute_move_op(json_t *args, const char *host, const struct virt_driver
     log_info("%s of %s: %s", op, uuid, ps >= 0 ? "done" : why);
     return res;
 }
+
+/* At start: the guests this host still has of instances evacuated from it
+ * while it was down go (Nova's _destroy_evacuated_instances). The
+ * conductor names the evacuations ({uuid, migration_id, destroy}: destroy
+ * is false when the instance has come back here since) and, told which
+ * were handled, marks the finished ones completed. */
+void compute_destroy_evacuated(const char *host, const struct virt_driver *virt) {
+    const char *err = NULL;
+    json_t *q = json_pack("{s:s}", "host", host);
+    json_t *list = rpc_call("conductor", "evacuated_instances", q, 10000, &err);
+    json_decref(q);
+    if (!json_is_array(list)) {
+        log_warn("evacuated guests not checked: %s", err ? err : "bad reply");
+        json_decref(list);
+        return;
+    }
+    json_t *handled = json_array();
+    size_t i;
+    json_t *m;
+    json_array_foreach(list, i, m) {
+        const char *uuid = json_string_value(json_object_get(m, "uuid"));
+        if (!uuid) continue;
+        if (json_is_true(json_object_get(m, "destroy"))) {
+            if (virt->destroy(uuid) < 0) continue;
+            log_info("instance %s was evacuated from this host: its guest here is gone", uuid);
+        }
+        json_array_append(handled, json_object_get(m, "migration_id"));
+    }
+    if (json_array_size(handled)) {
+        json_t *a = json_pack("{s:s, s:O}", "host", host, "migration_ids", handled);
+        if (rpc_cast("conductor", "evacuation_cleaned", a) < 0)
+            log_warn("evacuations from %s: cleanup not reported", host);
+        json_decref(a);
+    }
+    json_decref(handled);
+    json_decref(list);
+}

@@ -40,6 +40,18 @@ struct virt_instance {
     long memory_mb;
 };
 
+/* One of the guest's network interfaces: a port of the built-in IPAM,
+ * plugged as Nova's libvirt driver plugs a bridged VIF (MAC, bridge, target
+ * "tap" + the port id's first 11 characters, virtio, the network's MTU). */
+struct virt_nic {
+    const char *port_id;
+    const char *mac;
+    const char *network_id;
+    int mtu; /* 0: the bridge's */
+};
+
+#define VIRT_MAX_NICS 32
+
 /* What the hypervisor needs to define one guest. */
 struct virt_spec {
     const char *uuid;
@@ -50,6 +62,8 @@ struct virt_spec {
     int vcpus;
     long memory_mb;
     int root_gb, ephemeral_gb, swap_mb;
+    struct virt_nic nics[VIRT_MAX_NICS]; /* the server's ports, in order */
+    int n_nics;
 };
 
 /* The power operations on an existing guest (Nova's driver calls). */
@@ -109,6 +123,16 @@ struct virt_driver {
     int (*attach_disk)(const char *uuid, const struct virt_disk *disk, const char **why);
     /* Removes the disk with serial `serial`; a missing one is fine. */
     int (*detach_disk)(const char *uuid, const char *serial, const char **why);
+    /* Plugs `nic` into the guest of `uuid` (live and persistent, as
+     * attach_disk); one with that MAC already there is fine. Returns 0, or
+     * -1 with *why (static text) set. */
+    int (*attach_nic)(const char *uuid, const struct virt_nic *nic, const char **why);
+    /* Unplugs the interface with MAC `mac`; a missing one is fine. */
+    int (*detach_nic)(const char *uuid, const char *mac, const char **why);
+    /* The guest's interfaces from its definition, as a JSON text array of
+     * {mac_address, target} in the order of the XML (malloc'd into *out).
+     * Returns 0, 2 when no guest of `uuid` is defined here, or -1 with *why. */
+    int (*list_nics)(const char *uuid, char **out, const char **why);
     /* The guest's console log into *out (malloc'd, the caller frees).
      * Returns 0, 1 when the guest has no console to read (Nova's
      * ConsoleNotAvailable), or -1 with *why (static text) set. */

@@ -85,6 +85,9 @@ void conductor_poll_shelved(void);
 json_t *conductor_rebuild_instance(json_t *args, struct conductor *c);
 json_t *conductor_resize_instance(json_t *args, struct conductor *c);
 json_t *conductor_live_migrate_instance(json_t *args, struct conductor *c);
+json_t *conductor_evacuate_instance(json_t *args, struct conductor *c);
+json_t *conductor_evacuated_instances(json_t *args, struct conductor *c);
+json_t *conductor_evacuation_cleaned(json_t *args, struct conductor *c);
 json_t *conductor_live_migration_abort(json_t *args, struct conductor *c);
 json_t *conductor_live_migration_force_complete(json_t *args, struct conductor *c);
 json_t *conductor_confirm_resize(json_t *args, struct conductor *c);
@@ -101,5 +104,22 @@ void conductor_reap_moves(struct conductor *c);
 json_t *conductor_attach_volume(json_t *args, struct conductor *c);
 json_t *conductor_detach_volume(json_t *args, struct conductor *c);
 json_t *conductor_volume_op_done(json_t *args, struct conductor *c);
+/* The instance action `op` the API recorded, and its event compute_<op>:
+ * started on `host` (result NULL) or finished with `result` (an "Error"
+ * marks the action too). */
+void conductor_op_event(const char *uuid, const char *op, const char *host, const char *result);
+
+/* interfaces.c: os-interface attach / detach and os-multinic on the host. */
+json_t *conductor_attach_interface(json_t *args, struct conductor *c);
+json_t *conductor_detach_interface(json_t *args, struct conductor *c);
+json_t *conductor_interface_op_done(json_t *args, struct conductor *c);
+/* The instance's ports as a guest definition's "nics" ([{port_id,
+ * mac_address, network_id, mtu}], oldest first): CONDUCTOR_NICS_SQL(x) is
+ * that JSON as an SQL expression for instance uuid x. */
+#define CONDUCTOR_NICS_SQL(inst)                                                                   \
+    "(SELECT COALESCE(jsonb_agg(jsonb_build_object('port_id', p.id, 'mac_address',"                \
+    " p.mac_address, 'network_id', p.network_id, 'mtu', n.mtu) ORDER BY p.created_at, p.id),"      \
+    " '[]') FROM ports p JOIN networks n ON n.id = p.network_id WHERE p.instance_uuid = " inst ")"
+json_t *conductor_nics(const char *uuid);
 
 #endif

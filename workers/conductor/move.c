@@ -54,18 +54,18 @@ static long long jint(json_t *o, const char *k) {
 }
 
 /* The message a compute host needs to define the guest with `flavor`
- * (the same fields as a build), plus the step's name. */
+ * (the same fields as a build, its ports included), plus the step's name. */
 static json_t *guest_args(json_t *inst, json_t *flavor, const char *op, bool power_on) {
     char name[32];
     snprintf(name, sizeof name, "instance-%08llx", jint(inst, "id"));
     return json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "uuid", jstr(inst, "uuid"),
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:o}", "uuid", jstr(inst, "uuid"),
         "op", op, "name", name, "display_name", jstr(inst, "display_name") ?: "", "flavor_name",
         jstr(flavor, "name") ?: "", "image_ref", jstr(inst, "image_ref") ?: "", "vcpus",
         (json_int_t)jint(flavor, "vcpus"), "memory_mb", (json_int_t)jint(flavor, "memory_mb"),
         "root_gb", (json_int_t)jint(flavor, "root_gb"), "ephemeral_gb",
         (json_int_t)jint(flavor, "ephemeral_gb"), "swap", (json_int_t)jint(flavor, "swap"),
-        "power_on", power_on);
+        "power_on", power_on, "nics", conductor_nics(jstr(inst, "uuid") ?: ""));
 }
 
 static void cast_host(const char *host, const char *op, json_t *args) {
@@ -98,7 +98,7 @@ static void event_finish(const char *uuid, const char *actions, const char *even
             4, p);
 }
 
-#define MOVE_ACTIONS "{resize,migrate,live-migration}"
+#define MOVE_ACTIONS "{resize,migrate,live-migration,evacuate}"
 
 static void add_fault(const char *uuid, const char *message, const char *host) {
     const char *p[] = {uuid, message, host};
@@ -194,10 +194,11 @@ static void fail_move(const char *uuid, const char *mid, const char *tasks, cons
  * event and the first step on a host. */
 struct move_kind {
     const char *task, *next_task, *status, *next_status;
-    const char *event;      /* the conductor's event */
-    const char *prep_event; /* the target's preparation, done by the claim; NULL = none */
-    const char *first_op;   /* the first step's compute method (and event) */
-    bool first_on_target;   /* the first step runs on the target (else the source) */
+    const char *event;            /* the conductor's event */
+    const char *prep_event;       /* the target's preparation, done by the claim; NULL = none */
+    const char *first_op;         /* the first step's compute method (and event) */
+    bool first_on_target;         /* the first step runs on the target (else the source) */
+    const char *no_host_vm_state; /* NoValidHost: the instance's vm_state (NULL: kept) */
 };
 
 static const struct move_kind cold = {"resize_prep",
@@ -207,10 +208,16 @@ static const struct move_kind cold = {"resize_prep",
                                       "conductor_migrate_server",
                                       "compute_prep_resize",
                                       "resize_instance",
-                                      false};
+                                      false,
+                                      NULL};
 static const struct move_kind live = {
     "migrating", "migrating",          "accepted", "preparing", "conductor_live_migrate_instance",
-    NULL,        "pre_live_migration", true};
+    NULL,        "pre_live_migration", true,       NULL};
+/* evacuate: the target rebuilds the guest (the source's host is down);
+ * Nova leaves an instance it could not place in ERROR */
+static const struct move_kind evac = {
+    "rebuilding", "rebuild_spawning", "accepted", "pre-migrating", "conductor_rebuild_instance",
+    NULL,         "rebuild_instance", true,       "error"};
 
 /* What the scheduler needs for the target: the flavor's resources, the
  * request spec (a requested host; forced: no filters), the hosts to leave
@@ -305,12 +312,14 @@ static json_t *schedule_move(const struct move_kind *k, json_t *args, struct con
         snprintf(msg, sizeof msg, NO_VALID_HOST "%s", reason ?: "");
         snprintf(tasks, sizeof tasks, "{%s}", k->task);
         event_start(uuid, MOVE_ACTIONS, k->event, NULL);
-        fail_move(uuid, mid, tasks, NULL, msg, NULL, k->event);
+        fail_move(uuid, mid, tasks, k->no_host_vm_state, msg, NULL, k->event);
     } else {
         const char *on = k->first_on_target ? host : jstr(inst, "host");
         if (record_target(k, uuid, mid, dest, on) > 0) {
+            json_t *on_arg = json_object_get(args, "power_on"); /* evacuate: the API's */
+            bool power_on = on_arg ? json_is_true(on_arg) : jint(inst, "power_state") == 1;
             json_t *a = k->first_on_target
-                            ? guest_args(inst, flavor, k->first_op, jint(inst, "power_state") == 1)
+                            ? guest_args(inst, flavor, k->first_op, power_on)
                             : json_pack("{s:s, s:s}", "uuid", uuid, "op", k->first_op);
             json_object_set_new(a, "migration_id", json_string(mid));
             cast_host(on, k->first_op, a);
@@ -336,6 +345,100 @@ json_t *conductor_resize_instance(json_t *args, struct conductor *c) {
  * 'migrating', migration 'accepted'). */
 json_t *conductor_live_migrate_instance(json_t *args, struct conductor *c) {
     return schedule_move(&live, args, c);
+}
+
+/* args {instance_uuid, migration_id, host?, force?, power_on} from the API
+ * (task 'rebuilding', migration 'accepted', the source's compute down). */
+json_t *conductor_evacuate_instance(json_t *args, struct conductor *c) {
+    return schedule_move(&evac, args, c);
+}
+
+/* The target runs the evacuated guest: the instance is there, the source's
+ * claim (held by the migration since the scheduler claimed the target)
+ * goes back, the migration is done. */
+static void evacuated(const char *uuid, const char *mid, const char *ps) {
+    const char *p[] = {uuid, mid, ps};
+    const char *m[] = {mid};
+    for (int attempt = 0; attempt < 3; attempt++) {
+        if (db_begin() != DB_OK) return;
+        int n = guard("UPDATE instances i SET host = m.dest_compute, node = m.dest_node, "
+                      "task_state = NULL, power_state = COALESCE($3::int, i.power_state), "
+                      "vm_state = CASE WHEN COALESCE($3::int, i.power_state) = 1 THEN 'active' "
+                      "ELSE 'stopped' END, launched_at = now(), updated_at = now() "
+                      "FROM migrations m WHERE m.id = $2::bigint AND m.status = 'pre-migrating' "
+                      "AND i.uuid = $1::uuid AND i.deleted = 0 AND "
+                      "i.task_state = 'rebuild_spawning' RETURNING i.id",
+                      3, p);
+        if (n == 0) {
+            db_rollback();
+            return;
+        }
+        if (n < 0 || claims_release_migration(mid, NULL) != DB_OK ||
+            db_exec("UPDATE migrations SET status = 'done', updated_at = now() "
+                    "WHERE id = $1::bigint",
+                    1, m) != DB_OK) {
+            db_rollback();
+            continue;
+        }
+        event_finish(uuid, MOVE_ACTIONS, "compute_rebuild_instance", true);
+        if (db_commit() == DB_OK) {
+            log_info("evacuation of %s: done", uuid);
+            return;
+        }
+    }
+}
+
+/* An evacuation still in progress (a rebuild step carrying its migration). */
+static bool evacuating(const char *mid) {
+    const char *m[] = {mid};
+    return mid && guard("SELECT id FROM migrations WHERE id = $1::bigint AND "
+                        "migration_type = 'evacuation' AND status IN ('accepted', "
+                        "'pre-migrating')",
+                        1, m) > 0;
+}
+
+/* args {host}: the evacuations from `host` (accepted, in progress or
+ * done), asked by its cnova-compute at start: [{uuid, migration_id,
+ * destroy}], destroy false when the instance is on `host` again. */
+json_t *conductor_evacuated_instances(json_t *args, struct conductor *c) {
+    (void)c;
+    const char *host = jstr(args, "host");
+    if (!host) return rpc_failure("evacuated_instances needs host");
+    const char *p[] = {host};
+    PGresult *r = NULL;
+    if (db_query(&r,
+                 "SELECT m.instance_uuid::text, m.id::text, i.host IS DISTINCT FROM $1 "
+                 "FROM migrations m LEFT JOIN instances i ON i.uuid = m.instance_uuid "
+                 "AND i.deleted = 0 WHERE m.source_compute = $1 AND m.deleted = 0 AND "
+                 "m.migration_type = 'evacuation' AND m.status IN ('accepted', "
+                 "'pre-migrating', 'done') ORDER BY m.id",
+                 1, p) != DB_OK)
+        return rpc_failure("database unavailable");
+    json_t *list = json_array();
+    for (int i = 0; i < PQntuples(r); i++)
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:b}", "uuid", db_str(r, i, 0), "migration_id",
+                                        db_str(r, i, 1), "destroy", db_bool(r, i, 2)));
+    PQclear(r);
+    return list;
+}
+
+/* args {host, migration_ids}: the source has dropped those guests; its
+ * finished evacuations are completed (Nova), the ones still in progress
+ * end as done on their target as usual. */
+json_t *conductor_evacuation_cleaned(json_t *args, struct conductor *c) {
+    (void)c;
+    size_t i;
+    json_t *id;
+    json_array_foreach(json_object_get(args, "migration_ids"), i, id) {
+        const char *m[] = {jstr(args, "host"), json_string_value(id)};
+        if (m[0] && m[1])
+            db_exec("UPDATE migrations SET status = 'completed', updated_at = now() "
+                    "WHERE id = $2::bigint AND source_compute = $1 AND "
+                    "migration_type = 'evacuation' AND status = 'done'",
+                    2, m);
+    }
+    return json_true();
 }
 
 /* The target runs a copy of the guest: the source drops its own. */
@@ -682,6 +785,15 @@ static void step_failed(const char *uuid, const char *mid, const char *op, const
         fail_move(uuid, mid, "{resize_migrating,resize_migrated}", "error", msg, host, ev);
         return;
     }
+    if (!strcmp(op, "rebuild_instance") && evacuating(mid)) {
+        /* Nova: the instance in ERROR on its source, the migration failed */
+        fail_move(uuid, mid, "{rebuilding,rebuild_spawning}", "error", msg, host, ev);
+        const char *m[] = {mid};
+        db_exec("UPDATE migrations SET status = 'failed', updated_at = now() "
+                "WHERE id = $1::bigint AND status = 'error'",
+                1, m);
+        return;
+    }
     if (!strcmp(op, "pre_live_migration") || !strcmp(op, "live_migration")) {
         /* Nova rolls a failed live migration back: the guest stays where it was */
         fail_move(uuid, mid, "{migrating}", NULL, msg, host, ev);
@@ -749,10 +861,12 @@ json_t *conductor_move_done(json_t *args, struct conductor *c) {
         json_decref(mig);
         return json_false();
     }
-    if (!strcmp(op, "rebuild_instance"))
+    if (!strcmp(op, "rebuild_instance") && !mid)
         rebuilt(uuid, host, ps[0] ? ps : "1");
     else if (!mig)
         log_warn("%s of %s: migration %s is gone", op, uuid, mid);
+    else if (!strcmp(op, "rebuild_instance"))
+        evacuated(uuid, mid, ps[0] ? ps : NULL);
     else if (!strcmp(op, "resize_instance"))
         resized_on_source(uuid, inst, mig, mid);
     else if (!strcmp(op, "finish_resize"))

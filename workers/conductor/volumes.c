@@ -11,8 +11,9 @@
 #include "cnova.h"
 #include "conductor.h"
 
-/* The instance action the API recorded, and the event compute_<op>. */
-static void event(const char *uuid, const char *op, const char *host, const char *result) {
+/* The instance action `op` the API recorded, and its event compute_<op>:
+ * started on `host` (result NULL) or finished with `result`. */
+void conductor_op_event(const char *uuid, const char *op, const char *host, const char *result) {
     char ev[64];
     snprintf(ev, sizeof ev, "compute_%s", op);
     const char *p[] = {uuid, op, ev, result ? result : host};
@@ -70,7 +71,7 @@ static int settle(const char *op, const char *uuid, const char *volume, bool ok,
                          " VALUES ($1::uuid, 500, $2, $3)",
                          3, f);
         }
-        if (n && st == DB_OK) event(uuid, op, host, ok ? "Success" : "Error");
+        if (n && st == DB_OK) conductor_op_event(uuid, op, host, ok ? "Success" : "Error");
         if (st == DB_OK && db_commit() == DB_OK) {
             if (n) log_info("%s of %s to %s: %s", op, volume, uuid, ok ? "done" : fault);
             return n;
@@ -100,7 +101,7 @@ static json_t *forward(const char *op, json_t *args) {
         settle(op, uuid, volume, true, NULL, NULL);
         return json_true();
     }
-    event(uuid, op, host, NULL);
+    conductor_op_event(uuid, op, host, NULL);
     json_t *a = json_pack("{s:s,s:s,s:s}", "uuid", uuid, "volume_id", volume, "op", op);
     json_t *dev = json_object_get(args, "device");
     if (dev) json_object_set(a, "device", dev);
