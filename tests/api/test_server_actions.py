@@ -7,7 +7,7 @@ trigger_crash_dump and injectNetworkInfo; Nova's 409s (wrong state, locked,
 not ready), 404s, 403s and the instance actions each one records."""
 import unittest
 
-from common import FAKE, ServerFixtures, psql, request, server_show
+from common import FAKE, ServerFixtures, psql, request, server_show, server_wait
 
 IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"  # seeded by 007_images_seed.sql
 PROJECT = "sa-proj"
@@ -208,6 +208,24 @@ class ServerActions(ServerFixtures):
         self.assertEqual((s["status"], s["OS-EXT-STS:task_state"]), ("ACTIVE", None))
         self.assertFault(action(FAKE, {"os-resetState": {"state": "active"}}, token="admin:admin"),
                          404, "itemNotFound")
+
+    def test_8b_lost_answer_ends_the_task(self):
+        """A host that never answers (message or host lost): after
+        [conductor] action_timeout the instance leaves the task as a failed
+        action does, with a fault; it is never stuck."""
+        sid = self.boot()
+        r = action(sid, {"os-stop": None})
+        self.assertEqual(r.status, 202, r)
+        server_wait(sid, "SHUTOFF")
+        # as if the answer of the next stop had been lost, an hour ago
+        psql(f"UPDATE instances SET vm_state = 'active', power_state = 1,"
+             f" task_state = 'powering-off', updated_at = now() - interval '1 hour'"
+             f" WHERE uuid = '{sid}'")
+        s = server_wait(sid, "ACTIVE", seconds=30)
+        self.assertEqual(s["OS-EXT-STS:vm_state"], "active")
+        fault = psql(f"SELECT message FROM instance_faults WHERE instance_uuid = '{sid}'"
+                     f" ORDER BY id DESC LIMIT 1")
+        self.assertRegex(fault, r"^No answer in \d+ s while in task_state powering-off$")
 
     def test_9_change_password_crash_dump_inject(self):
         sid = self.sid

@@ -124,6 +124,49 @@ static int settle(const struct instance_op *o, const char *uuid, const char *hos
     return -1;
 }
 
+/* Whether `task` is one of an operation's task_states ("{a,b}"). */
+static bool runs_under(const struct instance_op *o, const char *task) {
+    if (!o->tasks) return false;
+    size_t n = strlen(task);
+    for (const char *t = o->tasks + 1; *t; t += strcspn(t, ",}") + 1)
+        if (!strncmp(t, task, n) && (t[n] == ',' || t[n] == '}')) return true;
+    return false;
+}
+
+void conductor_reap_actions(struct conductor *c) {
+    /* every task an operation of the table runs under, as one text[] */
+    char tasks[1024] = "{";
+    for (size_t i = 0; i < sizeof instance_ops / sizeof instance_ops[0]; i++)
+        if (instance_ops[i].tasks)
+            snprintf(tasks + strlen(tasks), sizeof tasks - strlen(tasks), "%s%.*s",
+                     tasks[1] ? "," : "", (int)strlen(instance_ops[i].tasks) - 2,
+                     instance_ops[i].tasks + 1);
+    snprintf(tasks + strlen(tasks), sizeof tasks - strlen(tasks), "}");
+    PGresult *r = conductor_take_due(
+        "WITH due AS (SELECT id FROM instances WHERE deleted = 0 AND task_state = ANY($2::text[])"
+        " AND coalesce(updated_at, created_at) < now() - make_interval(secs => $1::int)"
+        " LIMIT 50 FOR UPDATE SKIP LOCKED)"
+        " UPDATE instances i SET updated_at = now() FROM due WHERE i.id = due.id"
+        " RETURNING i.uuid, i.task_state",
+        c->action_timeout, tasks);
+    if (!r) return;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *uuid = db_str(r, i, 0), *task = db_str(r, i, 1);
+        const struct instance_op *o = NULL;
+        for (size_t k = 0; !o && k < sizeof instance_ops / sizeof instance_ops[0]; k++)
+            if (runs_under(&instance_ops[k], task)) o = &instance_ops[k];
+        if (!o) continue;
+        char msg[300];
+        snprintf(msg, sizeof msg, "No answer in %d s while in task_state %s", c->action_timeout,
+                 task);
+        log_warn("%s of %s: %s", o->method, uuid, msg);
+        json_t *none = json_object();
+        settle(o, uuid, NULL, false, NULL, msg, none);
+        json_decref(none);
+    }
+    PQclear(r);
+}
+
 /* args {instance_uuid, reboot_type?, new_pass?} from the API's outbox. */
 json_t *conductor_forward(const char *method, json_t *args) {
     const struct instance_op *o = op_find(method);

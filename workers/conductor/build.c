@@ -476,17 +476,18 @@ static void build_timed_out(struct conductor *c, const char *uuid, const char *h
     }
 }
 
-/* Runs `sql` (instances due for a reaper, $1 = the timeout in seconds;
+/* Runs `sql` (instances due for a reaper, $1 = the timeout in seconds, $2
+ * = p2 when not NULL;
  * rows taken with SKIP LOCKED and their updated_at touched, so that each
  * goes to exactly one conductor per period) in its own transaction: the
  * rows, or NULL. */
-PGresult *conductor_take_due(const char *sql, int timeout_s) {
+PGresult *conductor_take_due(const char *sql, int timeout_s, const char *p2) {
     char secs[16];
     snprintf(secs, sizeof secs, "%d", timeout_s);
-    const char *p[] = {secs};
+    const char *p[] = {secs, p2};
     if (db_begin() != DB_OK) return NULL;
     PGresult *r = NULL;
-    if (db_query(&r, sql, 1, p) != DB_OK || db_commit() != DB_OK) {
+    if (db_query(&r, sql, p2 ? 2 : 1, p) != DB_OK || db_commit() != DB_OK) {
         PQclear(r);
         db_rollback();
         return NULL;
@@ -503,7 +504,7 @@ void conductor_reap(struct conductor *c) {
         "UPDATE instances i SET updated_at = now() FROM due WHERE i.id = due.id "
         "RETURNING i.uuid, i.host, coalesce(i.task_state, ''), "
         "extract(epoch FROM now() - i.created_at)::int",
-        c->build_timeout);
+        c->build_timeout, NULL);
     if (!r) return;
     for (int i = 0; i < PQntuples(r); i++) {
         const char *uuid = db_str(r, i, 0), *host = db_str(r, i, 1), *task = db_str(r, i, 2);

@@ -13,6 +13,7 @@ struct conductor {
     double next_heartbeat, next_reap;
     int heartbeat_ms;
     int build_timeout;   /* [conductor] build_timeout, seconds */
+    int action_timeout;  /* [conductor] action_timeout, seconds */
     int max_attempts;    /* [scheduler] max_attempts */
     int call_timeout_ms; /* [rpc] call_timeout */
 };
@@ -23,7 +24,7 @@ json_t *conductor_instance_built(json_t *args, struct conductor *c);
 /* The build timeout: re-drives or fails instances stuck in BUILD, re-drives
  * deletes stuck in 'deleting'. Safe with several conductors. */
 void conductor_reap(struct conductor *c);
-PGresult *conductor_take_due(const char *sql, int timeout_s);
+PGresult *conductor_take_due(const char *sql, int timeout_s, const char *p2);
 
 /* hosts.c */
 json_t *conductor_compute_node_update(json_t *args, struct conductor *c);
@@ -98,6 +99,9 @@ json_t *conductor_move_done(json_t *args, struct conductor *c);
 void conductor_moves_on_delete(const char *uuid);
 /* Ends moves whose hosts did not answer within [conductor] build_timeout. */
 void conductor_reap_moves(struct conductor *c);
+/* actions.c: server actions whose host never answered within
+ * [conductor] action_timeout end as failed ones do (fault, Error event). */
+void conductor_reap_actions(struct conductor *c);
 
 /* volumes.c: volume attach and detach (the API's casts, forwarded to the
  * instance's host) and their outcome from the host. */

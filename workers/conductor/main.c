@@ -100,6 +100,7 @@ static void tick(void *ud) {
     if (now >= c->next_reap) {
         conductor_reap(c);
         conductor_reap_moves(c);
+        conductor_reap_actions(c);
         c->next_reap = now_ms() + 5000;
     }
     conductor_poll_shelved();
@@ -137,6 +138,7 @@ int main(int argc, char **argv) {
         .host = service_host(),
         .heartbeat_ms = (int)config_int("compute", "heartbeat_interval", 10) * 1000,
         .build_timeout = (int)config_int("conductor", "build_timeout", 120),
+        .action_timeout = (int)config_int("conductor", "action_timeout", 600),
         .max_attempts = (int)config_int("scheduler", "max_attempts", 3),
         .call_timeout_ms = (int)config_int("rpc", "call_timeout", 60) * 1000,
     };

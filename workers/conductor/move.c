@@ -919,7 +919,7 @@ void conductor_reap_moves(struct conductor *c) {
         "RETURNING i.uuid, i.task_state, coalesce(i.host, ''), (SELECT m.id FROM "
         "migrations m WHERE m.instance_uuid = i.uuid AND m.deleted = 0 "
         "ORDER BY m.id DESC LIMIT 1)",
-        c->build_timeout);
+        c->build_timeout, NULL);
     if (!r) return;
     for (int i = 0; i < PQntuples(r); i++) {
         const char *uuid = db_str(r, i, 0), *task = db_str(r, i, 1), *host = db_str(r, i, 2);
