@@ -161,26 +161,36 @@ int hypervisors_detail(struct req *r) {
     return list(r, true);
 }
 
-int hypervisors_show(struct req *r) {
-    const char *id = req_param(r, "id");
-    bool with_servers = false;
+/* The node a path id names (an integer id before 2.53, a uuid from 2.53):
+ * 0 with its row in *res, or the 400 / 404 answered. */
+static int find_node(struct req *r, const char *id, PGresult **res) {
     long long n;
+    char node[48];
+    if (req_ver_ge(r, MV(2, 53))) {
+        if (!uuid_valid(id)) return api_error(r, 400, "Invalid uuid %s", id);
+    } else if (!str_to_int(id, &n))
+        return api_error(r, 404, "Hypervisor with ID '%s' could not be found.", id);
+    else
+        snprintf(node, sizeof node, "%lld", n);
+    enum db_status st = nodes(res, NULL, req_ver_ge(r, MV(2, 53)) ? id : node, NULL, 1);
+    if (st) return api_db_error(r, st);
+    if (!PQntuples(*res)) {
+        PQclear(*res);
+        return api_error(r, 404, "Hypervisor with ID '%s' could not be found.", id);
+    }
+    return 0;
+}
+
+int hypervisors_show(struct req *r) {
+    bool with_servers = false;
     if (req_ver_ge(r, MV(2, 53))) {
         const char *ws = req_query(r, "with_servers");
         if (ws && !str_to_bool(ws, &with_servers))
             return api_error(r, 400, "Invalid input for query parameters with_servers.");
-        if (!uuid_valid(id)) return api_error(r, 400, "Invalid uuid %s", id);
-    } else if (!str_to_int(id, &n))
-        return api_error(r, 404, "Hypervisor with ID '%s' could not be found.", id);
-    char node[48];
-    if (!req_ver_ge(r, MV(2, 53))) snprintf(node, sizeof node, "%lld", n);
-    PGresult *res;
-    enum db_status st = nodes(&res, NULL, req_ver_ge(r, MV(2, 53)) ? id : node, NULL, 1);
-    if (st) return api_db_error(r, st);
-    if (!PQntuples(res)) {
-        PQclear(res);
-        return api_error(r, 404, "Hypervisor with ID '%s' could not be found.", id);
     }
+    PGresult *res;
+    int rc = find_node(r, req_param(r, "id"), &res);
+    if (rc) return rc;
     json_t *h = node_json(r, res, 0, true, with_servers);
     PQclear(res);
     return api_reply(r, 200, json_pack("{s:o}", "hypervisor", h));
@@ -252,22 +262,9 @@ int hypervisors_statistics(struct req *r) {
  * it answers the same shape from the database: the time now (UTC), how long
  * the service has been registered, no users and no load. */
 int hypervisors_uptime(struct req *r) {
-    const char *id = req_param(r, "id");
-    long long n;
-    char node[48];
-    if (req_ver_ge(r, MV(2, 53))) {
-        if (!uuid_valid(id)) return api_error(r, 400, "Invalid uuid %s", id);
-    } else if (!str_to_int(id, &n))
-        return api_error(r, 404, "Hypervisor with ID '%s' could not be found.", id);
-    else
-        snprintf(node, sizeof node, "%lld", n);
     PGresult *res;
-    enum db_status st = nodes(&res, NULL, req_ver_ge(r, MV(2, 53)) ? id : node, NULL, 1);
-    if (st) return api_db_error(r, st);
-    if (!PQntuples(res)) {
-        PQclear(res);
-        return api_error(r, 404, "Hypervisor with ID '%s' could not be found.", id);
-    }
+    int rc = find_node(r, req_param(r, "id"), &res);
+    if (rc) return rc;
     if (!db_bool(res, 0, C_UP)) {
         int err = api_error(r, 400, "Compute service of %s is unavailable at this time.",
                             db_str(res, 0, C_HOST));
@@ -277,10 +274,11 @@ int hypervisors_uptime(struct req *r) {
     json_t *h = node_json(r, res, 0, false, false);
     const char *params[] = {db_str(res, 0, C_SVC_ID)};
     PGresult *up;
-    st = db_query(&up,
-                  "SELECT to_char(now() AT TIME ZONE 'UTC', 'HH24:MI:SS'),"
-                  " extract(epoch FROM now() - created_at)::bigint FROM services WHERE id = $1::int",
-                  1, params);
+    enum db_status st = db_query(
+        &up,
+        "SELECT to_char(now() AT TIME ZONE 'UTC', 'HH24:MI:SS'),"
+        " extract(epoch FROM now() - created_at)::bigint FROM services WHERE id = $1::int",
+        1, params);
     PQclear(res);
     if (st) {
         json_decref(h);

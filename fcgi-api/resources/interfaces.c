@@ -91,21 +91,7 @@ struct nic_change {
 };
 
 static enum db_status state_check(struct nic_change *c) {
-    if (!c->rule) return DB_OK;
-    char msg[512];
-    int dbst = 0;
-    switch (states_apply(c->inst->uuid, c->rule, NULL, msg, sizeof msg, &dbst)) {
-    case STATES_OK:
-        return DB_OK;
-    case STATES_NOT_FOUND:
-        c->rc = api_error(c->r, 404, "Instance %s could not be found.", c->inst->uuid);
-        return DB_ERROR;
-    case STATES_CONFLICT:
-        c->rc = api_error(c->r, 409, "%s", msg);
-        return DB_ERROR;
-    default:
-        return dbst ? (enum db_status)dbst : DB_ERROR;
-    }
+    return c->rule ? instance_apply_state(c->r, c->inst->uuid, c->rule, NULL, &c->rc) : DB_OK;
 }
 
 /* Queues the hot plug of `port` (attach) or of the port described by
@@ -207,6 +193,7 @@ static int change(struct req *r, const char *param, struct nic_change *c) {
     c->r = r;
     c->inst = &inst;
     enum db_status st = db_txn(change_txn, c);
+    c->inst = NULL; /* the caller's struct outlives this frame */
     if (c->rc) return c->rc;
     if (st) return api_db_error(r, st);
     outbox_flush();

@@ -427,6 +427,7 @@ static int move(struct req *r, struct move *m, const char *rule_api_name, const 
         enum db_status st = db_txn(move_txn, m);
         rc = m->rc ? m->rc : st ? api_db_error(r, st) : 0;
     }
+    m->inst = NULL; /* the caller's struct outlives this frame */
     json_decref(m->flavor);
     json_decref(row);
     if (rc) return rc;
