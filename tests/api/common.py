@@ -104,6 +104,25 @@ class ApiTest(unittest.TestCase):
             schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(body)
 
 
+def stop_process(pidfile, sig):
+    """Sends `sig` to the stack process of `pidfile` and waits (up to a
+    minute) until it has exited, so that scripts/stack.sh start, which
+    skips a process still alive, starts it again. Returns its pid."""
+    with open(pidfile) as f:
+        pid = int(f.read().split()[0])
+    os.kill(pid, sig)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(") ", 1)[1].startswith("Z"):
+                    break  # exited; init has not reaped it yet
+        except (FileNotFoundError, IndexError):
+            break
+        time.sleep(0.1)
+    return pid
+
+
 SETTLE = 60  # seconds a server's build or action may take under ASan
 
 

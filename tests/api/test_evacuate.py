@@ -12,7 +12,7 @@ response schemas, and Nova's 400 / 403 / 404 / 409."""
 import os, signal, subprocess, time, unittest
 
 import test_server_move as mv
-from common import FAKE, REPO, RUN, ServerFixtures, psql, request, sample
+from common import FAKE, REPO, RUN, ServerFixtures, psql, request, sample, stop_process
 
 MEMBER = mv.MEMBER
 SETTLE = mv.SETTLE
@@ -241,12 +241,7 @@ class Evacuate(ServerFixtures):
         self.assertEqual(evacuate(sid, {}, "2.14").status, 200)
         self.moved(sid, src)
         self.assertEqual(self.migrations(sid)[0]["status"], "done")
-        with open(os.path.join(RUN, "pids", f"cnova-compute-{src}.pid")) as f:
-            pid = int(f.read().strip())
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.time() + SETTLE
-        while os.path.exists(f"/proc/{pid}") and time.time() < deadline:
-            time.sleep(0.2)
+        stop_process(os.path.join(RUN, "pids", f"cnova-compute-{src}.pid"), signal.SIGTERM)
         subprocess.run([os.path.join(REPO, "scripts", "stack.sh"), "start"], check=True,
                        stdout=subprocess.DEVNULL)
         deadline = time.time() + SETTLE

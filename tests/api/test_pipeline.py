@@ -8,7 +8,7 @@ database is the one source of truth, so states and claims are read there.
 Runs against the stack of scripts/test.sh (CNOVA_RUN, CNOVA_BIN, ports)."""
 import concurrent.futures, json, os, signal, subprocess, time, unittest, uuid
 
-from common import REPO, RUN, ApiTest, psql, request
+from common import REPO, RUN, ApiTest, psql, request, stop_process
 
 PROJECT = "pipeline"
 TOKEN = "admin:" + PROJECT
@@ -236,10 +236,8 @@ class Pipeline(ApiTest):
         with concurrent.futures.ThreadPoolExecutor(8) as ex:
             futs = [ex.submit(self.boot, f"pl-kill-{i}") for i in range(n)]
             time.sleep(0.3)
-            with open(pidf) as f:
-                os.kill(int(f.read().split()[0]), signal.SIGKILL)
+            stop_process(pidf, signal.SIGKILL)
             uuids = [f.result() for f in futs]
-        time.sleep(0.5)
         subprocess.run([os.path.join(REPO, "scripts", "stack.sh"), "start"], check=True,
                        capture_output=True, timeout=120)
         st = self.wait_settled(uuids)
@@ -263,9 +261,7 @@ class Pipeline(ApiTest):
         pidf = os.path.join(RUN, "pids", f"cnova-compute-{host}.pid")
         if not os.path.exists(pidf):
             self.skipTest(f"no pid file for {host}")
-        with open(pidf) as f:
-            os.kill(int(f.read().split()[0]), signal.SIGKILL)
-        time.sleep(0.5)
+        stop_process(pidf, signal.SIGKILL)
         subprocess.run([os.path.join(REPO, "scripts", "stack.sh"), "start"], check=True,
                        capture_output=True, timeout=120)
         st = self.wait_settled([u], timeout=60, want=("stopped",))[u]
