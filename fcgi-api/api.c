@@ -318,24 +318,38 @@ void api_handle(struct req *r) {
 
 void api_render(struct req *r, struct sbuf *out) {
     int i = status_index(r->status);
-    char *body = r->resp ? json_dumps(r->resp, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    size_t blen = body ? strlen(body) : 0;
-    sbuf_addf(out, "Status: %d %s\r\n", r->status, i >= 0 ? statuses[i].reason : "Unknown");
-    if (body) sbuf_addf(out, "Content-Type: application/json\r\n");
-    sbuf_addf(out, "Content-Length: %zu\r\n", blen);
-    sbuf_addf(out, "x-openstack-request-id: %s\r\nx-compute-request-id: %s\r\n", r->request_id,
-              r->request_id);
+    struct sbuf text = {0};
+    if (r->resp && jsonw_render(r->resp, &text)) {
+        log_msg(LOG_ERROR, r->request_id, "response body nested too deep");
+        sbuf_free(&text);
+        json_decref(r->resp);
+        r->resp = NULL;
+        api_unexpected(r, "ValueError");
+        jsonw_render(r->resp, &text);
+        i = status_index(r->status);
+    }
+    const char *body = text.s;
+    size_t blen = text.len;
+    /* one formatting call for the fixed headers (this runs for every request) */
+    char head[512], ver[200] = "";
     if (!r->legacy) {
         int minor = r->version - MV(2, 0);
-        sbuf_addf(out,
-                  "OpenStack-API-Version: compute 2.%d\r\nX-OpenStack-Nova-API-Version: 2.%d\r\n"
-                  "Vary: OpenStack-API-Version, X-OpenStack-Nova-API-Version\r\n",
-                  minor, minor);
+        snprintf(ver, sizeof ver,
+                 "OpenStack-API-Version: compute 2.%d\r\nX-OpenStack-Nova-API-Version: 2.%d\r\n"
+                 "Vary: OpenStack-API-Version, X-OpenStack-Nova-API-Version\r\n",
+                 minor, minor);
     }
+    int n = snprintf(head, sizeof head,
+                     "Status: %d %s\r\n%sContent-Length: %zu\r\n"
+                     "x-openstack-request-id: %s\r\nx-compute-request-id: %s\r\n%s",
+                     r->status, i >= 0 ? statuses[i].reason : "Unknown",
+                     body ? "Content-Type: application/json\r\n" : "", blen, r->request_id,
+                     r->request_id, ver);
+    sbuf_add(out, head, (size_t)n < sizeof head ? (size_t)n : sizeof head - 1);
     if (r->headers.len) sbuf_add(out, r->headers.s, r->headers.len);
     sbuf_add(out, "\r\n", 2);
     if (body) sbuf_add(out, body, blen);
-    free(body);
+    sbuf_free(&text);
 }
 
 void req_free(struct req *r) {

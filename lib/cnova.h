@@ -33,6 +33,7 @@ int mv_parse(const char *s);
 #include "validate.h" /* the one JSON-schema validator */
 #include "rpc.h"      /* AMQP cast / call, outbox publishing */
 #include "util.h"     /* uuid, timestamps, string buffers */
+#include "jsonw.h"    /* compact JSON text of a response body */
 #include "states.h"   /* the server state table: vm_state x task_state x action */
 #include "claims.h"   /* giving back an instance's resources on its compute node */
 

@@ -178,6 +178,32 @@ enum db_status db_query(PGresult **out, const char *sql, int n, const char *cons
     return st;
 }
 
+void db_sql_add(struct db_sql *q, const char *frag, const char *value) {
+    size_t len = strlen(q->text);
+    const char *mark = strstr(frag, "$?");
+    if (mark && q->n >= DB_SQL_MAX_PARAMS) q->overflow = 1;
+    int num = mark ? ++q->n : 0;
+    if (mark && !q->overflow) q->params[num - 1] = value;
+    for (const char *p = frag; *p && len + 8 < sizeof q->text;) {
+        if (p[0] == '$' && p[1] == '?') {
+            len += (size_t)snprintf(q->text + len, sizeof q->text - len, "$%d", num);
+            p += 2;
+        } else
+            q->text[len++] = *p++;
+    }
+    q->text[len] = 0;
+    if (len + 8 >= sizeof q->text) q->overflow = 1;
+}
+
+enum db_status db_query_sql(PGresult **out, const struct db_sql *q) {
+    if (q->overflow) {
+        if (out) *out = NULL;
+        seterr("statement too long");
+        return DB_ERROR;
+    }
+    return db_query(out, q->text, q->n, q->params);
+}
+
 enum db_status db_exec(const char *sql, int n, const char *const *params) {
     return db_query(NULL, sql, n, params);
 }

@@ -30,6 +30,23 @@ enum db_status db_ensure(void);
  * On DB_OK *out (if out) receives the result, which the caller PQclear()s;
  * on failure *out is NULL and db_errmsg() says why. */
 enum db_status db_query(PGresult **out, const char *sql, int n, const char *const *params);
+/* A statement put together from constant fragments of the caller's code
+ * (never request text) and their parameters: only the conditions that
+ * apply are written, so the plan PostgreSQL caches for the statement text
+ * is as good as one made for the values (no "$1 IS NULL OR ..." that only a
+ * re-plan for each call can fold away). */
+#define DB_SQL_MAX_PARAMS 32
+struct db_sql {
+    char text[8192];
+    const char *params[DB_SQL_MAX_PARAMS];
+    int n;
+    int overflow; /* text or parameters did not fit: db_query_sql fails */
+};
+/* Appends frag; each "$?" in it becomes the placeholder of one new
+ * parameter bound to value (NULL = SQL NULL). */
+void db_sql_add(struct db_sql *q, const char *frag, const char *value);
+/* db_query of the statement built so far. */
+enum db_status db_query_sql(PGresult **out, const struct db_sql *q);
 /* Same, for statements whose result is not needed. */
 enum db_status db_exec(const char *sql, int n, const char *const *params);
 /* Runs a script of ;-separated statements without parameters (migrations). */

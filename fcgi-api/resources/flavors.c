@@ -13,11 +13,13 @@
 #include "resources/flavors.h"
 
 /* The columns every flavor view reads, in this order, from alias f. */
-#define FLAVOR_COLS                                                                                \
+#define FLAVOR_BASE_COLS                                                                           \
     "f.flavorid, f.name, f.memory_mb, f.vcpus, f.root_gb, f.ephemeral_gb, f.swap,"                 \
-    " f.rxtx_factor, f.disabled, f.is_public, f.description,"                                      \
-    " COALESCE((SELECT json_object_agg(s.key, s.value ORDER BY s.key)"                             \
-    "           FROM flavor_extra_specs s WHERE s.flavor_id = f.id), '{}')"
+    " f.rxtx_factor, f.disabled, f.is_public, f.description"
+#define FLAVOR_SPECS                                                                               \
+    "COALESCE((SELECT json_object_agg(s.key, s.value ORDER BY s.key)"                              \
+    " FROM flavor_extra_specs s WHERE s.flavor_id = f.id), '{}')"
+#define FLAVOR_COLS FLAVOR_BASE_COLS ", " FLAVOR_SPECS
 enum {
     C_FLAVORID,
     C_NAME,
@@ -38,6 +40,24 @@ enum {
 #define FLAVOR_VISIBLE                                                                             \
     "($2::bool OR f.is_public OR EXISTS (SELECT 1 FROM flavor_projects p"                          \
     " WHERE p.flavor_id = f.id AND p.project_id = $3))"
+
+/* Public, or shared with the project of the "$?" (a db_sql fragment). */
+#define FLAVOR_SHARED                                                                              \
+    "(f.is_public OR EXISTS (SELECT 1 FROM flavor_projects p"                                      \
+    " WHERE p.flavor_id = f.id AND p.project_id = $?))"
+
+/* sort_key (the schema's enum: flavor columns) -> column; flavorid else. */
+static const char *const sort_columns[] = {
+    "created_at", "description", "disabled",    "ephemeral_gb", "flavorid",
+    "id",         "is_public",   "memory_mb",   "name",         "root_gb",
+    "rxtx_factor", "swap",       "updated_at",  "vcpu_weight",  "vcpus",
+};
+
+static const char *sort_column(const char *key) {
+    for (size_t i = 0; key && i < sizeof sort_columns / sizeof *sort_columns; i++)
+        if (!strcmp(key, sort_columns[i])) return sort_columns[i];
+    return "flavorid";
+}
 
 /* extra_specs appear from 2.61 to those the extra-specs index policy lets
  * read them (project reader or admin). */
@@ -152,47 +172,48 @@ static int flavors_list(struct req *r, bool detail) {
         PQclear(res);
         if (!found) return api_error(r, 400, "marker [%s] not found", marker);
     }
-    const char *params[] = {
-        marker,
-        admin,
-        r->ctx.project_id,
-        sort_key && *sort_key ? sort_key : "flavorid",
-        sort_dir && *sort_dir ? sort_dir : "asc",
-        is_public,
-        disabled,
-        req_query(r, "minRam") ? min_ram : NULL,
-        req_query(r, "minDisk") ? min_disk : NULL,
-        req_query(r, "name"),
-        limit,
-    };
-    /* The order is over every flavor the caller sees (sort key, then row
-     * id), so a marker that the filters exclude still has its place. */
-    st = db_query(
-        &res,
-        "WITH f AS (SELECT f.*, row_number() OVER (ORDER BY"
-        "   CASE WHEN $5 = 'asc' THEN k.num END ASC, CASE WHEN $5 = 'asc' THEN k.txt END ASC,"
-        "   CASE WHEN $5 = 'desc' THEN k.num END DESC, CASE WHEN $5 = 'desc' THEN k.txt END DESC,"
-        "   CASE WHEN $5 = 'asc' THEN f.id END ASC, f.id DESC) AS rn"
-        "  FROM flavors f CROSS JOIN LATERAL (SELECT"
-        "   CASE $4 WHEN 'id' THEN f.id::float8 WHEN 'memory_mb' THEN f.memory_mb"
-        "    WHEN 'vcpus' THEN f.vcpus WHEN 'root_gb' THEN f.root_gb"
-        "    WHEN 'ephemeral_gb' THEN f.ephemeral_gb WHEN 'swap' THEN f.swap"
-        "    WHEN 'vcpu_weight' THEN f.vcpu_weight WHEN 'rxtx_factor' THEN f.rxtx_factor"
-        "    WHEN 'disabled' THEN f.disabled::int WHEN 'is_public' THEN f.is_public::int"
-        "    WHEN 'created_at' THEN extract(epoch FROM f.created_at)"
-        "    WHEN 'updated_at' THEN extract(epoch FROM f.updated_at) END AS num,"
-        "   CASE $4 WHEN 'flavorid' THEN f.flavorid WHEN 'name' THEN f.name"
-        "    WHEN 'description' THEN f.description END AS txt) k"
-        "  WHERE " FLAVOR_VISIBLE ")"
-        " SELECT " FLAVOR_COLS " FROM f"
-        " WHERE ($1::text IS NULL OR f.rn > (SELECT m.rn FROM f m WHERE m.flavorid = $1))"
-        " AND ($6::bool IS NULL OR f.is_public = $6 OR ($6 AND EXISTS (SELECT 1 FROM"
-        "      flavor_projects p WHERE p.flavor_id = f.id AND p.project_id = $3)))"
-        " AND ($7::bool IS NULL OR f.disabled = $7)"
-        " AND ($8::int IS NULL OR f.memory_mb >= $8) AND ($9::int IS NULL OR f.root_gb >= $9)"
-        " AND ($10::text IS NULL OR f.name ~ $10)"
-        " ORDER BY f.rn LIMIT $11::int",
-        11, params);
+    /* Only the conditions that apply; order and extra specs column from
+     * the tables above. With a marker, the order is over every flavor the
+     * caller sees, so a marker that the filters exclude still has its
+     * place. */
+    const char *col = sort_column(sort_key);
+    const char *dir = sort_dir && !strcmp(sort_dir, "desc") ? "DESC" : "ASC";
+    const char *specs = detail && show_extra_specs(r) ? FLAVOR_SPECS : "NULL";
+    char frag[1024];
+    struct db_sql q = {.text = ""};
+    if (marker) {
+        snprintf(frag, sizeof frag,
+                 "WITH f AS (SELECT f.*, row_number() OVER (ORDER BY f.%s %s, f.id %s) AS rn"
+                 " FROM flavors f WHERE true",
+                 col, dir, dir);
+        db_sql_add(&q, frag, NULL);
+        if (!r->ctx.is_admin) db_sql_add(&q, " AND " FLAVOR_SHARED, r->ctx.project_id);
+        snprintf(frag, sizeof frag, ") SELECT " FLAVOR_BASE_COLS ", %s FROM f WHERE", specs);
+        db_sql_add(&q, frag, NULL);
+        db_sql_add(&q, " f.rn > (SELECT m.rn FROM f m WHERE m.flavorid = $?)", marker);
+    } else {
+        snprintf(frag, sizeof frag, "SELECT " FLAVOR_BASE_COLS ", %s FROM flavors f WHERE true",
+                 specs);
+        db_sql_add(&q, frag, NULL);
+        if (!r->ctx.is_admin) db_sql_add(&q, " AND " FLAVOR_SHARED, r->ctx.project_id);
+    }
+    /* is_public: true = public or shared with the caller; NULL = all */
+    if (is_public && *is_public == 't')
+        db_sql_add(&q, " AND " FLAVOR_SHARED, r->ctx.project_id);
+    else if (is_public)
+        db_sql_add(&q, " AND NOT f.is_public", NULL);
+    if (disabled) db_sql_add(&q, " AND NOT f.disabled", NULL);
+    if (req_query(r, "minRam")) db_sql_add(&q, " AND f.memory_mb >= $?::int", min_ram);
+    if (req_query(r, "minDisk")) db_sql_add(&q, " AND f.root_gb >= $?::int", min_disk);
+    if (req_query(r, "name")) db_sql_add(&q, " AND f.name ~ $?", req_query(r, "name"));
+    if (marker)
+        db_sql_add(&q, " ORDER BY f.rn", NULL);
+    else {
+        snprintf(frag, sizeof frag, " ORDER BY f.%s %s, f.id %s", col, dir, dir);
+        db_sql_add(&q, frag, NULL);
+    }
+    db_sql_add(&q, " LIMIT $?::int", limit);
+    st = db_query_sql(&res, &q);
     if (st) return api_db_error(r, st);
     json_t *list = json_array();
     int rows = PQntuples(res);
