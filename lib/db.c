@@ -178,12 +178,18 @@ enum db_status db_query(PGresult **out, const char *sql, int n, const char *cons
     return st;
 }
 
+int db_sql_param(struct db_sql *q, const char *value) {
+    if (q->n >= DB_SQL_MAX_PARAMS) {
+        q->overflow = 1;
+        return q->n;
+    }
+    q->params[q->n] = value;
+    return ++q->n;
+}
+
 void db_sql_add(struct db_sql *q, const char *frag, const char *value) {
     size_t len = strlen(q->text);
-    const char *mark = strstr(frag, "$?");
-    if (mark && q->n >= DB_SQL_MAX_PARAMS) q->overflow = 1;
-    int num = mark ? ++q->n : 0;
-    if (mark && !q->overflow) q->params[num - 1] = value;
+    int num = strstr(frag, "$?") ? db_sql_param(q, value) : 0;
     for (const char *p = frag; *p && len + 8 < sizeof q->text;) {
         if (p[0] == '$' && p[1] == '?') {
             len += (size_t)snprintf(q->text + len, sizeof q->text - len, "$%d", num);

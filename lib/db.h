@@ -45,6 +45,9 @@ struct db_sql {
 /* Appends frag; each "$?" in it becomes the placeholder of one new
  * parameter bound to value (NULL = SQL NULL). */
 void db_sql_add(struct db_sql *q, const char *frag, const char *value);
+/* A new parameter bound to value, for a "$N" the caller wrote itself
+ * (fragments shared with other statements); returns N. */
+int db_sql_param(struct db_sql *q, const char *value);
 /* db_query of the statement built so far. */
 enum db_status db_query_sql(PGresult **out, const struct db_sql *q);
 /* Same, for statements whose result is not needed. */

@@ -204,83 +204,79 @@ static int list(struct req *r, bool detail) {
     }
     char order[1024];
     if ((rc = order_by(r, order, sizeof order))) return rc;
-    const char *params[] = {
-        down,
-        project,
-        req_query(r, "name"),
-        vms[0] ? vms : NULL,
-        tasks[0] ? tasks : NULL,
-        req_query(r, "flavor"),
-        req_query(r, "image"),
-        admin ? req_query(r, "host") : NULL,
-        req_query(r, "ip"),
-        req_ver_ge(r, MV(2, 5)) || admin ? req_query(r, "ip6") : NULL,
-        since,
-        before,
-        deleted,
-        tags_ok ? req_query(r, "tags") : NULL,
-        tags_ok ? req_query(r, "tags-any") : NULL,
-        tags_ok ? req_query(r, "not-tags") : NULL,
-        tags_ok ? req_query(r, "not-tags-any") : NULL,
-        locked ? (is_true(locked) ? "true" : "false") : NULL,
-        req_query(r, "reservation_id"),
-        admin ? req_query(r, "node") : NULL,
-        wide ? req_query(r, "user_id") : NULL,
-        wide ? req_query(r, "availability_zone") : NULL,
-        wide ? req_query(r, "key_name") : NULL,
-        admin && req_query(r, "uuid") && uuid_valid(req_query(r, "uuid")) ? req_query(r, "uuid") : NULL,
-        marker,
-        limit_s,
+    /* Only the filters asked for are written (see db_sql): one statement
+     * text per combination, each planned once by PostgreSQL. */
+    const char *ip6 = req_ver_ge(r, MV(2, 5)) || admin ? req_query(r, "ip6") : NULL;
+    const char *asked_uuid = admin ? req_query(r, "uuid") : NULL;
+    const struct {
+        const char *value, *frag;
+    } filters[] = {
+        {project, " AND i.project_id = $?"},
+        {req_query(r, "name"), " AND i.display_name ~ $?"},
+        {vms[0] ? vms : NULL, " AND i.vm_state = ANY($?::text[])"},
+        {tasks[0] ? tasks : NULL, " AND i.task_state = ANY($?::text[])"},
+        {req_query(r, "flavor"), " AND i.flavor->>'flavorid' = $?"},
+        {req_query(r, "image"), " AND i.image_ref = $?"},
+        {admin ? req_query(r, "host") : NULL, " AND i.host = $?"},
+        {req_query(r, "ip"), " AND EXISTS (SELECT 1 FROM jsonb_each(i.addresses) n,"
+                             " jsonb_array_elements(n.value) a WHERE a->>'version' = '4'"
+                             " AND a->>'addr' ~ $?)"},
+        {ip6, " AND EXISTS (SELECT 1 FROM jsonb_each(i.addresses) n,"
+              " jsonb_array_elements(n.value) a WHERE a->>'version' = '6' AND a->>'addr' ~ $?)"},
+        {since, " AND COALESCE(i.updated_at, i.created_at) >= $?::timestamptz"},
+        {before, " AND COALESCE(i.updated_at, i.created_at) <= $?::timestamptz"},
+        {tags_ok ? req_query(r, "tags") : NULL,
+         " AND NOT EXISTS (SELECT 1 FROM unnest(string_to_array($?, ',')) w WHERE NOT EXISTS"
+         " (SELECT 1 FROM tags t WHERE t.resource_id = i.uuid AND t.tag = w))"},
+        {tags_ok ? req_query(r, "tags-any") : NULL,
+         " AND EXISTS (SELECT 1 FROM tags t WHERE t.resource_id = i.uuid"
+         " AND t.tag = ANY(string_to_array($?, ',')))"},
+        {tags_ok ? req_query(r, "not-tags") : NULL,
+         " AND EXISTS (SELECT 1 FROM unnest(string_to_array($?, ',')) w WHERE NOT EXISTS"
+         " (SELECT 1 FROM tags t WHERE t.resource_id = i.uuid AND t.tag = w))"},
+        {tags_ok ? req_query(r, "not-tags-any") : NULL,
+         " AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.resource_id = i.uuid"
+         " AND t.tag = ANY(string_to_array($?, ',')))"},
+        {locked ? (is_true(locked) ? "true" : "false") : NULL, " AND i.locked = $?::bool"},
+        {req_query(r, "reservation_id"), " AND i.reservation_id = $?"},
+        {admin ? req_query(r, "node") : NULL, " AND i.node = $?"},
+        {wide ? req_query(r, "user_id") : NULL, " AND i.user_id = $?"},
+        {wide ? req_query(r, "availability_zone") : NULL, " AND i.availability_zone = $?"},
+        {wide ? req_query(r, "key_name") : NULL, " AND i.key_name = $?"},
+        {asked_uuid && uuid_valid(asked_uuid) ? asked_uuid : NULL, " AND i.uuid = $?::uuid"},
     };
-    /* One statement text per ORDER BY (from sort_columns only). */
-    char sql[8192];
-    snprintf(
-        sql, sizeof sql,
-        "WITH q AS (SELECT i.uuid, row_number() OVER (ORDER BY %s) AS rn FROM instances i"
-        " WHERE ($2::text IS NULL OR i.project_id = $2)"
-        " AND ($3::text IS NULL OR i.display_name ~ $3)"
-        " AND ($4::text[] IS NULL OR i.vm_state = ANY($4::text[]))"
-        " AND ($5::text[] IS NULL OR i.task_state = ANY($5::text[]))"
-        " AND ($6::text IS NULL OR i.flavor->>'flavorid' = $6)"
-        " AND ($7::text IS NULL OR i.image_ref = $7)"
-        " AND ($8::text IS NULL OR i.host = $8)"
-        " AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_each(i.addresses) n,"
-        "   jsonb_array_elements(n.value) a WHERE a->>'version' = '4' AND a->>'addr' ~ $9))"
-        " AND ($10::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_each(i.addresses) n,"
-        "   jsonb_array_elements(n.value) a WHERE a->>'version' = '6' AND a->>'addr' ~ $10))"
-        " AND ($11::timestamptz IS NULL OR COALESCE(i.updated_at, i.created_at) >= $11)"
-        " AND ($12::timestamptz IS NULL OR COALESCE(i.updated_at, i.created_at) <= $12)"
-        " AND ($13::text = 'any' OR ($13::text = 'no') = (i.deleted = 0))"
-        " AND ($14::text IS NULL OR NOT EXISTS (SELECT 1 FROM unnest(string_to_array($14, ','))"
-        "   w WHERE NOT EXISTS (SELECT 1 FROM tags t WHERE t.resource_id = i.uuid"
-        "   AND t.tag = w)))"
-        " AND ($15::text IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.resource_id = i.uuid"
-        "   AND t.tag = ANY(string_to_array($15, ','))))"
-        " AND ($16::text IS NULL OR EXISTS (SELECT 1 FROM unnest(string_to_array($16, ','))"
-        "   w WHERE NOT EXISTS (SELECT 1 FROM tags t WHERE t.resource_id = i.uuid"
-        "   AND t.tag = w)))"
-        " AND ($17::text IS NULL OR NOT EXISTS (SELECT 1 FROM tags t"
-        "   WHERE t.resource_id = i.uuid AND t.tag = ANY(string_to_array($17, ','))))"
-        " AND ($18::bool IS NULL OR i.locked = $18)"
-        " AND ($19::text IS NULL OR i.reservation_id = $19)"
-        " AND ($20::text IS NULL OR i.node = $20)"
-        " AND ($21::text IS NULL OR i.user_id = $21)"
-        " AND ($22::text IS NULL OR i.availability_zone = $22)"
-        " AND ($23::text IS NULL OR i.key_name = $23)"
-        " AND ($24::uuid IS NULL OR i.uuid = $24)),"
-        " page AS (SELECT uuid, rn FROM q WHERE rn > COALESCE((SELECT rn FROM q"
-        "   WHERE uuid = $25::uuid), 0) ORDER BY rn LIMIT $26::int) " SERVERS_ROW_SQL
-        " JOIN page ON page.uuid = i.uuid ORDER BY page.rn",
-        order);
+    struct db_sql q = {.text = ""};
+    if (detail) db_sql_param(&q, down); /* $1 of SERVERS_ROW_SQL */
+    char frag[1200];
+    /* ORDER BY from sort_columns only */
+    snprintf(frag, sizeof frag,
+             "WITH q AS (SELECT i.uuid, row_number() OVER (ORDER BY %s) AS rn FROM instances i"
+             " WHERE true",
+             order);
+    db_sql_add(&q, frag, NULL);
+    for (size_t i = 0; i < sizeof filters / sizeof *filters; i++)
+        if (filters[i].value) db_sql_add(&q, filters[i].frag, filters[i].value);
+    if (strcmp(deleted, "any"))
+        db_sql_add(&q, !strcmp(deleted, "no") ? " AND i.deleted = 0" : " AND i.deleted <> 0", NULL);
+    db_sql_add(&q, "), page AS (SELECT uuid, rn FROM q", NULL);
+    if (marker) db_sql_add(&q, " WHERE rn > COALESCE((SELECT rn FROM q WHERE uuid = $?::uuid), 0)",
+                           uuid_valid(marker) ? marker : NULL);
+    db_sql_add(&q, " ORDER BY rn LIMIT $?::int) ", limit_s);
+    /* the index needs only id and name */
+    db_sql_add(&q, detail ? SERVERS_ROW_SQL
+                          : "SELECT json_build_object('uuid', i.uuid, 'display_name',"
+                            " i.display_name) FROM instances i ",
+               NULL);
+    db_sql_add(&q, " JOIN page ON page.uuid = i.uuid ORDER BY page.rn", NULL);
     PGresult *res;
-    enum db_status st = db_query(&res, sql, 26, params);
+    enum db_status st = db_query_sql(&res, &q);
     if (st == DB_INVALID && (req_query(r, "name") || req_query(r, "ip") || req_query(r, "ip6")))
         return api_error(r, 400, "Invalid filter value: %s", db_errmsg());
     if (st) return api_db_error(r, st);
     json_t *servers = json_array();
     char last[37] = "";
     for (int i = 0; i < PQntuples(res); i++) {
-        json_t *row = json_loads(db_str(res, i, 0), 0, NULL);
+        json_t *row = detail ? servers_row(res, i) : json_loads(db_str(res, i, 0), 0, NULL);
         if (!row) continue;
         snprintf(last, sizeof last, "%s", json_string_value(json_object_get(row, "uuid")));
         if (detail) {

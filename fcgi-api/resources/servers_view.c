@@ -342,6 +342,14 @@ json_t *servers_view(const struct req *r, json_t *row, enum servers_view kind) {
     return s;
 }
 
+json_t *servers_row(PGresult *res, int i) {
+    json_t *row = json_loads(db_str(res, i, 0), 0, NULL);
+    json_t *more = json_loads(db_str(res, i, 1), 0, NULL);
+    if (row && more) json_object_update(row, more);
+    json_decref(more);
+    return row;
+}
+
 int servers_reply_one(struct req *r, const char *uuid, int status, enum servers_view kind) {
     if (!uuid || !uuid_valid(uuid))
         return api_error(r, 404, "Instance %s could not be found.", uuid ? uuid : "");
@@ -358,7 +366,7 @@ int servers_reply_one(struct req *r, const char *uuid, int status, enum servers_
         PQclear(res);
         return api_error(r, 404, "Instance %s could not be found.", uuid);
     }
-    json_t *row = json_loads(db_str(res, 0, 0), 0, NULL);
+    json_t *row = servers_row(res, 0);
     PQclear(res);
     if (!row) return api_error(r, 500, "Unexpected API Error.");
     json_t *view = servers_view(r, row, kind);
