@@ -278,6 +278,12 @@ static bool needs_token(const struct route *rt) {
 
 static int dispatch(struct req *r) {
     parse_query(r);
+    const char *images = image_service_path(r->path);
+    if (images) {
+        r->legacy = true; /* no compute microversion headers */
+        int st = auth_request(r);
+        return st ? st : image_service(r, images);
+    }
     int st = strip_prefix(r);
     if (st == 1) return versions_root(r);
     if (st) return api_error(r, 404, "The resource could not be found.");

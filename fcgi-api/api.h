@@ -228,6 +228,11 @@ enum db_status instance_apply_state(struct req *r, const char *uuid, const char 
 int not_built(struct req *r);
 int gone(struct req *r); /* 410: a route Nova has removed (routes.h gone_since) */
 int versions_root(struct req *r);
+/* The Image service's read API over the built-in registry
+ * (resources/image_service.c): image_service_path gives the "/images..."
+ * part of a path that is an image service path, else NULL. */
+const char *image_service_path(const char *path);
+int image_service(struct req *r, const char *rest);
 int versions_show(struct req *r);
 
 #endif

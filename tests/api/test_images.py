@@ -30,7 +30,8 @@ def make_image(owner, visibility="private", name=None, props=None, protected=Fal
     return iid
 
 
-class Images(ApiTest):
+class ImageFixtures(ApiTest):
+    """A project of the test's own and the images it makes (removed after)."""
     def setUp(self):
         self.project = "im" + uuid.uuid4().hex[:10]
         self.token = f"u{self.project}:{self.project}"
@@ -47,6 +48,8 @@ class Images(ApiTest):
         self.made.append(iid)
         return iid
 
+
+class Images(ImageFixtures):
     def like_detail_sample(self, img):
         """An image against the sample entry of the same id (the seeded
         images are Nova's sample images), else one of the same shape."""
@@ -318,3 +321,70 @@ class ImageMetadata(ApiTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ImageService(ImageFixtures):
+    """The Image service's read API (Glance v2 shape) over the same
+    registry: at /image/v2/images and under the compute endpoint, where a
+    client given only the compute URL (`nova boot --image`) looks."""
+    PREFIXES = ["/image/v2/images", "/v2.1/v2/images", "/v2.1/someproject/v2/images"]
+
+    def test_show_is_glance_shaped(self):
+        iid = self.image(visibility="shared", props={"os_distro": "cirros", "hw_disk_bus": "virtio"})
+        for prefix in self.PREFIXES:
+            r = request("GET", f"{prefix}/{iid}", token=self.token)
+            self.assertEqual(r.status, 200, r)
+            img = r.json
+            self.assertEqual((img["id"], img["status"], img["visibility"], img["owner"]),
+                             (iid, "active", "shared", self.project))
+            self.assertEqual((img["size"], img["min_ram"], img["min_disk"]), (1024, 0, 0))
+            self.assertEqual((img["disk_format"], img["container_format"]), ("qcow2", "bare"))
+            self.assertIs(img["protected"], False)
+            self.assertEqual(img["tags"], [])
+            self.assertEqual(img["self"], f"/v2/images/{iid}")
+            self.assertEqual(img["file"], f"/v2/images/{iid}/file")
+            self.assertEqual((img["os_distro"], img["hw_disk_bus"]), ("cirros", "virtio"))
+            self.assertRegex(img["created_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+            self.assertIsNone(r.header("OpenStack-API-Version"))
+            self.assertTrue(r.header("x-openstack-request-id").startswith("req-"))
+
+    def test_visibility_as_in_the_compute_api(self):
+        mine = self.image()
+        other = self.image(owner="someone-else")
+        self.assertEqual(request("GET", f"/image/v2/images/{mine}", token=self.token).status, 200)
+        self.assertFault(request("GET", f"/image/v2/images/{other}", token=self.token), 404,
+                         "itemNotFound", f"No image found with ID {other}")
+        self.assertEqual(request("GET", f"/image/v2/images/{other}").status, 200)  # admin
+        ids = {i["id"] for i in request("GET", "/image/v2/images", token=self.token).json["images"]}
+        self.assertIn(mine, ids)
+        self.assertIn(CIRROS, ids)
+        self.assertNotIn(other, ids)
+
+    def test_list_filters(self):
+        a = self.image(name="svc-" + self.project)
+        b = self.image(name="svc2-" + self.project)
+        r = request("GET", f"/v2.1/v2/images?name=svc-{self.project}", token=self.token)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([i["id"] for i in r.json["images"]], [a])
+        self.assertEqual((r.json["first"], r.json["schema"]), ("/v2/images", "/v2/schemas/images"))
+        r = request("GET", f"/image/v2/images?id=in:{a},{b},{CIRROS}", token=self.token)
+        self.assertEqual({i["id"] for i in r.json["images"]}, {a, b, CIRROS})
+        r = request("GET", f"/image/v2/images?name=in:svc-{self.project},svc2-{self.project}",
+                    token=self.token)
+        self.assertEqual([i["id"] for i in r.json["images"]], [b, a])  # newest first
+        r = request("GET", "/image/v2/images?name=no-such-image", token=self.token)
+        self.assertEqual(r.json["images"], [])
+
+    def test_errors(self):
+        self.assertFault(request("GET", f"/image/v2/images/{CIRROS}", token=None), 401,
+                         "unauthorized")
+        r = request("POST", "/image/v2/images", body={"name": "x"})
+        self.assertFault(r, 405, "badMethod")
+        self.assertEqual(r.header("Allow"), "GET")
+        self.assertFault(request("GET", "/image/v2/images/not-a-uuid"), 404, "itemNotFound")
+        self.assertFault(request("GET", f"/image/v2/images/{CIRROS}/file"), 404, "itemNotFound")
+        self.assertFault(request("GET", "/v2.1/a/b/v2/images"), 404, "itemNotFound")
+        # the legacy /v2 compute API keeps Nova's image proxy
+        r = request("GET", f"/v2/images/{CIRROS}")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["image"]["id"], CIRROS)

@@ -50,3 +50,26 @@ def novaclient(script, version="2.1", token="admin:admin"):
 
 def need_clients(cls):
     return unittest.skipUnless(os.path.exists(OPENSTACK), "python3-openstackclient is not installed")(cls)
+
+
+NOVA = "/usr/bin/nova"
+
+
+def nova_cli(*args, token="admin:admin", version="2.1", project="admin"):
+    """Runs the nova command against the stack with keystoneauth's
+    admin_token plugin (the token and the compute endpoint; novaclient's
+    shell insists on OS_AUTH_URL and a project even though it asks no
+    Keystone then). Returns (returncode, stdout, stderr)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    env.update(OS_AUTH_URL=ENDPOINT, OS_PROJECT_ID=project)
+    cmd = [NOVA, "--os-auth-type", "admin_token", "--os-endpoint", ENDPOINT, "--os-token", token,
+           "--os-compute-api-version", version, *args]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
+    return p.returncode, p.stdout, p.stderr
+
+
+def table(text):
+    """The rows of a prettytable as dicts (header -> cell)."""
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")]
+            for line in text.splitlines() if line.startswith("|")]
+    return [dict(zip(rows[0], r)) for r in rows[1:]] if rows else []
