@@ -87,6 +87,14 @@ static void worker(int sock) {
             continue;
         }
         serve_one(&fr, max_body);
+        /* Read the request to its end (nginx's closing empty stdin record),
+         * then close without libfcgi's lingering close (shutdown, then
+         * wait for nginx to hang up): with nothing left unread the close
+         * cannot reset nginx's side, and the worker is free at once. */
+        char rest[4096];
+        while (FCGX_GetStr(rest, sizeof rest, fr.in) > 0)
+            ;
+        FCGX_Detach(&fr);
         FCGX_Finish_r(&fr);
     }
     db_close();
