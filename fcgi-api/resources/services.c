@@ -43,13 +43,15 @@ static json_t *service_json(const struct req *r, PGresult *res, int i) {
 
 int services_index(struct req *r) {
     char down[32];
-    const char *params[] = {SERVICE_PARAMS(down), req_query(r, "host"), req_query(r, "binary")};
+    const char *fixed[] = {SERVICE_PARAMS(down)}; /* $1 .. $3 of SERVICE_COLUMNS */
+    struct db_sql q = {.text = ""};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) db_sql_param(&q, fixed[i]);
+    db_sql_add(&q, "SELECT " SERVICE_COLUMNS " FROM services WHERE deleted = 0", NULL);
+    if (req_query(r, "host")) db_sql_add(&q, " AND host = $?", req_query(r, "host"));
+    if (req_query(r, "binary")) db_sql_add(&q, " AND \"binary\" = $?", req_query(r, "binary"));
+    db_sql_add(&q, " ORDER BY id", NULL);
     PGresult *res;
-    enum db_status st = db_query(&res,
-                                 "SELECT " SERVICE_COLUMNS " FROM services WHERE deleted = 0"
-                                 " AND ($4::text IS NULL OR host = $4)"
-                                 " AND ($5::text IS NULL OR \"binary\" = $5) ORDER BY id",
-                                 5, params);
+    enum db_status st = db_query_sql(&res, &q);
     if (st) return api_db_error(r, st);
     json_t *list = json_array();
     for (int i = 0; i < PQntuples(res); i++) json_array_append_new(list, service_json(r, res, i));
