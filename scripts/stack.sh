@@ -478,6 +478,7 @@ cmd_start() {
 cnova is up: http://127.0.0.1:$PORT/v2.1
   curl -s -H 'X-Auth-Token: admin:admin' http://127.0.0.1:$PORT/v2.1/
   /usr/bin/openstack --os-auth-type none --os-endpoint http://127.0.0.1:$PORT/v2.1 server list
+  OS_AUTH_URL=http://127.0.0.1:$PORT/v2.1 OS_PROJECT_ID=demo /usr/bin/nova --os-auth-type admin_token --os-endpoint http://127.0.0.1:$PORT/v2.1 --os-token demo:demo list
   logs: $LOG    stop: $0 stop
 EOF
 }
