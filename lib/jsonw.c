@@ -17,17 +17,15 @@ static void put_string(struct sbuf *out, const char *s, size_t n) {
         if (c >= 0x20 && c != '"' && c != '\\') continue;
         sbuf_add(out, s + run, i - run);
         run = i + 1;
+        /* the short escapes JSON has, else \u00XX */
         char esc[6] = {'\\', 0};
         size_t len = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
+        const char *shorts = "\"\"\\\\\bb\ff\nn\rr\tt", *hit = NULL;
+        for (const char *e = shorts; *e && !hit; e += 2)
+            if ((unsigned char)*e == c) hit = e;
+        if (hit)
+            esc[1] = hit[1];
+        else {
             memcpy(esc, "\\u00", 4);
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
@@ -66,7 +64,8 @@ static void put_real(struct sbuf *out, double d) {
 static void put_integer(struct sbuf *out, json_int_t v) {
     char buf[24], *p = buf + sizeof buf;
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do *--p = (char)('0' + u % 10);
+    do
+        *--p = (char)('0' + u % 10);
     while (u /= 10);
     if (v < 0) *--p = '-';
     sbuf_add(out, p, (size_t)(buf + sizeof buf - p));
@@ -102,11 +101,21 @@ static int put(const json_t *v, struct sbuf *out, int depth) {
     case JSON_STRING:
         put_string(out, json_string_value(v), json_string_length(v));
         return 0;
-    case JSON_INTEGER: put_integer(out, json_integer_value(v)); return 0;
-    case JSON_REAL: put_real(out, json_real_value(v)); return 0;
-    case JSON_TRUE: sbuf_add(out, "true", 4); return 0;
-    case JSON_FALSE: sbuf_add(out, "false", 5); return 0;
-    default: sbuf_add(out, "null", 4); return 0;
+    case JSON_INTEGER:
+        put_integer(out, json_integer_value(v));
+        return 0;
+    case JSON_REAL:
+        put_real(out, json_real_value(v));
+        return 0;
+    case JSON_TRUE:
+        sbuf_add(out, "true", 4);
+        return 0;
+    case JSON_FALSE:
+        sbuf_add(out, "false", 5);
+        return 0;
+    default:
+        sbuf_add(out, "null", 4);
+        return 0;
     }
 }
 

@@ -62,7 +62,8 @@ int image_service(struct req *r, const char *rest) {
         return api_error(r, 405, "The method is not allowed for the requested URL.");
     }
     const char *id = rest[7] == '/' ? rest + 8 : NULL; /* after "/images" */
-    if (id && (!*id || strchr(id, '/'))) return api_error(r, 404, "The resource could not be found.");
+    if (id && (!*id || strchr(id, '/')))
+        return api_error(r, 404, "The resource could not be found.");
     struct db_sql q = {.text = ""};
     struct sbuf names = {0}, ids = {0};
     db_sql_add(&q, GLANCE_IMAGE_SQL, NULL);
