@@ -111,9 +111,9 @@ enum {
     U_UPTIME
 };
 
-/* $1 start, $2 stop (UTC text), $3 project or NULL, $4/$5 marker's
- * project and uuid or NULL, $6 limit. Nova's get_active_by_window_joined:
- * not terminated before the start, launched before the stop. */
+/* $1 start, $2 stop (UTC text); usages() adds the project, the marker
+ * and the order. Nova's get_active_by_window_joined: not terminated
+ * before the start, launched before the stop. */
 #define USAGE_SQL                                                                                  \
     "WITH p AS (SELECT ($1::timestamp AT TIME ZONE 'UTC') AS s,"                                   \
     "  ($2::timestamp AT TIME ZONE 'UTC') AS e)"                                                   \
@@ -131,11 +131,7 @@ enum {
     "  trunc(extract(epoch FROM COALESCE(i.terminated_at, clock_timestamp()) - i.launched_at))"    \
     "   ::bigint"                                                                                  \
     " FROM instances i, p"                                                                         \
-    " WHERE (i.terminated_at IS NULL OR i.terminated_at > p.s) AND i.launched_at < p.e"            \
-    "  AND ($3::text IS NULL OR i.project_id = $3)"                                                \
-    "  AND ($4::text IS NULL OR (i.project_id COLLATE \"C\", i.uuid::text COLLATE \"C\")"          \
-    "   > ($4::text COLLATE \"C\", $5::text COLLATE \"C\"))"                                       \
-    " ORDER BY i.project_id COLLATE \"C\", i.uuid::text COLLATE \"C\" LIMIT $6::bigint"
+    " WHERE (i.terminated_at IS NULL OR i.terminated_at > p.s) AND i.launched_at < p.e"
 
 static json_t *server_usage(PGresult *res, int i) {
     json_t *u =
@@ -195,9 +191,19 @@ static int usages(struct req *r, const char *tenant, bool detailed, const char *
     }
     char lim[24];
     snprintf(lim, sizeof lim, "%ld", limit);
-    const char *params[] = {
-        start, stop, tenant, muuid[0] ? mproject : NULL, muuid[0] ? muuid : NULL, lim};
-    if ((st = db_query(&res, USAGE_SQL, 6, params))) return api_db_error(r, st);
+    struct db_sql q = {.text = ""};
+    db_sql_param(&q, start);
+    db_sql_param(&q, stop);
+    db_sql_add(&q, USAGE_SQL, NULL);
+    if (tenant) db_sql_add(&q, " AND i.project_id = $?", tenant);
+    if (muuid[0]) {
+        db_sql_add(&q, " AND (i.project_id COLLATE \"C\", i.uuid::text COLLATE \"C\")"
+                       " > ($?::text COLLATE \"C\",", mproject);
+        db_sql_add(&q, " $?::text COLLATE \"C\")", muuid);
+    }
+    db_sql_add(&q, " ORDER BY i.project_id COLLATE \"C\", i.uuid::text COLLATE \"C\"", NULL);
+    db_sql_add(&q, " LIMIT $?::bigint", lim);
+    if ((st = db_query_sql(&res, &q))) return api_db_error(r, st);
     int n = PQntuples(res);
     json_t *list = json_array(), *cur = NULL;
     for (int i = 0; i < n; i++) {
