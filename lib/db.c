@@ -263,6 +263,47 @@ enum db_status db_txn(enum db_status (*fn)(void *arg), void *arg) {
     return st;
 }
 
+/* PostgreSQL's type oids (pg_type.dat), for db_row_json */
+enum {
+    OID_BOOL = 16,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_JSON = 114,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_NUMERIC = 1700,
+    OID_JSONB = 3802
+};
+
+json_t *db_row_json(PGresult *r, int row) {
+    json_t *o = json_object();
+    for (int c = 0; c < PQnfields(r); c++) {
+        const char *v = PQgetvalue(r, row, c);
+        json_t *j;
+        if (PQgetisnull(r, row, c)) {
+            j = json_null();
+        } else {
+            switch (PQftype(r, c)) {
+            case OID_BOOL: j = json_boolean(v[0] == 't'); break;
+            case OID_INT2:
+            case OID_INT4:
+            case OID_INT8: j = json_integer(strtoll(v, NULL, 10)); break;
+            case OID_FLOAT4:
+            case OID_FLOAT8:
+            case OID_NUMERIC: j = json_real(strtod(v, NULL)); break;
+            case OID_JSON:
+            case OID_JSONB:
+                j = json_loadb(v, (size_t)PQgetlength(r, row, c), JSON_DECODE_ANY, NULL);
+                break;
+            default: j = json_stringn(v, (size_t)PQgetlength(r, row, c));
+            }
+        }
+        json_object_set_new(o, PQfname(r, c), j ? j : json_null());
+    }
+    return o;
+}
+
 const char *db_str(PGresult *r, int row, int col) {
     return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
 }

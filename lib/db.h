@@ -8,6 +8,7 @@
 #ifndef CNOVA_DB_H
 #define CNOVA_DB_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 enum db_status {
@@ -66,6 +67,11 @@ void db_rollback(void);
  * to 5 times on DB_RETRY. fn returns a db_status; anything but DB_OK rolls
  * back and is returned. */
 enum db_status db_txn(enum db_status (*fn)(void *arg), void *arg);
+
+/* Row `row` of a result as a new JSON object, each column under its name,
+ * by the column's type: booleans, integers, reals, json/jsonb parsed,
+ * SQL NULL as null, anything else as its text. */
+json_t *db_row_json(PGresult *r, int row);
 
 /* Helpers for result cells: NULL-safe string, integer and bool. */
 const char *db_str(PGresult *r, int row, int col);

@@ -264,8 +264,7 @@ static int list(struct req *r, bool detail) {
     db_sql_add(&q, " ORDER BY rn LIMIT $?::int) ", limit_s);
     /* the index needs only id and name */
     db_sql_add(&q, detail ? SERVERS_ROW_SQL
-                          : "SELECT json_build_object('uuid', i.uuid, 'display_name',"
-                            " i.display_name) FROM instances i ",
+                          : "SELECT i.uuid, i.display_name FROM instances i ",
                NULL);
     db_sql_add(&q, " JOIN page ON page.uuid = i.uuid ORDER BY page.rn", NULL);
     PGresult *res;
@@ -276,7 +275,7 @@ static int list(struct req *r, bool detail) {
     json_t *servers = json_array();
     char last[37] = "";
     for (int i = 0; i < PQntuples(res); i++) {
-        json_t *row = detail ? servers_row(res, i) : json_loads(db_str(res, i, 0), 0, NULL);
+        json_t *row = servers_row(res, i);
         if (!row) continue;
         snprintf(last, sizeof last, "%s", json_string_value(json_object_get(row, "uuid")));
         if (detail) {

@@ -6,60 +6,51 @@
 
 #include "api.h"
 
-/* One instance as two JSON documents: the columns of the instances row
- * that the views read (servers_view.c), and what they need besides (metadata, tags, last fault, volumes, server group,
- * host status, formatted times, hostId); servers_row merges them. json, not
- * jsonb: PostgreSQL writes it in one pass, without sorting keys. $1 is
- * [service] service_down_time; the caller appends its WHERE clause (the
- * table is aliased i). */
+/* One instance as one result row: the columns of the instances row that
+ * the views read (servers_view.c), and what they need besides (metadata,
+ * tags, last fault, volumes, server group, host status, formatted times,
+ * hostId), each column named as the views name it; servers_row turns the
+ * row into an object. $1 is [service] service_down_time; the caller
+ * appends its WHERE clause (the table is aliased i). */
 #define SERVERS_ROW_SQL                                                                            \
-    "SELECT json_build_object('id', i.id, 'uuid', i.uuid, 'project_id', i.project_id,"             \
-    " 'user_id', i.user_id, 'display_name', i.display_name,"                                       \
-    " 'display_description', i.display_description, 'hostname', i.hostname,"                       \
-    " 'image_ref', i.image_ref, 'flavor', i.flavor, 'vcpus', i.vcpus, 'memory_mb', i.memory_mb,"   \
-    " 'root_gb', i.root_gb, 'ephemeral_gb', i.ephemeral_gb, 'key_name', i.key_name,"               \
-    " 'user_data', i.user_data, 'config_drive', i.config_drive, 'access_ip_v4', i.access_ip_v4,"   \
-    " 'access_ip_v6', i.access_ip_v6, 'vm_state', i.vm_state, 'task_state', i.task_state,"         \
-    " 'power_state', i.power_state, 'host', i.host, 'node', i.node,"                               \
-    " 'availability_zone', i.availability_zone,"                                                   \
-    " 'pinned_availability_zone', i.pinned_availability_zone, 'locked', i.locked,"                 \
-    " 'locked_reason', i.locked_reason, 'reservation_id', i.reservation_id,"                       \
-    " 'launch_index', i.launch_index, 'progress', i.progress,"                                     \
-    " 'root_device_name', i.root_device_name, 'addresses', i.addresses,"                           \
-    " 'trusted_certs', i.trusted_certs, 'system_metadata', i.system_metadata,"                     \
-    " 'request_spec', json_build_object('scheduler_hints', i.request_spec->'scheduler_hints')),"   \
-    " json_build_object("                                                                          \
-    " 'created_iso', to_char(i.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"  \
-    " 'updated_iso', to_char(COALESCE(i.updated_at, i.created_at) AT TIME ZONE 'UTC',"             \
-    "   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                                                        \
-    " 'launched_iso', to_char(i.launched_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"  \
-    " 'terminated_iso', to_char(i.terminated_at AT TIME ZONE 'UTC',"                               \
-    "   'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"                                                          \
-    " 'host_id', CASE WHEN i.host IS NULL OR i.host = '' THEN '' ELSE"                             \
-    "   encode(sha224(convert_to(i.project_id || i.host, 'UTF8')), 'hex') END,"                    \
-    " 'meta', COALESCE((SELECT json_object_agg(m.key, m.value) FROM instance_metadata m"           \
-    "   WHERE m.instance_uuid = i.uuid), '{}'::json),"                                             \
-    " 'tag_list', COALESCE((SELECT json_agg(t.tag ORDER BY t.tag) FROM tags t"                     \
-    "   WHERE t.resource_id = i.uuid), '[]'::json),"                                               \
-    " 'fault', (SELECT json_build_object('code', f.code, 'message', f.message,"                    \
+    "SELECT i.id, i.uuid, i.project_id, i.user_id, i.display_name, i.display_description,"         \
+    " i.hostname, i.image_ref, i.flavor, i.vcpus, i.memory_mb, i.root_gb, i.ephemeral_gb,"         \
+    " i.key_name, i.user_data, i.config_drive, i.access_ip_v4, i.access_ip_v6, i.vm_state,"        \
+    " i.task_state, i.power_state, i.host, i.node, i.availability_zone,"                           \
+    " i.pinned_availability_zone, i.locked, i.locked_reason, i.reservation_id, i.launch_index,"    \
+    " i.progress, i.root_device_name, i.addresses, i.trusted_certs, i.system_metadata,"            \
+    " json_build_object('scheduler_hints', i.request_spec->'scheduler_hints') AS request_spec,"    \
+    " to_char(i.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_iso,"  \
+    " to_char(COALESCE(i.updated_at, i.created_at) AT TIME ZONE 'UTC',"                            \
+    "   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS updated_iso,"                                          \
+    " to_char(i.launched_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') AS launched_iso,"  \
+    " to_char(i.terminated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"                 \
+    "   AS terminated_iso,"                                                                        \
+    " CASE WHEN i.host IS NULL OR i.host = '' THEN '' ELSE"                                        \
+    "   encode(sha224(convert_to(i.project_id || i.host, 'UTF8')), 'hex') END AS host_id,"         \
+    " COALESCE((SELECT json_object_agg(m.key, m.value) FROM instance_metadata m"                   \
+    "   WHERE m.instance_uuid = i.uuid), '{}'::json) AS meta,"                                     \
+    " COALESCE((SELECT json_agg(t.tag ORDER BY t.tag) FROM tags t"                                 \
+    "   WHERE t.resource_id = i.uuid), '[]'::json) AS tag_list,"                                   \
+    " (SELECT json_build_object('code', f.code, 'message', f.message,"                             \
     "   'details', f.details, 'created', to_char(f.created_at AT TIME ZONE 'UTC',"                 \
     "   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')) FROM instance_faults f"                                 \
-    "   WHERE f.instance_uuid = i.uuid ORDER BY f.id DESC LIMIT 1),"                               \
-    " 'volumes', COALESCE((SELECT json_agg(json_build_object('id', b.volume_id,"                   \
+    "   WHERE f.instance_uuid = i.uuid ORDER BY f.id DESC LIMIT 1) AS fault,"                      \
+    " COALESCE((SELECT json_agg(json_build_object('id', b.volume_id,"                              \
     "   'delete_on_termination', b.delete_on_termination) ORDER BY b.id)"                          \
     "   FROM block_device_mapping b WHERE b.instance_uuid = i.uuid AND b.deleted = 0"              \
-    "   AND b.volume_id IS NOT NULL), '[]'::json),"                                                \
-    " 'security_groups', (SELECT COALESCE(json_agg(json_build_object('name', sg.name)"             \
+    "   AND b.volume_id IS NOT NULL), '[]'::json) AS volumes,"                                     \
+    " (SELECT COALESCE(json_agg(json_build_object('name', sg.name)"                                \
     "   ORDER BY sg.name), '[]'::json) FROM security_group_instance_association sa"                \
     "   JOIN security_groups sg ON sg.id = sa.security_group_id"                                   \
-    "   WHERE sa.instance_uuid = i.uuid),"                                                         \
-    " 'group_uuid', (SELECT g.group_uuid FROM server_group_members g"                              \
-    "   WHERE g.instance_uuid = i.uuid AND g.deleted = 0 LIMIT 1),"                                \
-    " 'host_status', CASE WHEN i.host IS NULL OR i.host = '' THEN '' ELSE COALESCE(("              \
+    "   WHERE sa.instance_uuid = i.uuid) AS security_groups,"                                      \
+    " (SELECT g.group_uuid FROM server_group_members g"                                            \
+    "   WHERE g.instance_uuid = i.uuid AND g.deleted = 0 LIMIT 1) AS group_uuid,"                  \
+    " CASE WHEN i.host IS NULL OR i.host = '' THEN '' ELSE COALESCE(("                             \
     "   SELECT CASE WHEN s.forced_down THEN 'DOWN' WHEN s.disabled THEN 'MAINTENANCE'"             \
     "   WHEN s.last_seen_up > now() - make_interval(secs => $1::int) THEN 'UP'"                    \
     "   ELSE 'UNKNOWN' END FROM services s WHERE s.host = i.host"                                  \
-    "   AND s.\"binary\" = 'nova-compute' AND s.deleted = 0 LIMIT 1), '') END)"                    \
+    "   AND s.\"binary\" = 'nova-compute' AND s.deleted = 0 LIMIT 1), '') END AS host_status"      \
     " FROM instances i "
 
 /* Row `i` of a SERVERS_ROW_SQL result as one object (new), or NULL. */

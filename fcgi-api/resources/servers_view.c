@@ -343,11 +343,7 @@ json_t *servers_view(const struct req *r, json_t *row, enum servers_view kind) {
 }
 
 json_t *servers_row(PGresult *res, int i) {
-    json_t *row = json_loads(db_str(res, i, 0), 0, NULL);
-    json_t *more = json_loads(db_str(res, i, 1), 0, NULL);
-    if (row && more) json_object_update(row, more);
-    json_decref(more);
-    return row;
+    return db_row_json(res, i);
 }
 
 int servers_reply_one(struct req *r, const char *uuid, int status, enum servers_view kind) {
