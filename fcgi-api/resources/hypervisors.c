@@ -14,8 +14,7 @@ enum {
     C_WORKLOAD, C_SERVERS
 };
 
-/* $1 down time, $2 hostname pattern, $3 node (id before 2.53 / uuid),
- * $4 marker row id, $5 limit. */
+/* $1 down time; nodes() adds the conditions asked for and the order. */
 #define NODES_SQL                                                                                  \
     "SELECT cn.id, cn.uuid, cn.hypervisor_hostname, cn.hypervisor_type, cn.hypervisor_version,"   \
     " cn.host_ip, cn.cpu_info, cn.vcpus, cn.memory_mb, cn.local_gb, cn.vcpus_used,"               \
@@ -29,11 +28,7 @@ enum {
     "   AND i.deleted = 0)"                                                                         \
     " FROM compute_nodes cn JOIN services s ON s.host = cn.host AND s.deleted = 0"                \
     "  AND s.\"binary\" = 'nova-compute'"                                                          \
-    " WHERE cn.deleted = 0"                                                                        \
-    "  AND ($2::text IS NULL OR cn.hypervisor_hostname LIKE '%' || $2 || '%')"                     \
-    "  AND ($3::text IS NULL OR cn.id::text = $3 OR cn.uuid::text = lower($3))"                    \
-    "  AND ($4::int IS NULL OR cn.id > $4::int)"                                                    \
-    " ORDER BY cn.id LIMIT $5::bigint"
+    " WHERE cn.deleted = 0"
 
 /* One hypervisor: the summary, or the detail view of its microversion;
  * servers: the list of its servers (JSON NULL = no servers), or NULL. */
@@ -90,13 +85,20 @@ static const char *down_time(char buf[32]) {
     return buf;
 }
 
-/* Runs NODES_SQL; pattern/node/marker/limit as above (NULL = none). */
+/* Runs NODES_SQL for the hostname pattern, the node (id before 2.53, else
+ * uuid), the marker's row id (NULL = none of each) and the limit. */
 static enum db_status nodes(PGresult **res, const char *pattern, const char *node,
                             const char *marker_id, long limit) {
     char down[32], lim[24];
     snprintf(lim, sizeof lim, "%ld", limit);
-    const char *params[] = {down_time(down), pattern, node, marker_id, lim};
-    return db_query(res, NODES_SQL, 5, params);
+    struct db_sql q = {.text = ""};
+    db_sql_param(&q, down_time(down));
+    db_sql_add(&q, NODES_SQL, NULL);
+    if (pattern) db_sql_add(&q, " AND cn.hypervisor_hostname LIKE '%' || $? || '%'", pattern);
+    if (node) db_sql_add(&q, " AND (cn.id::text = $? OR cn.uuid::text = lower($?))", node);
+    if (marker_id) db_sql_add(&q, " AND cn.id > $?::int", marker_id);
+    db_sql_add(&q, " ORDER BY cn.id LIMIT $?::bigint", lim);
+    return db_query_sql(res, &q);
 }
 
 /* index and detail: paging (2.33) or a hostname pattern (2.53), with
