@@ -29,30 +29,14 @@ enum {
 
 #define STAMP(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
 
-/* $1 status, $2 host (source or dest), $3 source_compute (when no host),
- * $4 migration_type, $5 hidden, $6 instance_uuid, $7 user_id, $8 project_id,
- * $9 changes-since, $10 changes-before, $11/$12 marker created_at and id,
- * $13 limit, $14 newest first (paged) or by id. */
+/* The columns (M_*); migrations_index adds the filters asked for, the
+ * marker and the order. */
 #define MIGRATIONS_SQL                                                                             \
     "SELECT id, uuid, instance_uuid, source_compute, dest_compute, source_node, dest_node,"        \
     " dest_host, old_instance_type_id, new_instance_type_id, status, migration_type, user_id,"     \
     " project_id, " STAMP("created_at") ", " STAMP(                                                \
         "updated_at") ", hidden"                                                                   \
-                      " FROM migrations WHERE deleted = 0"                                         \
-                      "  AND ($1::text IS NULL OR status = $1)"                                    \
-                      "  AND ($2::text IS NULL OR source_compute = $2 OR dest_compute = $2)"       \
-                      "  AND ($3::text IS NULL OR source_compute = $3)"                            \
-                      "  AND ($4::text IS NULL OR migration_type = $4)"                            \
-                      "  AND ($5::boolean IS NULL OR hidden = $5::boolean)"                        \
-                      "  AND ($6::text IS NULL OR instance_uuid::text = $6)"                       \
-                      "  AND ($7::text IS NULL OR user_id = $7)"                                   \
-                      "  AND ($8::text IS NULL OR project_id = $8)"                                \
-                      "  AND ($9::timestamptz IS NULL OR updated_at >= $9::timestamptz)"           \
-                      "  AND ($10::timestamptz IS NULL OR updated_at <= $10::timestamptz)"         \
-                      "  AND ($11::timestamptz IS NULL OR (created_at, id) < ($11::timestamptz, "  \
-                      "$12::bigint))"                                                              \
-                      " ORDER BY CASE WHEN $14::boolean THEN created_at END DESC,"                 \
-                      "  CASE WHEN $14::boolean THEN id END DESC, id LIMIT $13::bigint"
+                      " FROM migrations WHERE deleted = 0"
 
 static json_t *str_or_null(PGresult *res, int i, int col) {
     return db_isnull(res, i, col) ? json_null() : json_string(db_str(res, i, col));
@@ -141,21 +125,29 @@ int migrations_index(struct req *r) {
     long limit = paged ? paging_limit(r) : 1L << 40;
     char lim[24];
     snprintf(lim, sizeof lim, "%ld", limit);
-    const char *params[] = {req_query(r, "status"),
-                            host,
-                            host ? NULL : req_query(r, "source_compute"),
-                            req_query(r, "migration_type"),
-                            hidden_v,
-                            req_query(r, "instance_uuid"),
-                            req_query(r, "user_id"),
-                            req_query(r, "project_id"),
-                            since,
-                            before,
-                            mid[0] ? mcreated : NULL,
-                            mid[0] ? mid : NULL,
-                            lim,
-                            paged ? "t" : "f"};
-    if ((st = db_query(&res, MIGRATIONS_SQL, 14, params))) return api_db_error(r, st);
+    const struct {
+        const char *value, *frag;
+    } filters[] = {
+        {req_query(r, "status"), " AND status = $?"},
+        {host, " AND (source_compute = $? OR dest_compute = $?)"},
+        {host ? NULL : req_query(r, "source_compute"), " AND source_compute = $?"},
+        {req_query(r, "migration_type"), " AND migration_type = $?"},
+        {hidden_v, " AND hidden = $?::boolean"},
+        {req_query(r, "instance_uuid"), " AND instance_uuid::text = $?"},
+        {req_query(r, "user_id"), " AND user_id = $?"},
+        {req_query(r, "project_id"), " AND project_id = $?"},
+        {since, " AND updated_at >= $?::timestamptz"},
+        {before, " AND updated_at <= $?::timestamptz"},
+        {mid[0] ? mcreated : NULL, " AND (created_at, id) < ($?::timestamptz,"},
+    };
+    struct db_sql q = {.text = ""};
+    db_sql_add(&q, MIGRATIONS_SQL, NULL);
+    for (size_t i = 0; i < sizeof filters / sizeof *filters; i++)
+        if (filters[i].value) db_sql_add(&q, filters[i].frag, filters[i].value);
+    if (mid[0]) db_sql_add(&q, " $?::bigint)", mid);
+    db_sql_add(&q, paged ? " ORDER BY created_at DESC, id DESC" : " ORDER BY id", NULL);
+    db_sql_add(&q, " LIMIT $?::bigint", lim);
+    if ((st = db_query_sql(&res, &q))) return api_db_error(r, st);
     int n = PQntuples(res), shown = 0;
     json_t *list = json_array();
     const char *last = NULL;
