@@ -181,21 +181,20 @@ static int flavors_list(struct req *r, bool detail) {
     const char *specs = detail && show_extra_specs(r) ? FLAVOR_SPECS : "NULL";
     char frag[1024];
     struct db_sql q = {.text = ""};
-    if (marker) {
+    if (marker)
         snprintf(frag, sizeof frag,
                  "WITH f AS (SELECT f.*, row_number() OVER (ORDER BY f.%s %s, f.id %s) AS rn"
                  " FROM flavors f WHERE true",
                  col, dir, dir);
-        db_sql_add(&q, frag, NULL);
-        if (!r->ctx.is_admin) db_sql_add(&q, " AND " FLAVOR_SHARED, r->ctx.project_id);
+    else
+        snprintf(frag, sizeof frag, "SELECT " FLAVOR_BASE_COLS ", %s FROM flavors f WHERE true",
+                 specs);
+    db_sql_add(&q, frag, NULL);
+    if (!r->ctx.is_admin) db_sql_add(&q, " AND " FLAVOR_SHARED, r->ctx.project_id);
+    if (marker) {
         snprintf(frag, sizeof frag, ") SELECT " FLAVOR_BASE_COLS ", %s FROM f WHERE", specs);
         db_sql_add(&q, frag, NULL);
         db_sql_add(&q, " f.rn > (SELECT m.rn FROM f m WHERE m.flavorid = $?)", marker);
-    } else {
-        snprintf(frag, sizeof frag, "SELECT " FLAVOR_BASE_COLS ", %s FROM flavors f WHERE true",
-                 specs);
-        db_sql_add(&q, frag, NULL);
-        if (!r->ctx.is_admin) db_sql_add(&q, " AND " FLAVOR_SHARED, r->ctx.project_id);
     }
     /* is_public: true = public or shared with the caller; NULL = all */
     if (is_public && *is_public == 't')

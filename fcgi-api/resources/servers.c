@@ -275,8 +275,7 @@ static int list(struct req *r, bool detail) {
     json_t *servers = json_array();
     char last[37] = "";
     for (int i = 0; i < PQntuples(res); i++) {
-        json_t *row = servers_row(res, i);
-        if (!row) continue;
+        json_t *row = db_row_json(res, i);
         snprintf(last, sizeof last, "%s", json_string_value(json_object_get(row, "uuid")));
         if (detail) {
             json_array_append_new(servers, servers_view(r, row, SERVERS_VIEW_DETAIL));

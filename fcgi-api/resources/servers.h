@@ -9,8 +9,8 @@
 /* One instance as one result row: the columns of the instances row that
  * the views read (servers_view.c), and what they need besides (metadata,
  * tags, last fault, volumes, server group, host status, formatted times,
- * hostId), each column named as the views name it; servers_row turns the
- * row into an object. $1 is [service] service_down_time; the caller
+ * hostId), each column named as the views name it, so that db_row_json
+ * turns a row into the object servers_view reads. $1 is [service] service_down_time; the caller
  * appends its WHERE clause (the table is aliased i). */
 #define SERVERS_ROW_SQL                                                                            \
     "SELECT i.id, i.uuid, i.project_id, i.user_id, i.display_name, i.display_description,"         \
@@ -52,9 +52,6 @@
     "   ELSE 'UNKNOWN' END FROM services s WHERE s.host = i.host"                                  \
     "   AND s.\"binary\" = 'nova-compute' AND s.deleted = 0 LIMIT 1), '') END AS host_status"      \
     " FROM instances i "
-
-/* Row `i` of a SERVERS_ROW_SQL result as one object (new), or NULL. */
-json_t *servers_row(PGresult *res, int i);
 
 /* [service] service_down_time as text, for $1 of SERVERS_ROW_SQL. */
 void servers_down_time(char out[16]);

@@ -342,10 +342,6 @@ json_t *servers_view(const struct req *r, json_t *row, enum servers_view kind) {
     return s;
 }
 
-json_t *servers_row(PGresult *res, int i) {
-    return db_row_json(res, i);
-}
-
 int servers_reply_one(struct req *r, const char *uuid, int status, enum servers_view kind) {
     if (!uuid || !uuid_valid(uuid))
         return api_error(r, 404, "Instance %s could not be found.", uuid ? uuid : "");
@@ -362,9 +358,8 @@ int servers_reply_one(struct req *r, const char *uuid, int status, enum servers_
         PQclear(res);
         return api_error(r, 404, "Instance %s could not be found.", uuid);
     }
-    json_t *row = servers_row(res, 0);
+    json_t *row = db_row_json(res, 0);
     PQclear(res);
-    if (!row) return api_error(r, 500, "Unexpected API Error.");
     json_t *view = servers_view(r, row, kind);
     json_decref(row);
     return api_reply(r, status, json_pack("{s:o}", "server", view));
