@@ -64,7 +64,11 @@ int api_db_error(struct req *r, enum db_status st) {
     if (st == DB_UNAVAILABLE)
         return api_error(r, 503,
                          "The server is currently unavailable. Please try again at a later time.");
-    if (st == DB_CONFLICT) return api_error(r, 409, "There was a conflict when trying to complete your request.");
+    if (st == DB_CONFLICT) {
+        /* a race the handler did not name: logged, so that one of ours shows */
+        log_msg(LOG_WARNING, r->request_id, "database conflict: %s", db_errmsg());
+        return api_error(r, 409, "There was a conflict when trying to complete your request.");
+    }
     if (st == DB_INVALID) return api_error(r, 400, "Invalid input: %s", db_errmsg());
     log_msg(LOG_ERROR, r->request_id, "database error: %s", db_errmsg());
     return api_unexpected(r, "cnova.DBError");

@@ -124,9 +124,15 @@ struct image_new {
 };
 
 /* Inserts the image row ('queued': SAVING until the host has uploaded it),
- * owned by the caller's project (shared when that is not the server's), with
- * the base image's inheritable properties, min_disk/min_ram as Nova derives
- * them, and instance_uuid, user_id, image_type, base_image_ref. */
+ * owned by the caller's project (shared when that is not the server's).
+ * As Nova's initialize_instance_snapshot_metadata, what the snapshot
+ * inherits comes from the instance's system metadata (the image_* keys
+ * recorded at boot, so a base image deleted since does not matter), not
+ * from the live base image: its properties minus the non-inheritable ones,
+ * base_image_ref being the server's own image; min_disk/min_ram as Nova
+ * derives them; then instance_uuid, user_id, image_type and the caller's
+ * extra properties, which win. Each key comes once, whatever the depth of
+ * a snapshot chain. */
 static int image_insert(struct lc *l, const struct image_new *im) {
     struct req *r = l->r;
     bool own = !strcmp(r->ctx.project_id, l->inst->project_id);
@@ -140,26 +146,31 @@ static int image_insert(struct lc *l, const struct image_new *im) {
         im->id,   im->name, own ? "private" : "shared", r->ctx.project_id, l->inst->uuid,
         im->type, pj};
     enum db_status st = db_exec(
-        "WITH i AS (SELECT COALESCE(image_ref, '') AS ref, root_gb FROM instances"
-        "  WHERE uuid = $5::uuid), b AS (SELECT im.* FROM images im, i"
-        "  WHERE im.id::text = i.ref),"
+        "WITH i AS (SELECT root_gb, COALESCE(system_metadata, '{}') AS sm FROM instances"
+        "  WHERE uuid = $5::uuid),"
         " n AS (INSERT INTO images (id, name, status, visibility, owner, min_disk, min_ram,"
         "  disk_format, container_format, created_at, updated_at)"
         "  SELECT $1::uuid, $2, 'queued', $3, $4,"
-        "   GREATEST(COALESCE((SELECT min_disk FROM b), 0), i.root_gb),"
-        "   COALESCE((SELECT min_ram FROM b), 0),"
-        "   CASE WHEN $6 = 'backup' THEN (SELECT disk_format FROM b) END,"
-        "   CASE WHEN $6 = 'backup' THEN (SELECT container_format FROM b) END, now(), now()"
+        "   GREATEST(CASE WHEN sm->>'image_min_disk' ~ '^[0-9]{1,9}$'"
+        "    THEN (sm->>'image_min_disk')::int ELSE 0 END, root_gb),"
+        "   CASE WHEN sm->>'image_min_ram' ~ '^[0-9]{1,9}$'"
+        "    THEN (sm->>'image_min_ram')::int ELSE 0 END,"
+        "   CASE WHEN $6 = 'backup' THEN sm->>'image_disk_format' END,"
+        "   CASE WHEN $6 = 'backup' THEN sm->>'image_container_format' END, now(), now()"
         "  FROM i RETURNING id)"
         " INSERT INTO image_properties (image_id, key, value)"
-        " SELECT n.id, k, v FROM n, (SELECT p.key AS k, p.value AS v FROM image_properties p, b"
-        "   WHERE p.image_id = b.id AND p.key <> ALL ('" NON_INHERITABLE "'::text[])"
-        "   AND p.key NOT LIKE 'os\\_glance%' AND NOT ($7::jsonb ? p.key)"
-        "  UNION ALL SELECT 'base_image_ref', i.ref FROM i WHERE i.ref <> ''"
-        "   AND NOT ($7::jsonb ? 'base_image_ref')"
+        " SELECT n.id, kv.k, kv.v FROM n, (SELECT substr(e.key, 7) AS k, e.value AS v"
+        "   FROM i, jsonb_each_text(i.sm) e WHERE e.key LIKE 'image\\_%' AND e.value IS NOT NULL"
+        "   AND substr(e.key, 7) <> ALL ('{min_ram,min_disk,disk_format,container_format}'::text[]"
+        "    || '" NON_INHERITABLE "'::text[])"
+        "   AND substr(e.key, 7) NOT LIKE 'os\\_glance%'"
+        "   AND NOT (e.key = 'image_base_image_ref' AND e.value = '')"
+        "   AND NOT ($7::jsonb ? substr(e.key, 7))"
         "  UNION ALL SELECT key, value FROM jsonb_each_text($7::jsonb)) kv",
         7, p);
     free(pj);
+    /* a duplicate key here is our bug, never the client's conflict */
+    if (st == DB_CONFLICT) st = DB_ERROR;
     return st ? api_db_error(r, st) : 0;
 }
 

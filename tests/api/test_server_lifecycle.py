@@ -53,9 +53,9 @@ class Lifecycle(ServerFixtures):
     servers = []
 
     @classmethod
-    def boot(cls, wait=True, name=None):
+    def boot(cls, wait=True, name=None, image=IMAGE):
         extra = {"name": name} if name else {}
-        return super().boot(MEMBER, IMAGE, prefix="lc", wait=wait, **extra)
+        return super().boot(MEMBER, image, prefix="lc", wait=wait, **extra)
 
     def events(self, sid, name):
         """The action `name` of the server (newest) and its events."""
@@ -224,6 +224,98 @@ class Images(Lifecycle):
         for bad in ({"name": "b", "rotation": 1}, {"name": "b", "backup_type": "daily"},
                     dict(good, rotation=-1), dict(good, extra=1)):
             self.assertFault(action(self.sid, {"createBackup": bad}), 400, "badRequest")
+
+
+class ImageChains(Lifecycle):
+    """Snapshots of servers booted from snapshots, at any depth; deleting a
+    shelved server deletes its shelved image (Nova's shelved_image_id)."""
+
+    def snapshot(self, sid, name):
+        r = action(sid, {"createImage": {"name": name}}, version="2.45")
+        self.assertEqual(r.status, 202, r)
+        img = self.wait_image(r.json["image_id"])
+        self.wait(sid, "ACTIVE")
+        return img
+
+    def deleted_and_gone(self, sid, image_id):
+        self.assertEqual(request("DELETE", f"/v2.1/servers/{sid}", token=MEMBER).status, 204)
+        deadline = time.time() + SETTLE
+        while request("GET", f"/v2.1/servers/{sid}", token=MEMBER).status != 404:
+            self.assertLess(time.time(), deadline, f"{sid} not deleted")
+            time.sleep(0.3)
+        self.servers.remove(sid)
+        self.assertFault(image(image_id), 404, "itemNotFound")
+        self.assertEqual(psql(f"SELECT status FROM images WHERE id = '{image_id}'"), "deleted")
+
+    def test_1_chain_of_snapshots_then_shelve(self):
+        # the base image carries a property every snapshot inherits
+        psql(f"INSERT INTO image_properties (image_id, key, value) VALUES ('{IMAGE}',"
+             f" 'hw_lc_chain', 'kept') ON CONFLICT DO NOTHING")
+        try:
+            sid, base = self.boot(), IMAGE
+            for depth in range(1, 4):
+                img = self.snapshot(sid, f"lc-chain-{depth}")
+                md = img["metadata"]
+                # base_image_ref is the server's own image, once, at any depth
+                self.assertEqual(md["base_image_ref"], base, depth)
+                self.assertEqual(md["instance_uuid"], sid)
+                self.assertEqual(md["image_type"], "snapshot")
+                self.assertEqual(md["hw_lc_chain"], "kept")
+                n = psql(f"SELECT count(*) FROM image_properties WHERE image_id = '{img['id']}'"
+                         f" AND key = 'base_image_ref'")
+                self.assertEqual(n, "1")
+                sid, base = self.boot(image=img["id"]), img["id"]
+                self.assertEqual(server_show(sid)["image"]["id"], base)
+            # the server's image deleted since: its snapshot still inherits
+            # what the server booted with
+            self.assertEqual(request("DELETE", f"/v2.1/images/{base}", token=MEMBER).status, 204)
+            img = self.snapshot(sid, "lc-chain-orphan")
+            self.assertEqual(img["metadata"]["base_image_ref"], base)
+            self.assertEqual(img["metadata"]["hw_lc_chain"], "kept")
+            # shelve and unshelve a server booted from a snapshot of a snapshot
+            self.assertEqual(action(sid, {"shelve": None}).status, 202)
+            self.wait(sid, "SHELVED_OFFLOADED")
+            shelved = psql(f"SELECT system_metadata->>'shelved_image_id' FROM instances"
+                           f" WHERE uuid = '{sid}'")
+            self.assertEqual(self.wait_image(shelved)["metadata"]["base_image_ref"], base)
+            self.assertEqual(action(sid, {"unshelve": None}).status, 202)
+            self.assertEqual(self.wait(sid, "ACTIVE")["image"]["id"], base)
+            self.assertFault(image(shelved), 404, "itemNotFound")
+            # and a backup of it, rotated to exactly `rotation`
+            ids = []
+            for i in range(3):
+                r = action(sid, {"createBackup": {"name": f"lc-chain-b{i}", "backup_type": "d",
+                                                  "rotation": 2}}, version="2.45")
+                self.assertEqual(r.status, 202, r)
+                ids.append(r.json["image_id"])
+                self.wait(sid, "ACTIVE")
+            r = request("GET", f"/v2.1/images?server={sid}&type=backup", token=MEMBER)
+            self.assertEqual(sorted(i["id"] for i in r.json["images"]), sorted(ids[1:]))
+        finally:
+            psql(f"DELETE FROM image_properties WHERE image_id = '{IMAGE}'"
+                 f" AND key = 'hw_lc_chain'")
+
+    def test_2_delete_shelved_offloaded_deletes_its_image(self):
+        sid = self.boot()
+        self.assertEqual(action(sid, {"shelve": None}).status, 202)
+        self.wait(sid, "SHELVED_OFFLOADED")
+        shelved = psql(f"SELECT system_metadata->>'shelved_image_id' FROM instances"
+                       f" WHERE uuid = '{sid}'")
+        self.wait_image(shelved)
+        self.deleted_and_gone(sid, shelved)
+
+    def test_3_delete_shelved_on_its_host_deletes_its_image(self):
+        # SHELVED kept on its host needs shelved_offload_time != 0: stop it
+        # and record what the conductor would have (module docstring)
+        sid = self.boot()
+        img = self.snapshot(sid, "lc-kept-shelved")
+        self.assertEqual(action(sid, {"os-stop": None}).status, 202)
+        self.wait(sid, "SHUTOFF")
+        psql(f"UPDATE instances SET vm_state = 'shelved', system_metadata = system_metadata"
+             f" || jsonb_build_object('shelved_image_id', '{img['id']}', 'shelved_host', host)"
+             f" WHERE uuid = '{sid}'")
+        self.assertEqual(server_show(sid)["status"], "SHELVED")
+        self.deleted_and_gone(sid, img["id"])
 
 
 class Rescue(Lifecycle):

@@ -130,7 +130,9 @@ json_t *conductor_instance_power_sync(json_t *args, struct conductor *c) {
 }
 
 /* Marks the instance deleted (on `host`, when given) and gives back its
- * claim and its server group membership, in one transaction. */
+ * claim and its server group membership, in one transaction; a shelved
+ * server's snapshot goes with it, as Nova's delete removes the
+ * shelved_image_id image. */
 static int mark_deleted(const char *uuid, const char *host) {
     const char *p[] = {uuid, host};
     for (int attempt = 0; attempt < 3; attempt++) {
@@ -140,12 +142,14 @@ static int mark_deleted(const char *uuid, const char *host) {
                      "UPDATE instances SET deleted = id, deleted_at = now(), vm_state = 'deleted', "
                      "task_state = NULL, power_state = 0, terminated_at = now(), "
                      "updated_at = now() WHERE uuid = $1 AND deleted = 0 AND "
-                     "($2::text IS NULL OR host = $2) RETURNING id",
+                     "($2::text IS NULL OR host = $2) "
+                     "RETURNING system_metadata->>'shelved_image_id'",
                      2, p) != DB_OK) {
             db_rollback();
             continue;
         }
         int n = PQntuples(r);
+        if (n && !db_isnull(r, 0, 0)) conductor_image_delete(db_str(r, 0, 0));
         PQclear(r);
         if (n) {
             conductor_release_claim(uuid, NULL);

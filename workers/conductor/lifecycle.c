@@ -17,25 +17,36 @@ static const char *ctx_str(json_t *args, const char *key) {
     return json_string_value(json_object_get(json_object_get(args, "ctx"), key));
 }
 
+int conductor_image_delete(const char *image_id) {
+    if (!image_id || !uuid_valid(image_id)) return 0;
+    const char *p[] = {image_id};
+    if (db_exec("UPDATE images SET status = 'deleted', deleted = true, deleted_at = now(),"
+                " updated_at = now() WHERE id = $1::uuid AND NOT deleted",
+                1, p) == DB_OK)
+        return 0;
+    log_error("image %s not deleted: %s", image_id, db_errmsg());
+    return -1;
+}
+
 /* The snapshot image after the upload: active (sized as the disk it was
  * taken from, whose format libvirt snapshots keep: qcow2/bare), or deleted
  * as Nova deletes the image of a failed snapshot. */
 static void image_settle(const char *image_id, bool ok) {
     if (!image_id || !uuid_valid(image_id)) return;
+    if (!ok) {
+        conductor_image_delete(image_id);
+        return;
+    }
     const char *p[] = {image_id};
-    enum db_status st =
-        ok ? db_exec("UPDATE images i SET status = 'active', updated_at = now(),"
-                     " disk_format = COALESCE(i.disk_format, 'qcow2'),"
-                     " container_format = COALESCE(i.container_format, 'bare'),"
-                     " size = COALESCE((SELECT b.size FROM image_properties p JOIN images b"
-                     "  ON b.id::text = p.value WHERE p.image_id = i.id"
-                     "  AND p.key = 'base_image_ref'), 0)"
-                     " WHERE i.id = $1::uuid AND NOT i.deleted",
-                     1, p)
-           : db_exec("UPDATE images SET status = 'deleted', deleted = true, deleted_at = now(),"
-                     " updated_at = now() WHERE id = $1::uuid AND NOT deleted",
-                     1, p);
-    if (st != DB_OK) log_error("image %s not settled: %s", image_id, db_errmsg());
+    if (db_exec("UPDATE images i SET status = 'active', updated_at = now(),"
+                " disk_format = COALESCE(i.disk_format, 'qcow2'),"
+                " container_format = COALESCE(i.container_format, 'bare'),"
+                " size = COALESCE((SELECT b.size FROM image_properties p JOIN images b"
+                "  ON b.id::text = p.value WHERE p.image_id = i.id"
+                "  AND p.key = 'base_image_ref'), 0)"
+                " WHERE i.id = $1::uuid AND NOT i.deleted",
+                1, p) != DB_OK)
+        log_error("image %s not settled: %s", image_id, db_errmsg());
 }
 
 static void after_snapshot(const char *uuid, const char *host, bool ok, json_t *args) {
@@ -120,15 +131,19 @@ static void after_unshelve(const char *uuid, const char *host, bool ok, json_t *
         return;
     }
     /* Nova deletes the shelved snapshot once the server runs again */
-    if (db_exec("UPDATE images SET status = 'deleted', deleted = true, deleted_at = now(),"
-                " updated_at = now() WHERE NOT deleted AND id::text = (SELECT"
-                " system_metadata->>'shelved_image_id' FROM instances WHERE uuid = $1::uuid"
-                " AND deleted = 0)",
-                1, p) != DB_OK ||
-        db_exec("UPDATE instances SET system_metadata = system_metadata - 'shelved_at'"
-                " - 'shelved_image_id' - 'shelved_host' WHERE uuid = $1::uuid AND deleted = 0",
-                1, p) != DB_OK)
+    PGresult *r = NULL;
+    if (db_query(&r,
+                 "WITH o AS (SELECT id, system_metadata->>'shelved_image_id' AS image_id"
+                 "  FROM instances WHERE uuid = $1::uuid AND deleted = 0 FOR UPDATE)"
+                 " UPDATE instances i SET system_metadata = i.system_metadata - 'shelved_at'"
+                 " - 'shelved_image_id' - 'shelved_host' FROM o WHERE i.id = o.id"
+                 " RETURNING o.image_id",
+                 1, p) != DB_OK) {
         log_error("unshelve of %s: shelved metadata not cleared: %s", uuid, db_errmsg());
+        return;
+    }
+    if (PQntuples(r) && !db_isnull(r, 0, 0)) conductor_image_delete(db_str(r, 0, 0));
+    PQclear(r);
 }
 
 conductor_after_fn conductor_after(const char *method) {
