@@ -144,6 +144,10 @@ void api_handle(struct req *r);
 /* Appends the FastCGI response (Status, headers, blank line, body) to out. */
 void api_render(struct req *r, struct sbuf *out);
 
+/* metadata_api.c: the metadata service face (what guests read at
+ * 169.254.169.254): the whole FastCGI response for r appended to out. */
+void metadata_serve(struct req *r, struct sbuf *out);
+
 /* paging.c: limit/marker pagination as Nova does it.
  * paging_limit reads ?limit (default and cap [api] max_limit = 1000);
  * paging_link returns the collection's "next" link list

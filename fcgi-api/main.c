@@ -48,6 +48,26 @@ static void base_url(struct req *r, FCGX_ParamArray env) {
     snprintf(r->base_url, sizeof r->base_url, "%s://%s", proto, host ? host : "localhost");
 }
 
+static void serve_compute(struct req *r, struct sbuf *out) {
+    api_handle(r);
+    api_render(r, out);
+}
+
+/* The faces of the program, as data: nginx's server block names the face
+ * of its requests in the CNOVA_FACE parameter ("compute" when none). */
+typedef void (*face_fn)(struct req *r, struct sbuf *out);
+static const struct {
+    const char *name;
+    face_fn serve;
+} faces[] = {{"compute", serve_compute}, {"metadata", metadata_serve}};
+
+static face_fn face_of(FCGX_ParamArray env) {
+    const char *name = FCGX_GetParam("CNOVA_FACE", env);
+    for (size_t i = 0; name && i < sizeof faces / sizeof *faces; i++)
+        if (!strcmp(faces[i].name, name)) return faces[i].serve;
+    return serve_compute;
+}
+
 static void serve_one(FCGX_Request *fr, long max_body) {
     struct req r;
     const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
@@ -66,9 +86,8 @@ static void serve_one(FCGX_Request *fr, long max_body) {
         r.body_raw[r.body_len] = 0;
         if (want > max_body) r.body_len = (size_t)want; /* parse_body answers 413 */
     }
-    api_handle(&r);
     struct sbuf out = {0};
-    api_render(&r, &out);
+    face_of(fr->envp)(&r, &out);
     FCGX_PutStr(out.s, (int)out.len, fr->out);
     sbuf_free(&out);
     free(r.body_raw);

@@ -11,6 +11,7 @@
 #   CNOVA_RUN            $REPO/run       run folder (conf, logs, pids, data)
 #   CNOVA_BIN            $REPO/build     folder of cnova-api ... cnova-manage
 #   CNOVA_PORT           8774            nginx HTTP port
+#   CNOVA_METADATA_PORT  8775            nginx port of the metadata service
 #   CNOVA_PG_PORT        15432           PostgreSQL port
 #   CNOVA_RMQ_PORT       15672           RabbitMQ AMQP port
 #   CNOVA_RMQ_DIST_PORT  25672           RabbitMQ Erlang distribution port
@@ -27,6 +28,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN=${CNOVA_RUN:-$REPO/run}
 BIN=${CNOVA_BIN:-$REPO/build}
 PORT=${CNOVA_PORT:-8774}
+METADATA_PORT=${CNOVA_METADATA_PORT:-8775}
 PG_PORT=${CNOVA_PG_PORT:-15432}
 RMQ_PORT=${CNOVA_RMQ_PORT:-15672}
 RMQ_DIST_PORT=${CNOVA_RMQ_DIST_PORT:-25672}
@@ -297,6 +299,13 @@ rmq_stop() {
 
 # write_conf OUT [HOST]: etc/cnova.conf.sample with this stack's ports and
 # paths (every "key = value" line of a section is replaced when overridden).
+# The run folder's metadata proxy secret (made once, kept across restarts).
+metadata_secret() {
+    local f=$RUN/metadata-secret
+    [ -s "$f" ] || (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$f")
+    cat "$f"
+}
+
 write_conf() {
     local out=$1 host=${2:-$(hostname)}
     # The database over PostgreSQL's unix socket (in its private folder):
@@ -314,7 +323,8 @@ database	migrations	$REPO/sql
 rabbit	host	127.0.0.1
 rabbit	port	$RMQ_PORT"
     o="$o
-DEFAULT	host	$host"
+DEFAULT	host	$host
+neutron	metadata_proxy_shared_secret	$(metadata_secret)"
     OVERRIDES=$o awk '
         BEGIN {
             n = split(ENVIRON["OVERRIDES"], lines, "\n")
@@ -368,6 +378,7 @@ nginx_conf() {
         -e "s|@WORKERS@|$workers|g" \
         -e "s|@RUN@|$RUN|g" \
         -e "s|@PORT@|$PORT|g" \
+        -e "s|@METADATA_PORT@|$METADATA_PORT|g" \
         -e "s|@SOCKET@|$SOCKET|g" \
         -e "s|@HELLO_SOCKET@|$HELLO_SOCKET|g" \
         -e "s|@MAX_BODY@|$MAX_BODY|g" \

@@ -22,7 +22,7 @@ done
 # ---- a private stack for the black-box tests ----
 export CNOVA_RUN=$REPO/run-test CNOVA_BIN=$REPO/$B
 # ports of their own, none shared with `make run` (8774, 15432, 15672, 25672) or `make bench`
-export CNOVA_PORT=18774 CNOVA_PG_PORT=15532 CNOVA_RMQ_PORT=15772 CNOVA_RMQ_DIST_PORT=25772
+export CNOVA_PORT=18774 CNOVA_METADATA_PORT=18775 CNOVA_PG_PORT=15532 CNOVA_RMQ_PORT=15772 CNOVA_RMQ_DIST_PORT=25772
 export CNOVA_RMQ_NODE=cnova-test@localhost CNOVA_COMPUTE_HOSTS="compute1 compute2"
 export CNOVA_API_WORKERS=4
 export CNOVA_BASE=http://127.0.0.1:$CNOVA_PORT
