@@ -27,13 +27,14 @@ COND_SRC = $(wildcard workers/conductor/*.c)
 SCHED_SRC = $(wildcard workers/scheduler/*.c)
 COMP_SRC = $(wildcard workers/compute/*.c)
 MANAGE_SRC = $(wildcard workers/manage/*.c)
+MDPROXY_SRC = $(wildcard workers/metadata-proxy/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_A = $(B)/libcnova.a
 API_A = $(B)/libcnova-api.a
 BINS = $(B)/cnova-api $(B)/cnova-conductor $(B)/cnova-scheduler $(B)/cnova-compute \
-	$(B)/cnova-manage $(B)/hello-fcgi
+	$(B)/cnova-manage $(B)/cnova-metadata-proxy $(B)/hello-fcgi
 UNITS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps run stop test units bench format lint clean routes
@@ -57,6 +58,8 @@ $(B)/cnova-scheduler: $(call obj,$(SCHED_SRC)) $(LIB_A)
 $(B)/cnova-compute: $(call obj,$(COMP_SRC)) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/cnova-manage: $(call obj,$(MANAGE_SRC)) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/cnova-metadata-proxy: $(call obj,$(MDPROXY_SRC)) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/hello-fcgi: $(call obj,bench/hello-fcgi.c)
 	$(CC) $(LDFLAGS) -o $@ $^ -lfcgi

@@ -4,9 +4,10 @@ signed as Neutron's metadata proxy signs them (X-Instance-ID, X-Tenant-ID,
 X-Instance-ID-Signature = HMAC-SHA256 of the instance id with the run
 folder's [neutron] metadata_proxy_shared_secret); the OpenStack files per
 version, the EC2 tree, the guest password, and Nova's 400 / 403 / 404."""
-import base64, hashlib, hmac, http.client, json, os, unittest
+import base64, hashlib, hmac, http.client, json, os, socket, subprocess, tempfile, time
+import unittest
 
-from common import RUN, ServerFixtures, psql, request
+from common import REPO, RUN, ServerFixtures, psql, request
 
 MD_PORT = int(os.environ.get("CNOVA_METADATA_PORT", "8775"))
 IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"
@@ -37,7 +38,9 @@ def md(path, instance=None, tenant=PROJECT, sign=True, method="GET", body=None, 
         conn.close()
 
 
-class Metadata(ServerFixtures):
+class Guests(ServerFixtures):
+    """Two servers of PROJECT: one with a key, user_data and metadata, one
+    bare."""
     servers = []
 
     @classmethod
@@ -54,6 +57,10 @@ class Metadata(ServerFixtures):
     def tearDownClass(cls):
         super().tearDownClass()
         request("DELETE", "/v2.1/os-keypairs/md-key", token=MEMBER)
+
+
+class Metadata(Guests):
+    servers = []
 
     def get(self, path, sid=None, status=200):
         st, ctype, data = md(path, sid or self.sid)
@@ -191,6 +198,80 @@ class Metadata(ServerFixtures):
         self.assertEqual(request("GET", path).status, 404)
         st, _, _ = md("/v2.1/servers", self.sid)
         self.assertEqual(st, 404)
+
+
+class Proxy(Guests):
+    """cnova-metadata-proxy (what runs in each qdhcp namespace), here on
+    loopback: the guest is told apart by its address in the ports file."""
+    servers = []
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dir = tempfile.mkdtemp(prefix="mdproxy-")
+        cls.ports = os.path.join(cls.dir, "ports")
+        with open(cls.ports, "w") as f:
+            f.write(f"127.0.0.1 {cls.sid} {PROJECT}\n")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            cls.port = s.getsockname()[1]
+        exe = os.path.join(os.environ.get("CNOVA_BIN", os.path.join(REPO, "build")),
+                           "cnova-metadata-proxy")
+        cls.proc = subprocess.Popen(
+            [exe, "--config", os.path.join(RUN, "cnova.conf"), "--ports", cls.ports,
+             "--upstream", os.path.join(RUN, "metadata.sock"), "--listen", "127.0.0.1",
+             "--port", str(cls.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", cls.port), timeout=1).close()
+                break
+            except OSError:
+                assert time.time() < deadline, "the proxy did not start"
+                time.sleep(0.1)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.terminate()
+        cls.proc.wait(10)
+        os.unlink(cls.ports)
+        os.rmdir(cls.dir)
+        super().tearDownClass()
+
+    def via(self, path, headers=None, method="GET", body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    def test_1_guest_reads_its_own(self):
+        st, data = self.via("/openstack/latest/meta_data.json")
+        self.assertEqual(st, 200, data)
+        self.assertEqual(json.loads(data)["uuid"], self.sid)
+        self.assertEqual(self.via("/latest/meta-data/instance-id")[1].decode(),
+                         "i-%08x" % int(psql(f"SELECT id FROM instances"
+                                             f" WHERE uuid = '{self.sid}'")))
+        # a guest naming another instance (with any signature) is still itself
+        forged = {"X-Instance-ID": self.bare, "X-Tenant-ID": PROJECT,
+                  "X-Instance-ID-Signature": "0" * 64, "X-Forwarded-For": "10.9.9.9"}
+        st, data = self.via("/openstack/latest/meta_data.json", headers=forged)
+        self.assertEqual((st, json.loads(data)["uuid"]), (200, self.sid))
+        # a POST body goes through (the password, set once)
+        self.assertEqual(self.via("/openstack/latest/password", method="POST",
+                                  body=b"via-proxy")[0], 200)
+        self.assertEqual(self.via("/openstack/latest/password"), (200, b"via-proxy"))
+
+    def test_2_unknown_guest(self):
+        with open(self.ports, "w") as f:
+            f.write(f"10.0.0.99 {self.sid} {PROJECT}\n")
+        try:
+            self.assertEqual(self.via("/openstack/latest/meta_data.json")[0], 404)
+        finally:
+            with open(self.ports, "w") as f:
+                f.write(f"127.0.0.1 {self.sid} {PROJECT}\n")
 
 
 if __name__ == "__main__":
