@@ -63,6 +63,11 @@ $(B)/cnova-metadata-proxy: $(call obj,$(MDPROXY_SRC)) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/hello-fcgi: $(call obj,bench/hello-fcgi.c)
 	$(CC) $(LDFLAGS) -o $@ $^ -lfcgi
+# the config drive's test links the compute's module it tests
+$(B)/tests/test_configdrive: $(call obj,tests/unit/test_configdrive.c \
+		workers/compute/configdrive.c) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 $(B)/tests/%: $(call obj,tests/unit/%.c) $(API_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka

@@ -1,5 +1,6 @@
 /* util.c — uuids (random v4 from /dev/urandom via libuuid), timestamps and
  * the growable string buffer used to build headers and SQL parameters. */
+#define _GNU_SOURCE /* pipe2, nftw */
 #include "util.h"
 
 #include <ctype.h>
@@ -10,7 +11,14 @@
 #include <string.h>
 #include <time.h>
 #include <pthread.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/random.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cnova.h"
 
@@ -158,4 +166,84 @@ bool str_to_bool(const char *s, bool *out) {
         if (!strcasecmp(buf, no[i])) return *out = false, true;
     }
     return false;
+}
+
+/* ---- running a program ---- */
+
+int run_argv(const char *const argv[], int timeout_s, char *err, size_t errlen) {
+    int pipefd[2];
+    if (errlen) err[0] = 0;
+    if (pipe2(pipefd, O_CLOEXEC)) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) dup2(devnull, 0);
+        dup2(pipefd[1], 1);
+        dup2(pipefd[1], 2);
+        execvp(argv[0], (char *const *)argv);
+        dprintf(2, "cannot run %s: %s", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(pipefd[1]);
+    /* keep the last errlen - 1 bytes of the output */
+    char buf[4096];
+    size_t kept = 0;
+    double deadline = now_ms() + timeout_s * 1000.0;
+    bool killed = false;
+    for (;;) {
+        int left = (int)(deadline - now_ms());
+        if (left <= 0) {
+            kill(pid, SIGKILL);
+            killed = true;
+            break;
+        }
+        struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
+        int r = poll(&p, 1, left);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) continue;
+        ssize_t n = read(pipefd[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        for (ssize_t i = 0; i < n && errlen > 1; i++) {
+            if (kept == errlen - 1) {
+                memmove(err, err + 1, errlen - 2);
+                kept--;
+            }
+            err[kept++] = buf[i];
+        }
+        if (errlen) err[kept] = 0;
+    }
+    close(pipefd[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (killed) {
+        snprintf(err, errlen, "%s: killed after %d s", argv[0], timeout_s);
+        return -1;
+    }
+    /* no trailing newline in the message */
+    while (kept && (err[kept - 1] == '\n' || err[kept - 1] == '\r')) err[--kept] = 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+    if (!kept) snprintf(err, errlen, "%s: exit status %d", argv[0], status);
+    return -1;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int rm_tree(const char *path) {
+    int rc = nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    if (rc && errno == ENOENT) return 0;
+    return rc ? -1 : 0;
 }

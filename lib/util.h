@@ -22,6 +22,16 @@ bool str_to_int(const char *s, long long *out);
  * their opposites, any case, blanks around allowed). */
 bool str_to_bool(const char *s, bool *out);
 
+/* Runs the program argv[0] (looked up in PATH) with argv, never through a
+ * shell, its stdin /dev/null and its stdout and stderr captured: waits at
+ * most `timeout_s` seconds (then kills it). Returns 0 when it exited 0;
+ * else -1 with the end of what it printed (or why it did not run) in
+ * err[errlen]. */
+int run_argv(const char *const argv[], int timeout_s, char *err, size_t errlen);
+/* Removes `path` and, when it is a folder, everything under it (no
+ * symbolic link is followed). Returns 0, or -1 with errno set. */
+int rm_tree(const char *path);
+
 /* A growable NUL-terminated byte buffer. */
 struct sbuf {
     char *s;

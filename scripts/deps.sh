@@ -11,7 +11,7 @@ PACKAGES=(
     libcmocka-dev libssl-dev
     wrk curl python3 python3-openstackclient python3-novaclient
     python3-jsonschema python3-cryptography openssh-client openssl postgresql-client
-    json-schema-test-suite
+    json-schema-test-suite genisoimage
 )
 
 # One dpkg-query for all of them (unknown packages only print to stderr).
