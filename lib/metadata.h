@@ -10,7 +10,9 @@
  * availability_zone, reservation_id, key_name, key_data, key_type,
  * user_data (base64, or null), image_ref, kernel_id, ramdisk_id,
  * flavor_name, meta {}, security_groups [names], nics [{port_id, mac,
- * network_id, mtu, ip, cidr, gateway, dns [..]}], floating_ip}. */
+ * network_id, mtu, ip, cidr, gateway, dns [..]}], floating_ip,
+ * config_drive (asked for at boot)}. The conductor sends it with each
+ * build, so the host knows the guest's addresses and drive. */
 #ifndef CNOVA_METADATA_H
 #define CNOVA_METADATA_H
 
@@ -40,7 +42,8 @@
     "  host(n.dns2)], NULL))) ORDER BY p.created_at, p.id), '[]')"                                 \
     "  FROM ports p JOIN networks n ON n.id = p.network_id WHERE p.instance_uuid = i.uuid),"       \
     " 'floating_ip', (SELECT host(fl.address) FROM floating_ips fl JOIN ports p"                   \
-    "  ON p.id = fl.port_id WHERE p.instance_uuid = i.uuid ORDER BY fl.address LIMIT 1))::text"    \
+    "  ON p.id = fl.port_id WHERE p.instance_uuid = i.uuid ORDER BY fl.address LIMIT 1),"          \
+    " 'config_drive', i.config_drive <> '')::text"                                                \
     " FROM instances i WHERE i.uuid = $1::uuid AND i.deleted = 0"
 
 /* One answer: `data` (malloc'd, `len` bytes) of type `mime`. */

@@ -255,19 +255,21 @@ static json_t *select_args(const char *uuid, PGresult *r, json_t *flavor, json_t
 }
 
 /* The message a compute host needs to build the instance: the guest's
- * size and its ports. */
+ * size, its ports and its metadata document (addresses, config drive). */
 static json_t *build_args(const char *uuid, PGresult *r, json_t *flavor) {
     char name[32];
     snprintf(name, sizeof name, "instance-%08llx", db_int(r, 0, I_ID));
     json_t *fname = json_object_get(flavor, "name");
-    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "uuid", uuid,
+    json_t *doc = conductor_metadata_doc(uuid);
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "uuid", uuid,
                      "id", (json_int_t)db_int(r, 0, I_ID), "name", name, "display_name",
                      db_str(r, 0, I_NAME), "flavor_name",
                      json_is_string(fname) ? json_string_value(fname) : "", "image_ref",
                      db_str(r, 0, I_IMAGE), "vcpus", (json_int_t)db_int(r, 0, I_VCPUS), "memory_mb",
                      (json_int_t)db_int(r, 0, I_MEM), "root_gb", (json_int_t)db_int(r, 0, I_ROOT),
                      "ephemeral_gb", (json_int_t)db_int(r, 0, I_EPH), "swap",
-                     (json_int_t)swap_mb(flavor), "nics", conductor_nics(uuid));
+                     (json_int_t)swap_mb(flavor), "nics", conductor_nics(uuid), "metadata",
+                     doc ? doc : json_object());
 }
 
 /* Nova's MaxRetriesExceeded: every host tried has failed the build. */

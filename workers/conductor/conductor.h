@@ -129,5 +129,8 @@ json_t *conductor_interface_op_done(json_t *args, struct conductor *c);
     " p.mac_address, 'network_id', p.network_id, 'mtu', n.mtu) ORDER BY p.created_at, p.id),"      \
     " '[]') FROM ports p JOIN networks n ON n.id = p.network_id WHERE p.instance_uuid = " inst ")"
 json_t *conductor_nics(const char *uuid);
+/* The instance's metadata document (lib/metadata.h), which the host needs
+ * for the guest's network and config drive; NULL when it cannot be read. */
+json_t *conductor_metadata_doc(const char *uuid);
 
 #endif

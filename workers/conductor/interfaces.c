@@ -12,18 +12,29 @@
 
 #include "cnova.h"
 #include "conductor.h"
+#include "metadata.h"
 
-json_t *conductor_nics(const char *uuid) {
+/* The JSON text the statement `sql` (of one parameter, the instance's
+ * uuid) answers, parsed; NULL (logged) when it answers nothing. */
+static json_t *instance_json(const char *sql, const char *what, const char *uuid) {
     const char *p[] = {uuid};
     PGresult *r = NULL;
-    json_t *nics = NULL;
-    if (db_query(&r, "SELECT " CONDUCTOR_NICS_SQL("$1::uuid") "::text", 1, p) == DB_OK &&
-        PQntuples(r))
-        nics = json_loads(db_str(r, 0, 0), 0, NULL);
+    json_t *v = NULL;
+    if (db_query(&r, sql, 1, p) == DB_OK && PQntuples(r) && !db_isnull(r, 0, 0))
+        v = json_loads(db_str(r, 0, 0), 0, NULL);
     else
-        log_error("ports of %s not read: %s", uuid, db_errmsg());
+        log_error("%s of %s not read: %s", what, uuid, db_errmsg());
     PQclear(r);
+    return v;
+}
+
+json_t *conductor_nics(const char *uuid) {
+    json_t *nics = instance_json("SELECT " CONDUCTOR_NICS_SQL("$1::uuid") "::text", "ports", uuid);
     return nics ? nics : json_array();
+}
+
+json_t *conductor_metadata_doc(const char *uuid) {
+    return instance_json(METADATA_DOC_SQL, "metadata", uuid);
 }
 
 /* args {instance_uuid, nic {port_id, mac_address, network_id, mtu,
