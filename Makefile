@@ -63,6 +63,12 @@ $(B)/hello-fcgi: $(call obj,bench/hello-fcgi.c)
 $(B)/tests/%: $(call obj,tests/unit/%.c) $(API_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+# unit tests of compute modules link the module too
+$(B)/tests/test_hostnet: $(call obj,workers/compute/hostnet.c)
+# tests/guest's driver of the host networking module (not a unit test)
+$(B)/tests/hostnet-cli: $(call obj,tests/guest/hostnet-cli.c workers/compute/hostnet.c) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 deps:
 	@scripts/deps.sh
@@ -81,7 +87,7 @@ test: deps
 	@$(MAKE) --no-print-directory SAN=1 all units
 	@scripts/test.sh build-asan
 
-units: $(UNITS)
+units: $(UNITS) $(B)/tests/hostnet-cli
 
 bench: deps
 	@$(MAKE) --no-print-directory all
