@@ -165,6 +165,14 @@ static int link_exists_here(const char *name) {
     return if_nametoindex(name) != 0;
 }
 
+/* Deletes an interface of the root namespace; one already gone is fine
+ * (also when it went while we asked). */
+static int link_del(const char *name, const char **why) {
+    if (!link_exists_here(name)) return 0;
+    const char *del[] = {"ip", "link", "del", name, NULL};
+    return must(NULL, del, why) == 0 || !link_exists_here(name) ? 0 : -1;
+}
+
 /* Writes "1" to a sysctl of an interface of the root namespace; best effort
  * (IPv6 may be off altogether). */
 static void ipv6_off(const char *dev) {
@@ -616,20 +624,16 @@ int hostnet_net_teardown(const char *state_dir, const char *network_id, const ch
     int rc = 0;
     pid_t pid = dnsmasq_pid(&m, NULL);
     if (pid) dnsmasq_stop(pid);
+    /* the veth pair first: deleting the namespace would destroy its end
+     * later, in the kernel's own time, racing with our delete of the tap */
+    rc |= link_del(m.tap, why);
     char path[128];
     snprintf(path, sizeof path, "/run/netns/%s", m.netns);
     if (access(path, F_OK) == 0) {
         const char *del[] = {"ip", "netns", "del", m.netns, NULL};
         rc |= must(NULL, del, why);
     }
-    if (link_exists_here(m.tap)) {
-        const char *del[] = {"ip", "link", "del", m.tap, NULL};
-        rc |= must(NULL, del, why);
-    }
-    if (link_exists_here(m.bridge)) {
-        const char *del[] = {"ip", "link", "del", m.bridge, NULL};
-        rc |= must(NULL, del, why);
-    }
+    rc |= link_del(m.bridge, why);
     const char *files[] = {m.hosts, m.opts, m.leases, m.pid, m.log, m.err};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) unlink(files[i]);
     char tmp[640];
