@@ -63,12 +63,14 @@ $(B)/hello-fcgi: $(call obj,bench/hello-fcgi.c)
 $(B)/tests/%: $(call obj,tests/unit/%.c) $(API_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
-# unit tests of compute modules link the module too
-$(B)/tests/test_hostnet: $(call obj,workers/compute/hostnet.c)
+# test programs of a compute module: their objects, then the library
+$(B)/tests/test_hostnet: $(call obj,tests/unit/test_hostnet.c workers/compute/hostnet.c) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS) -lcmocka
 # tests/guest's driver of the host networking module (not a unit test)
 $(B)/tests/hostnet-cli: $(call obj,tests/guest/hostnet-cli.c workers/compute/hostnet.c) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS)
 
 deps:
 	@scripts/deps.sh

@@ -22,8 +22,11 @@ int main(int argc, char **argv) {
     const char *cmd = argc > 1 ? argv[1] : "", *why = NULL;
     int rc;
     if (!strcmp(cmd, "ensure") && argc == 8) {
-        struct hostnet_net n = {.id = argv[3], .cidr = argv[4], .gateway = opt(argv[5]),
-                                .dhcp_ip = argv[6], .mtu = atoi(argv[7])};
+        struct hostnet_net n = {.id = argv[3],
+                                .cidr = argv[4],
+                                .gateway = opt(argv[5]),
+                                .dhcp_ip = argv[6],
+                                .mtu = atoi(argv[7])};
         rc = hostnet_net_ensure(argv[2], &n, &why);
     } else if (!strcmp(cmd, "port-add") && argc == 7) {
         rc = hostnet_port_add(argv[2], argv[3], argv[4], argv[5], opt(argv[6]), &why);

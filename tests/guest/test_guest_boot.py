@@ -2,15 +2,16 @@
 
 Builds the test guest with scripts/guest-image.sh, lays out a network of its
 own with workers/compute/hostnet.c (through build/tests/hostnet-cli: bridge,
-qdhcp- namespace, dnsmasq), then boots QEMU (TCG) on it twice:
+qdhcp- namespace, dnsmasq), then boots QEMU (TCG) on it three times:
   1. with a config drive (ISO9660 "config-2" on the IDE cdrom, as Nova's
-     libvirt driver attaches it on the pc machine): hostname, SSH key and a
-     "#!" user_data;
+     libvirt driver attaches it on the pc machine, then on a virtio disk):
+     hostname, SSH key and a "#!" user_data;
   2. without one, the metadata served at 169.254.169.254 inside the
      namespace (the route option 121 hands out), and the first port's
      address moved to a new MAC (port_remove releases the lease);
 and each time waits for the banner on the serial console and SSHes in from
-the namespace. Last it tears the network down and checks nothing is left.
+the namespace. Last it ensures the network again (the same dnsmasq; a dead
+one restarted), tears it down and checks nothing is left.
 Prints the seconds from QEMU's start to the banner and to SSH-ready.
 
 Run as root:  /usr/bin/python3 -m unittest -v tests/guest/test_guest_boot.py
@@ -180,23 +181,31 @@ class GuestBoot(unittest.TestCase):
 
     # ---- the tests, in order ----
 
-    def test_1_config_drive(self):
-        cd = os.path.join(self.tmp, "cd")
-        self.write_metadata(cd, "vm-drive")
-        iso = os.path.join(self.tmp, "disk.config")
+    def config_drive_boot(self, hostname, drive, what):
+        cd = os.path.join(self.tmp, hostname)
+        self.write_metadata(cd, hostname)
+        iso = os.path.join(self.tmp, hostname + ".config")
         run("genisoimage", "-quiet", "-o", iso, "-V", "config-2", "-r", "-J", cd)
-        mac = "fa:16:3e:" + self.net[-6:-4] + ":" + self.net[-4:-2] + ":" + self.net[-2:]
-        type(self).mac1 = mac
-        run(CLI, "port-add", self.state, self.net, mac, self.ip, "vm-drive")
-        log, t0 = self.boot(mac, ["-drive", f"file={iso},if=ide,index=0,media=cdrom,format=raw"],
-                            "drive")
+        log, t0 = self.boot(self.mac1, ["-drive", f"file={iso},{drive},format=raw,readonly=on"],
+                            hostname)
         text, m, banner_s = self.wait_banner(log, t0)
-        self.assertEqual(m.group(1), "vm-drive")
+        self.assertEqual(m.group(1), hostname)
         self.assertIn("cnova-guest: config drive", text, text)
         out = text.index("hello-from-user-data")  # user_data ran, on the console
         self.assertLess(out, m.start())
         host, ssh_s = self.wait_ssh(t0)
-        self.assertEqual(host, "vm-drive")
+        self.assertEqual(host, hostname)
+        self.report(what, banner_s, m.group(2), ssh_s)
+        return text
+
+    def test_1_config_drive_cdrom(self):
+        mac = "fa:16:3e:" + self.net[-6:-4] + ":" + self.net[-4:-2] + ":" + self.net[-2:]
+        type(self).mac1 = mac
+        run(CLI, "port-add", self.state, self.net, mac, self.ip, "vm-drive")
+        # on the IDE bus, as Nova's libvirt driver attaches it on the pc machine
+        text = self.config_drive_boot("vm-drive", "if=ide,index=0,media=cdrom",
+                                      "config drive on the IDE cdrom")
+        self.assertIn("config drive /dev/sr0", text)
         # what the lease set up: the MTU and the route to the metadata address
         r = self.ssh("cat /sys/class/net/eth0/mtu; ip route; echo $SHELL; readlink /bin/sh")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -204,7 +213,11 @@ class GuestBoot(unittest.TestCase):
         self.assertIn(f"169.254.169.254 via {self.prefix}.2", r.stdout)
         self.assertIn(f"default via {self.prefix}.1", r.stdout)
         self.assertIn("busybox", r.stdout)
-        self.report("config drive", banner_s, m.group(2), ssh_s)
+        self.stop_qemu()
+
+    def test_1_config_drive_virtio(self):
+        text = self.config_drive_boot("vm-vdisk", "if=virtio", "config drive on a virtio disk")
+        self.assertIn("config drive /dev/vda", text)
         self.stop_qemu()
 
     def test_2_metadata_service(self):
@@ -236,10 +249,28 @@ class GuestBoot(unittest.TestCase):
             server.wait(20)
             server.stdout.close()
 
-    def test_3_teardown(self):
-        with open(os.path.join(self.state, "dhcp", self.net, "pid")) as f:
-            dnsmasq = int(f.read())
-        os.kill(dnsmasq, 0)  # running until now
+    def test_3_ensure_again_and_teardown(self):
+        pidfile = os.path.join(self.state, "dhcp", self.net, "pid")
+
+        def running_dnsmasq():
+            with open(pidfile) as f:
+                pid = int(f.read())
+            self.assertTrue(alive(pid))
+            return pid
+
+        ensure = (CLI, "ensure", self.state, self.net, f"{self.prefix}.0/24", f"{self.prefix}.1",
+                  f"{self.prefix}.2", "1450")
+        first = running_dnsmasq()
+        run(*ensure)  # nothing changed: the same dnsmasq, told to reread
+        self.assertEqual(running_dnsmasq(), first)
+        os.kill(first, 15)  # a dnsmasq we started: as if it had died
+        for _ in range(100):
+            if not alive(first):
+                break
+            time.sleep(0.05)
+        run(*ensure)  # found missing, started again
+        dnsmasq = running_dnsmasq()
+        self.assertNotEqual(dnsmasq, first)
         run(CLI, "teardown", self.state, self.net)
         links = run("ip", "-o", "link", "show").stdout
         short = self.net[:11]

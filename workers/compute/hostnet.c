@@ -88,8 +88,8 @@ static int names_of(const char *state_dir, const char *id, struct names *m, cons
  * when given (for daemons, which keep no pipe of ours open), else into the
  * message. Returns the exit status (0..255), or -1 when it could not run or
  * died of a signal, with *why set in both failing cases. */
-static int run(const char *netns, const char *const argv[], struct sbuf *out,
-               const char *err_path, const char **why) {
+static int run(const char *netns, const char *const argv[], struct sbuf *out, const char *err_path,
+               const char **why) {
     int po[2] = {-1, -1}, pe[2] = {-1, -1};
     if ((out && pipe2(po, O_CLOEXEC) < 0) || (!err_path && pipe2(pe, O_CLOEXEC) < 0))
         return fail(why, "pipe: %s", strerror(errno));
@@ -144,8 +144,10 @@ static int run(const char *netns, const char *const argv[], struct sbuf *out,
     int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     if (rc != 0) {
         struct sbuf cmd = {0};
-        for (int i = 0; argv[i] && cmd.len < 200; i++) sbuf_addf(&cmd, "%s%s", i ? " " : "", argv[i]);
-        while (err.len && isspace((unsigned char)err.s[err.len - 1])) err.s[--err.len] = 0;
+        for (int i = 0; argv[i] && cmd.len < 200; i++)
+            sbuf_addf(&cmd, "%s%s", i ? " " : "", argv[i]);
+        while (err.len && isspace((unsigned char)err.s[err.len - 1]))
+            err.s[--err.len] = 0;
         if (rc < 0)
             fail(why, "%s: killed by signal %d", cmd.s, WTERMSIG(status));
         else
@@ -223,7 +225,8 @@ static int read_file(const char *path, struct sbuf *b, const char **why) {
     if (!f) return errno == ENOENT ? 0 : fail(why, "%s: %s", path, strerror(errno));
     char buf[4096];
     size_t k;
-    while ((k = fread(buf, 1, sizeof buf, f)) > 0) sbuf_add(b, buf, k);
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
+        sbuf_add(b, buf, k);
     fclose(f);
     return 0;
 }
@@ -342,11 +345,22 @@ static void dnsmasq_argv(const struct names *m, const struct subnet *sn, struct 
     snprintf(a->leases, sizeof a->leases, "--dhcp-leasefile=%s", m->leases);
     snprintf(a->pid, sizeof a->pid, "--pid-file=%s", m->pid);
     snprintf(a->log, sizeof a->log, "--log-facility=%s", m->log);
-    const char *v[] = {"dnsmasq",     "--conf-file=/dev/null", "--no-hosts",
-                       "--no-resolv", "--port=0", /* DHCP only, no DNS */
-                       "--bind-interfaces", a->iface, "--except-interface=lo",
-                       a->range,      "--dhcp-authoritative", a->hosts, a->opts,
-                       a->leases,     a->pid, a->log, NULL};
+    const char *v[] = {"dnsmasq",
+                       "--conf-file=/dev/null",
+                       "--no-hosts",
+                       "--no-resolv",
+                       "--port=0", /* DHCP only, no DNS */
+                       "--bind-interfaces",
+                       a->iface,
+                       "--except-interface=lo",
+                       a->range,
+                       "--dhcp-authoritative",
+                       a->hosts,
+                       a->opts,
+                       a->leases,
+                       a->pid,
+                       a->log,
+                       NULL};
     memcpy(a->v, v, sizeof v);
 }
 
@@ -377,7 +391,8 @@ static int dnsmasq_ensure(const struct names *m, const struct subnet *sn, const 
     struct dnsmasq_argv a;
     dnsmasq_argv(m, sn, &a);
     struct sbuf want = {0}, have = {0};
-    for (int i = 0; a.v[i]; i++) sbuf_add(&want, a.v[i], strlen(a.v[i]) + 1);
+    for (int i = 0; a.v[i]; i++)
+        sbuf_add(&want, a.v[i], strlen(a.v[i]) + 1);
     pid_t pid = dnsmasq_pid(m, &have);
     int same = pid && have.len == want.len && !memcmp(have.s, want.s, want.len);
     sbuf_free(&want);
@@ -394,7 +409,8 @@ static int dnsmasq_ensure(const struct names *m, const struct subnet *sn, const 
     if (run(m->netns, a.v, NULL, m->err, why) != 0) {
         struct sbuf e = {0};
         read_file(m->err, &e, NULL);
-        while (e.len && isspace((unsigned char)e.s[e.len - 1])) e.s[--e.len] = 0;
+        while (e.len && isspace((unsigned char)e.s[e.len - 1]))
+            e.s[--e.len] = 0;
         if (e.len) fail(why, "dnsmasq in %s: %s", m->netns, e.s);
         sbuf_free(&e);
         return -1;
@@ -457,12 +473,13 @@ static int layout(const struct hostnet_net *n, const struct names *m, const stru
         /* a lone ns- end left in the namespace would block the pair */
         const char *del[] = {"ip", "link", "del", m->nsdev, NULL};
         run(m->netns, del, NULL, NULL, why);
-        const char *add[] = {"ip", "link", "add", m->tap, "type", "veth", "peer", "name",
-                             m->nsdev, "netns", m->netns, NULL};
+        const char *add[] = {"ip",   "link", "add",    m->tap,  "type",   "veth",
+                             "peer", "name", m->nsdev, "netns", m->netns, NULL};
         if (must(NULL, add, why) < 0) return -1;
     }
     ipv6_off(m->tap);
-    const char *tap_up[] = {"ip", "link", "set", m->tap, "master", m->bridge, "mtu", mtu, "up", NULL};
+    const char *tap_up[] = {"ip",      "link", "set", m->tap, "master",
+                            m->bridge, "mtu",  mtu,   "up",   NULL};
     const char *br_up[] = {"ip", "link", "set", m->bridge, "mtu", mtu, "up", NULL};
     const char *lo_up[] = {"ip", "link", "set", "lo", "up", NULL};
     const char *ns_up[] = {"ip", "link", "set", m->nsdev, "mtu", mtu, "up", NULL};
@@ -488,7 +505,8 @@ int hostnet_net_ensure(const char *state_dir, const struct hostnet_net *n, const
                     n->dhcp_ip ? n->dhcp_ip : "(none)", n->cidr);
     if (given(n->gateway) && host_of(&sn, n->gateway, &a) < 0)
         return fail(why, "network %s: gateway %s is not a host of %s", n->id, n->gateway, n->cidr);
-    if ((given(n->dns1) && parse_ip(n->dns1, &a) < 0) || (given(n->dns2) && parse_ip(n->dns2, &a) < 0))
+    if ((given(n->dns1) && parse_ip(n->dns1, &a) < 0) ||
+        (given(n->dns2) && parse_ip(n->dns2, &a) < 0))
         return fail(why, "network %s: a DNS server is not an IPv4 address", n->id);
     if (n->mtu != 0 && (n->mtu < 576 || n->mtu > 65535))
         return fail(why, "network %s: MTU %d out of range", n->id, n->mtu);
@@ -528,7 +546,8 @@ static void hosts_without(const char *text, const char *mac, const char *ip, str
         const char *c1 = memchr(line, ',', len);
         const char *c2 = c1 ? memchr(c1 + 1, ',', len - (size_t)(c1 + 1 - line)) : NULL;
         size_t iplen = c1 ? (c2 ? (size_t)(c2 - c1 - 1) : len - (size_t)(c1 + 1 - line)) : 0;
-        int same_mac = c1 && (size_t)(c1 - line) == strlen(mac) && !strncasecmp(line, mac, strlen(mac));
+        int same_mac =
+            c1 && (size_t)(c1 - line) == strlen(mac) && !strncasecmp(line, mac, strlen(mac));
         int same_ip = ip && c1 && iplen == strlen(ip) && !strncmp(c1 + 1, ip, iplen);
         if (same_mac && old_ip && iplen < INET_ADDRSTRLEN) {
             memcpy(old_ip, c1 + 1, iplen);
@@ -571,13 +590,15 @@ static size_t first_label(const char *name) {
     return strspn(name, ok) == strlen(name) && label > 0 && label <= 63 ? label : 0;
 }
 
-int hostnet_port_add(const char *state_dir, const char *network_id, const char *mac,
-                     const char *ip, const char *hostname, const char **why) {
+int hostnet_port_add(const char *state_dir, const char *network_id, const char *mac, const char *ip,
+                     const char *hostname, const char **why) {
     struct names m;
     struct in_addr a;
     if (names_of(state_dir, network_id, &m, why) < 0) return -1;
-    if (!valid_mac(mac)) return fail(why, "MAC address %s is not aa:bb:cc:dd:ee:ff", mac ? mac : "(none)");
-    if (parse_ip(ip, &a) < 0) return fail(why, "fixed IP %s is not an IPv4 address", ip ? ip : "(none)");
+    if (!valid_mac(mac))
+        return fail(why, "MAC address %s is not aa:bb:cc:dd:ee:ff", mac ? mac : "(none)");
+    if (parse_ip(ip, &a) < 0)
+        return fail(why, "fixed IP %s is not an IPv4 address", ip ? ip : "(none)");
     size_t label = 0;
     if (given(hostname) && !(label = first_label(hostname)))
         return fail(why, "hostname %s is not a DNS name", hostname);
@@ -595,7 +616,8 @@ int hostnet_port_remove(const char *state_dir, const char *network_id, const cha
                         const char **why) {
     struct names m;
     if (names_of(state_dir, network_id, &m, why) < 0) return -1;
-    if (!valid_mac(mac)) return fail(why, "MAC address %s is not aa:bb:cc:dd:ee:ff", mac ? mac : "(none)");
+    if (!valid_mac(mac))
+        return fail(why, "MAC address %s is not aa:bb:cc:dd:ee:ff", mac ? mac : "(none)");
     struct stat st;
     if (stat(m.dir, &st) < 0) return 0; /* no network here: no lease either */
     int lock = lock_state(state_dir, why);
@@ -635,7 +657,8 @@ int hostnet_net_teardown(const char *state_dir, const char *network_id, const ch
     }
     rc |= link_del(m.bridge, why);
     const char *files[] = {m.hosts, m.opts, m.leases, m.pid, m.log, m.err};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) unlink(files[i]);
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        unlink(files[i]);
     char tmp[640];
     snprintf(tmp, sizeof tmp, "%s.tmp", m.hosts);
     unlink(tmp);

@@ -32,14 +32,14 @@
 
 /* A network as the DHCP server needs it (the networks row of sql/017). */
 struct hostnet_net {
-    const char *id;       /* the network's uuid */
-    const char *cidr;     /* its subnet, "10.0.0.0/24" */
-    const char *gateway;  /* the subnet's router; NULL or "": none offered */
-    const char *dhcp_ip;  /* the DHCP server's address in cidr, which the
-                           * IPAM must never give to a port */
-    const char *dns1;     /* DNS servers offered; NULL or "": none */
+    const char *id;      /* the network's uuid */
+    const char *cidr;    /* its subnet, "10.0.0.0/24" */
+    const char *gateway; /* the subnet's router; NULL or "": none offered */
+    const char *dhcp_ip; /* the DHCP server's address in cidr, which the
+                          * IPAM must never give to a port */
+    const char *dns1;    /* DNS servers offered; NULL or "": none */
     const char *dns2;
-    int mtu;              /* 0: 1500 */
+    int mtu; /* 0: 1500 */
 };
 
 /* Interface names are at most 14 characters: 16 bytes hold any of them. */
@@ -60,8 +60,8 @@ void hostnet_netns_name(const char *network_id, char *out, size_t len);
 /* Gives mac the static lease ip (hostname: NULL, or a name whose first
  * label is offered as option 12), replacing any entry of the same MAC or IP,
  * and tells dnsmasq. The network must have been ensured. */
-int hostnet_port_add(const char *state_dir, const char *network_id, const char *mac,
-                     const char *ip, const char *hostname, const char **why);
+int hostnet_port_add(const char *state_dir, const char *network_id, const char *mac, const char *ip,
+                     const char *hostname, const char **why);
 /* Drops mac's lease (a missing one is fine) and releases it in dnsmasq, so
  * that its address can go to another port at once. */
 int hostnet_port_remove(const char *state_dir, const char *network_id, const char *mac,
