@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: guest-image.sh OUTDIR}
 cache=${CNOVA_GUEST_CACHE:-/var/tmp/cnova-guest-cache}
 kernels=(linux-image-cloud-amd64 linux-image-amd64)
-modules=(virtio_pci virtio_net virtio_blk ata_piix sr_mod isofs)
+modules=(virtio_pci virtio_net virtio_blk ata_piix sr_mod isofs button evdev)
 inputs=("$0" "$here"/guest/init "$here"/guest/udhcpc.script "$here"/guest/json-flat.awk)
 cmdline="console=ttyS0 panic=-1 quiet"
 
@@ -101,6 +101,12 @@ echo 'root:*:19000:0:99999:7:::' > "$root"/etc/shadow   # no password; '!' would
 echo 'root:x:0:' > "$root"/etc/group
 echo '/bin/sh' > "$root"/etc/shells
 printf '::ctrlaltdel:/bin/reboot -f\n::shutdown:/bin/sync\n' > "$root"/etc/inittab
+# the ACPI power button (a hypervisor's clean shutdown): busybox acpid runs
+# /etc/acpi/PWRF/00000080 for it
+mkdir -p "$root"/etc/acpi/PWRF
+printf '#!/bin/sh\necho "cnova-guest: ACPI power button: powering off" > /dev/console\nexec poweroff\n' \
+    > "$root"/etc/acpi/PWRF/00000080
+chmod 755 "$root"/etc/acpi/PWRF/00000080
 chmod 600 "$root"/etc/shadow; chmod 700 "$root"/root
 
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -9 > "$out"/initrd.img.tmp

@@ -23,6 +23,7 @@ import random
 import re
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -140,12 +141,27 @@ class GuestBoot(unittest.TestCase):
                 "-initrd", os.path.join(self.image, "initrd.img"),
                 "-append", "console=ttyS0 panic=-1 quiet",
                 "-netdev", f"tap,id=n0,ifname={self.tap},script=no,downscript=no",
-                "-device", f"virtio-net-pci,netdev=n0,mac={mac}"] + extra
+                "-device", f"virtio-net-pci,netdev=n0,mac={mac}",
+                "-monitor", f"unix:{self.monitor()},server=on,wait=off"] + extra
         t0 = time.monotonic()
         with open(log, "wb") as out:
             type(self).qemu = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
                                                stderr=subprocess.STDOUT)
         return log, t0
+
+    @classmethod
+    def monitor(cls):
+        return os.path.join(cls.tmp, "qemu.monitor")
+
+    def power_button(self):
+        """Presses the ACPI power button (what a clean shutdown does) and
+        returns the seconds until QEMU exits."""
+        t0 = time.monotonic()
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(self.monitor())
+            s.sendall(b"system_powerdown\n")
+            self.qemu.wait(WAIT)
+        return time.monotonic() - t0
 
     def wait_banner(self, log, t0):
         deadline = t0 + WAIT
@@ -218,6 +234,10 @@ class GuestBoot(unittest.TestCase):
     def test_1_config_drive_virtio(self):
         text = self.config_drive_boot("vm-vdisk", "if=virtio", "config drive on a virtio disk")
         self.assertIn("config drive /dev/vda", text)
+        took = self.power_button()
+        with open(os.path.join(self.tmp, "vm-vdisk.log"), errors="replace") as f:
+            self.assertIn("ACPI power button: powering off", f.read())
+        print(f"  powered off by the ACPI button in {took:.1f} s", file=sys.stderr)
         self.stop_qemu()
 
     def test_2_metadata_service(self):

@@ -388,7 +388,7 @@ static void dnsmasq_opts(const struct hostnet_net *n, struct sbuf *o) {
 /* Starts dnsmasq unless the one running has the same command line, which
  * then rereads its hosts and options files. */
 static int dnsmasq_ensure(const struct names *m, const struct subnet *sn, const char **why) {
-    struct dnsmasq_argv a;
+    struct dnsmasq_argv a = {0};
     dnsmasq_argv(m, sn, &a);
     struct sbuf want = {0}, have = {0};
     for (int i = 0; a.v[i]; i++)
