@@ -102,6 +102,7 @@ static void hosts_file(void **s) {
     assert_int_equal(hostnet_port_add(state, NET, "fa:16:3e:00:00:02", "10.0.0.6", NULL, &why), 0);
     assert_string_equal(slurp(hosts),
                         "fa:16:3e:00:00:01,10.0.0.5,vm-1\nfa:16:3e:00:00:02,10.0.0.6\n");
+    assert_int_equal(hostnet_port_count(state, NET), 2);
     /* the same MAC again: its line replaced, not doubled (any case) */
     assert_int_equal(hostnet_port_add(state, NET, "FA:16:3E:00:00:01", "10.0.0.7", "vm-1", &why),
                      0);
@@ -116,6 +117,7 @@ static void hosts_file(void **s) {
     assert_string_equal(slurp(hosts), "fa:16:3e:00:00:03,10.0.0.6\n");
     assert_int_equal(hostnet_port_remove(state, NET, "fa:16:3e:00:00:03", &why), 0);
     assert_string_equal(slurp(hosts), "");
+    assert_int_equal(hostnet_port_count(state, NET), 0);
 
     unlink(hosts);
     rmdir(dir);

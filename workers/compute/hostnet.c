@@ -90,11 +90,25 @@ static int names_of(const char *state_dir, const char *id, struct names *m, cons
  * died of a signal, with *why set in both failing cases. */
 static int run(const char *netns, const char *const argv[], struct sbuf *out, const char *err_path,
                const char **why) {
+    /* everything the child needs is made before the fork: the compute may
+     * have threads, and the child only calls what is safe after fork */
+    char nspath[128] = "", progs[4][128];
+    if (netns) snprintf(nspath, sizeof nspath, "/run/netns/%s", netns);
+    static const char *const dirs[] = {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"};
+    for (int i = 0; i < 4; i++)
+        snprintf(progs[i], sizeof progs[i], "%s%s", dirs[i], argv[0]);
     int po[2] = {-1, -1}, pe[2] = {-1, -1};
-    if ((out && pipe2(po, O_CLOEXEC) < 0) || (!err_path && pipe2(pe, O_CLOEXEC) < 0))
-        return fail(why, "pipe: %s", strerror(errno));
+    if ((out && pipe2(po, O_CLOEXEC) < 0) || (!err_path && pipe2(pe, O_CLOEXEC) < 0)) {
+        int e = errno;
+        close(po[0]), close(po[1]);
+        return fail(why, "pipe: %s", strerror(e));
+    }
     pid_t pid = fork();
-    if (pid < 0) return fail(why, "fork: %s", strerror(errno));
+    if (pid < 0) {
+        int e = errno;
+        close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
+        return fail(why, "fork: %s", strerror(e));
+    }
     if (pid == 0) {
         sigset_t none;
         sigemptyset(&none);
@@ -108,16 +122,22 @@ static int run(const char *netns, const char *const argv[], struct sbuf *out, co
         dup2(err >= 0 ? err : null, 2);
         close_range(3, ~0U, 0); /* the compute's sockets stay with the compute */
         if (netns) {
-            char path[128];
-            snprintf(path, sizeof path, "/run/netns/%s", netns);
-            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            int fd = open(nspath, O_RDONLY | O_CLOEXEC);
             if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
-                dprintf(2, "namespace %s: %s", netns, strerror(errno));
+                static const char msg[] = "cannot enter the network namespace";
+                ssize_t ignored = write(2, msg, sizeof msg - 1);
+                (void)ignored;
                 _exit(126);
             }
         }
+        /* the system folders first: a compute started with a short PATH
+         * still finds ip and dnsmasq in sbin */
+        for (int i = 0; i < 4 && !strchr(argv[0], '/'); i++)
+            execv(progs[i], (char *const *)argv);
         execvp(argv[0], (char *const *)argv);
-        dprintf(2, "%s: %s", argv[0], strerror(errno));
+        static const char msg[] = "command not found";
+        ssize_t ignored = write(2, msg, sizeof msg - 1);
+        (void)ignored;
         _exit(127);
     }
     struct sbuf err = {0};
@@ -634,6 +654,18 @@ int hostnet_port_remove(const char *state_dir, const char *network_id, const cha
             log_warn("hostnet: lease of %s not released: %s", mac, ignored);
     }
     return rc;
+}
+
+int hostnet_port_count(const char *state_dir, const char *network_id) {
+    struct names m;
+    struct sbuf text = {0};
+    if (names_of(state_dir, network_id, &m, NULL) < 0 || read_file(m.hosts, &text, NULL) < 0)
+        return 0;
+    int n = 0;
+    for (size_t i = 0; i < text.len; i++)
+        n += text.s[i] == '\n';
+    sbuf_free(&text);
+    return n;
 }
 
 /* ---- teardown ---- */

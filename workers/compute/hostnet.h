@@ -67,6 +67,10 @@ int hostnet_port_add(const char *state_dir, const char *network_id, const char *
 int hostnet_port_remove(const char *state_dir, const char *network_id, const char *mac,
                         const char **why);
 
+/* How many ports have a lease on the network here (0 when it is not set up):
+ * the compute tears a network down when its last port has gone. */
+int hostnet_port_count(const char *state_dir, const char *network_id);
+
 /* Stops the network's dnsmasq (by its pid file, checked to be ours), removes
  * the namespace, the veth pair, the bridge and the state files. Missing
  * pieces are fine. */
