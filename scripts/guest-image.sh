@@ -20,6 +20,8 @@ cmdline="console=ttyS0 panic=-1 quiet"
 
 mkdir -p "$out" "$cache"/kernel "$cache"/debs
 out=$(cd "$out" && pwd)
+exec 9> "$cache"/.lock   # one build at a time per cache (other worktrees share it)
+flock 9
 
 # ---- the kernel: the newest version the archive offers, unpacked once ----
 kdir=

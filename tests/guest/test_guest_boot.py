@@ -2,13 +2,14 @@
 
 Builds the test guest with scripts/guest-image.sh, lays out a network of its
 own with workers/compute/hostnet.c (through build/tests/hostnet-cli: bridge,
-qdhcp- namespace, dnsmasq), then boots QEMU (TCG) on it three times:
+qdhcp- namespace, dnsmasq), then boots QEMU (TCG) on it four times:
   1. with a config drive (ISO9660 "config-2" on the IDE cdrom, as Nova's
      libvirt driver attaches it on the pc machine, then on a virtio disk):
      hostname, SSH key and a "#!" user_data;
   2. without one, the metadata served at 169.254.169.254 inside the
      namespace (the route option 121 hands out), and the first port's
-     address moved to a new MAC (port_remove releases the lease);
+     address moved to a new MAC (port_remove releases the lease); then the
+     same with only the EC2 paths;
 and each time waits for the banner on the serial console and SSHes in from
 the namespace. Last it ensures the network again (the same dnsmasq; a dead
 one restarted), tears it down and checks nothing is left.
@@ -17,6 +18,7 @@ Prints the seconds from QEMU's start to the banner and to SSH-ready.
 Run as root:  /usr/bin/python3 -m unittest -v tests/guest/test_guest_boot.py
 (CNOVA_BIN: the build folder holding tests/hostnet-cli, default build/;
 CNOVA_GUEST_KEEP=1 keeps the serial logs)."""
+import contextlib
 import json
 import os
 import random
@@ -240,9 +242,10 @@ class GuestBoot(unittest.TestCase):
         print(f"  powered off by the ACPI button in {took:.1f} s", file=sys.stderr)
         self.stop_qemu()
 
-    def test_2_metadata_service(self):
-        www = os.path.join(self.tmp, "www")
-        self.write_metadata(www, "vm-metadata")
+    @contextlib.contextmanager
+    def metadata_server(self, www):
+        """An HTTP server on 169.254.169.254:80 in the namespace serving www
+        (where the metadata proxy will be)."""
         server = subprocess.Popen(["ip", "netns", "exec", self.netns, "/usr/bin/python3", "-u",
                                    "-m", "http.server", "80", "--bind", "169.254.169.254",
                                    "--directory", www], stdin=subprocess.DEVNULL,
@@ -251,23 +254,47 @@ class GuestBoot(unittest.TestCase):
             ready, _, _ = select.select([server.stdout], [], [], 30)
             self.assertTrue(ready, "the metadata server did not start")
             self.assertIn(b"Serving HTTP", server.stdout.readline())
+            yield
+        finally:
+            self.stop_qemu()
+            server.terminate()  # by its pid: the Popen we started
+            server.wait(20)
+            server.stdout.close()
+
+    def metadata_boot(self, mac, hostname, what):
+        log, t0 = self.boot(mac, [], hostname)
+        text, m, banner_s = self.wait_banner(log, t0)
+        self.assertEqual(m.group(1), hostname, text)
+        self.assertIn("hello-from-user-data", text)
+        host, ssh_s = self.wait_ssh(t0)
+        self.assertEqual(host, hostname)
+        self.report(what, banner_s, m.group(2), ssh_s)
+        return text
+
+    def test_2_metadata_service(self):
+        www = os.path.join(self.tmp, "www")
+        self.write_metadata(www, "vm-metadata")
+        with self.metadata_server(www):
             # the address moves to a new port: the old lease must be released
             run(CLI, "port-remove", self.state, self.net, self.mac1)
             mac = "fa:16:3e:00:" + self.net[-4:-2] + ":" + self.net[-2:]
+            type(self).mac2 = mac
             run(CLI, "port-add", self.state, self.net, mac, self.ip, "-")
-            log, t0 = self.boot(mac, [], "metadata")
-            text, m, banner_s = self.wait_banner(log, t0)
-            self.assertIn("cnova-guest: metadata service http://169.254.169.254", text, text)
-            self.assertEqual(m.group(1), "vm-metadata")
-            self.assertIn("hello-from-user-data", text)
-            host, ssh_s = self.wait_ssh(t0)
-            self.assertEqual(host, "vm-metadata")
-            self.report("metadata service", banner_s, m.group(2), ssh_s)
-        finally:
-            self.stop_qemu()
-            server.terminate()
-            server.wait(20)
-            server.stdout.close()
+            text = self.metadata_boot(mac, "vm-metadata", "metadata service")
+            self.assertIn("cnova-guest: metadata service http://169.254.169.254\n", text)
+
+    def test_2_metadata_service_ec2(self):
+        www = os.path.join(self.tmp, "ec2")
+        d = os.path.join(www, "latest", "meta-data")
+        os.makedirs(os.path.join(d, "public-keys", "0"))
+        for path, text in (("meta-data/public-keys/0/openssh-key", self.pubkey + "\n"),
+                           ("meta-data/hostname", "vm-ec2.novalocal"),
+                           ("user-data", "#!/bin/sh\necho hello-from-user-data\n")):
+            with open(os.path.join(www, "latest", path), "w") as f:
+                f.write(text)
+        with self.metadata_server(www):
+            text = self.metadata_boot(self.mac2, "vm-ec2", "metadata service, EC2 paths")
+            self.assertIn("metadata service http://169.254.169.254 (EC2)", text)
 
     def test_3_ensure_again_and_teardown(self):
         pidfile = os.path.join(self.state, "dhcp", self.net, "pid")
