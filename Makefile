@@ -71,6 +71,14 @@ $(B)/tests/test_configdrive: $(call obj,tests/unit/test_configdrive.c \
 $(B)/tests/%: $(call obj,tests/unit/%.c) $(API_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+# test programs of a compute module: their objects, then the library
+$(B)/tests/test_hostnet: $(call obj,tests/unit/test_hostnet.c workers/compute/hostnet.c) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS) -lcmocka
+# tests/guest's driver of the host networking module (not a unit test)
+$(B)/tests/hostnet-cli: $(call obj,tests/guest/hostnet-cli.c workers/compute/hostnet.c) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS)
 
 deps:
 	@scripts/deps.sh
@@ -89,7 +97,7 @@ test: deps
 	@$(MAKE) --no-print-directory SAN=1 all units
 	@scripts/test.sh build-asan
 
-units: $(UNITS)
+units: $(UNITS) $(B)/tests/hostnet-cli
 
 bench: deps
 	@$(MAKE) --no-print-directory all

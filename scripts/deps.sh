@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# deps.sh — install every Debian package cnova needs, if missing.
+# deps.sh [PACKAGE...] — install every Debian package cnova needs, if missing
+# (with arguments: those packages instead, e.g. for scripts/guest-image.sh).
 # Idempotent: when everything is already installed it only asks dpkg and exits.
 set -euo pipefail
 
@@ -12,7 +13,9 @@ PACKAGES=(
     wrk curl python3 python3-openstackclient python3-novaclient
     python3-jsonschema python3-cryptography openssh-client openssl postgresql-client
     json-schema-test-suite genisoimage
+    iproute2 dnsmasq-base dnsmasq-utils
 )
+[ $# -eq 0 ] || PACKAGES=("$@")
 
 # One dpkg-query for all of them (unknown packages only print to stderr).
 installed=" $(dpkg-query -W -f='${Package}:${db:Status-Status} ' "${PACKAGES[@]}" 2>/dev/null || true)"
