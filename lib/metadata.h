@@ -10,7 +10,7 @@
  * availability_zone, reservation_id, key_name, key_data, key_type,
  * user_data (base64, or null), image_ref, kernel_id, ramdisk_id,
  * flavor_name, meta {}, security_groups [names], nics [{port_id, mac,
- * network_id, mtu, ip, cidr, gateway, dns [..]}], floating_ip,
+ * network_id, mtu, ip, cidr, gateway, dns [..], dhcp_ip, enable_dhcp}], floating_ip,
  * config_drive (asked for at boot)}. The conductor sends it with each
  * build, so the host knows the guest's addresses and drive. */
 #ifndef CNOVA_METADATA_H
@@ -39,7 +39,9 @@
     "  p.mac_address, 'network_id', p.network_id, 'mtu', n.mtu, 'ip', (SELECT host(f.address)"     \
     "  FROM fixed_ips f WHERE f.port_id = p.id ORDER BY f.address LIMIT 1), 'cidr', n.cidr::text," \
     "  'gateway', host(n.gateway), 'dns', to_jsonb(array_remove(ARRAY[host(n.dns1),"               \
-    "  host(n.dns2)], NULL))) ORDER BY p.created_at, p.id), '[]')"                                 \
+    "  host(n.dns2)], NULL)), 'dhcp_ip', (SELECT host(f.address) FROM ports d JOIN fixed_ips f"    \
+    "  ON f.port_id = d.id WHERE d.network_id = n.id AND d.device_owner = 'network:dhcp'),"        \
+    "  'enable_dhcp', n.enable_dhcp) ORDER BY p.created_at, p.id), '[]')"                          \
     "  FROM ports p JOIN networks n ON n.id = p.network_id WHERE p.instance_uuid = i.uuid),"       \
     " 'floating_ip', (SELECT host(fl.address) FROM floating_ips fl JOIN ports p"                   \
     "  ON p.id = fl.port_id WHERE p.instance_uuid = i.uuid ORDER BY fl.address LIMIT 1),"          \
