@@ -62,7 +62,7 @@ class GuestNics(ApiTest):
     @classmethod
     def tearDownClass(cls):
         delete_and_wait(cls.sid)
-        psql("DELETE FROM ports WHERE preexisting AND instance_uuid IS NULL")
+        psql("DELETE FROM ports WHERE preexisting AND instance_uuid IS NULL AND device_owner IS NULL")
 
     def settle(self, want_macs):
         """Waits until the guest's interfaces are exactly `want_macs`."""

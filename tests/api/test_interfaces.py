@@ -44,7 +44,7 @@ class Interfaces(ApiTest):
     def tearDownClass(cls):
         for sid in (cls.sid, cls.other):
             delete_and_wait(sid)
-        psql("DELETE FROM ports WHERE preexisting AND instance_uuid IS NULL")
+        psql("DELETE FROM ports WHERE preexisting AND instance_uuid IS NULL AND device_owner IS NULL")
 
     def addresses(self):
         return [a["addr"] for a in show(self.sid)["addresses"].get("private", [])]
