@@ -165,6 +165,10 @@ int image_upload_inspect(struct image_upload *u, const char *declared, long long
         snprintf(err, errlen, "disk_format is %s but the data is %s", declared, f.name);
         return 1;
     }
+    if (!strcmp(f.qemu_driver, "raw")) {
+        *virtual_size = u->size; /* as Glance: raw data is its own disk */
+        return 0;
+    }
     struct sbuf out = {0};
     char why[256];
     if (qemu_img_info(f.qemu_driver, path, &out, why, sizeof why)) {

@@ -26,8 +26,9 @@ int image_upload_write(struct image_upload *u, const char *buf, size_t n);
 int image_upload_finish(struct image_upload *u, char md5[33], char sha512[129]);
 /* Checks the finished partial file: its format (image_format.c) must be
  * the declared disk_format and no refused kind, and `qemu-img info` with
- * that format must read it. 0 with *virtual_size set; 1 when the data is
- * refused (why in err); -1 when it could not be checked (err says why). */
+ * that format must read it (raw data, whose virtual size is its size, as
+ * Glance counts it, needs no qemu-img). 0 with *virtual_size set; 1 when
+ * the data is refused (why in err); -1 when it could not be checked. */
 int image_upload_inspect(struct image_upload *u, const char *declared, long long *virtual_size,
                          char *err, size_t errlen);
 /* Renames the partial file to the image's data file. 0, or -1 with errno. */
