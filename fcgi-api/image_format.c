@@ -13,7 +13,8 @@ static bool at(const unsigned char *head, size_t n, size_t off, const char *magi
 
 static uint64_t be(const unsigned char *p, int bytes) {
     uint64_t v = 0;
-    for (int i = 0; i < bytes; i++) v = v << 8 | p[i];
+    for (int i = 0; i < bytes; i++)
+        v = v << 8 | p[i];
     return v;
 }
 
@@ -26,7 +27,8 @@ static struct image_format qcow2(const unsigned char *h, size_t n) {
         f.refusal = "unsupported qcow version";
         return f;
     }
-    if (n < 16 || be(h + 8, 8)) f.refusal = "a qcow2 image with a backing file";
+    if (n < 16 || be(h + 8, 8))
+        f.refusal = "a qcow2 image with a backing file";
     else if (version == 3 && (n < 80 || (be(h + 72, 8) & 4)))
         f.refusal = "a qcow2 image with an external data file";
     return f;

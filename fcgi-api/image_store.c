@@ -61,7 +61,8 @@ static void hex_digest(void *ctx, char *out) {
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     EVP_DigestFinal_ex(ctx, d, &n);
-    for (unsigned int i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", d[i]);
+    for (unsigned int i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", d[i]);
     out[2 * n] = 0;
 }
 
@@ -110,8 +111,8 @@ static int qemu_img_info(const char *driver, const char *path, struct sbuf *out,
     for (;;) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        long left_ms = timeout * 1000 - ((now.tv_sec - t0.tv_sec) * 1000 +
-                                         (now.tv_nsec - t0.tv_nsec) / 1000000);
+        long left_ms = timeout * 1000 -
+                       ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
         if (left_ms <= 0) {
             timed_out = true;
             break;

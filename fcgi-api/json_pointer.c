@@ -15,7 +15,8 @@ static bool adjacent_slashes(const char *s) {
     for (; *s; s++) {
         if (*s != '/') continue;
         const char *q = s + 1;
-        while (*q && isspace((unsigned char)*q)) q++;
+        while (*q && isspace((unsigned char)*q))
+            q++;
         if (*q == '/') return true;
     }
     return false;
@@ -28,8 +29,10 @@ static bool bad_escape(const char *s) {
 }
 
 static char *decode(const char *s, size_t n) {
-    while (n && isspace((unsigned char)*s)) s++, n--;
-    while (n && isspace((unsigned char)s[n - 1])) n--;
+    while (n && isspace((unsigned char)*s))
+        s++, n--;
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
     char *out = malloc(n + 1), *o = out;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '~' && i + 1 < n && (s[i + 1] == '0' || s[i + 1] == '1')) {
@@ -68,6 +71,7 @@ int json_pointer_parse(const char *pointer, struct json_pointer *p, char *err, s
 }
 
 void json_pointer_free(struct json_pointer *p) {
-    for (int i = 0; i < p->n && i < JSON_POINTER_MAX; i++) free(p->tok[i]);
+    for (int i = 0; i < p->n && i < JSON_POINTER_MAX; i++)
+        free(p->tok[i]);
     p->n = 0;
 }

@@ -9,8 +9,8 @@
 #define JSON_POINTER_MAX 4 /* tokens kept; deeper pointers count but are not kept */
 
 struct json_pointer {
-    int n;                          /* tokens in the pointer */
-    char *tok[JSON_POINTER_MAX];    /* decoded ("~1" -> "/", "~0" -> "~"), trimmed */
+    int n;                       /* tokens in the pointer */
+    char *tok[JSON_POINTER_MAX]; /* decoded ("~1" -> "/", "~0" -> "~"), trimmed */
 };
 
 /* Decodes `pointer` into p (free with json_pointer_free). Returns 0, or -1

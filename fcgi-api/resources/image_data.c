@@ -126,7 +126,8 @@ int image_data_upload(struct req *r) {
                          both ? ", " : "", img.container_format[0] ? "" : "container_format");
     }
     if (r->content_length > size_cap())
-        return api_error(r, 413, "The incoming image is too large: The provided image is too large.");
+        return api_error(r, 413,
+                         "The incoming image is too large: The provided image is too large.");
     if ((st = start_saving(r, img.id))) return st;
     struct image_upload u;
     char md5[33], sha512[129], why[512];
@@ -153,8 +154,7 @@ int image_data_upload(struct req *r) {
     if (!st && image_upload_commit(&u))
         st = api_error(r, 503, "Insufficient permissions on image storage media: %s",
                        "the data file could not be renamed");
-    if (!st && (st = activate(r, &u, md5, sha512, virtual_size)))
-        image_store_remove(img.id);
+    if (!st && (st = activate(r, &u, md5, sha512, virtual_size))) image_store_remove(img.id);
     image_upload_abort(&u); /* removes the partial file, if any is left */
     if (st) {
         restore_queued(r, img.id);

@@ -61,8 +61,8 @@ static int versions(struct req *r) {
         char id[16];
         snprintf(id, sizeof id, "v2.%d", minor);
         json_array_append_new(list, json_pack("{s:s,s:s,s:[{s:s,s:s}]}", "id", id, "status",
-                                              minor == 16 ? "CURRENT" : "SUPPORTED", "links",
-                                              "rel", "self", "href", href));
+                                              minor == 16 ? "CURRENT" : "SUPPORTED", "links", "rel",
+                                              "self", "href", href));
     }
     return api_reply(r, 300, json_pack("{s:o}", "versions", list));
 }
@@ -106,7 +106,8 @@ static bool fits(const char *tmpl, const char *path, const char **param, size_t 
 static bool content_type_is(const char *ct, const char *want) {
     if (!ct) return false;
     size_t n = strcspn(ct, ";");
-    while (n && ct[n - 1] == ' ') n--;
+    while (n && ct[n - 1] == ' ')
+        n--;
     return n == strlen(want) && !strncasecmp(ct, want, n);
 }
 
@@ -120,14 +121,19 @@ static int read_body(struct req *r, enum image_body kind) {
                              r->content_type ? r->content_type : "");
         return 0;
     case BODY_JSON:
-        if (r->content_type && *r->content_type && !content_type_is(r->content_type, "application/json"))
+        if (r->content_type && *r->content_type &&
+            !content_type_is(r->content_type, "application/json"))
             return api_error(r, 415, "Unsupported Content-Type");
+        if (r->content_length <= 0 && !r->body_raw)
+            return api_error(r, 400, "Body expected in request.");
         return api_read_json(r, "Malformed JSON in request body.");
     case BODY_PATCH:
         if (!content_type_is(r->content_type, PATCH_TYPE)) {
             api_header(r, "Accept-Patch", PATCH_TYPE);
             return api_error(r, 415, "Image PATCH expects Content-Type one of: " PATCH_TYPE);
         }
+        if (r->content_length <= 0 && !r->body_raw)
+            return api_error(r, 400, "Body expected in request.");
         return api_read_json(r, "Malformed JSON in request body.");
     }
     return 0;
@@ -217,8 +223,10 @@ int image_service_list(struct req *r) {
     v = req_query(r, "os_hidden");
     bool hidden = false;
     if (v && !str_to_bool(v, &hidden))
-        return api_error(r, 400, "Invalid value '%s' for 'os_hidden' filter. Valid values are "
-                                 "'true' or 'false'.", v);
+        return api_error(r, 400,
+                         "Invalid value '%s' for 'os_hidden' filter. Valid values are "
+                         "'true' or 'false'.",
+                         v);
     db_sql_add(&q, hidden ? " AND i.os_hidden" : " AND NOT i.os_hidden", NULL);
     db_sql_add(&q, " ORDER BY i.created_at DESC, i.id DESC", NULL);
     PGresult *res;
@@ -260,22 +268,22 @@ static const struct field {
     const char *name;
     enum field_kind kind;
 } core_fields[] = {
-    {"id", F_UUID},          {"name", F_TEXT},       {"visibility", F_VISIBILITY},
-    {"protected", F_BOOL},   {"os_hidden", F_BOOL},  {"min_disk", F_COUNT},
-    {"min_ram", F_COUNT},    {"disk_format", F_DISK}, {"container_format", F_CONTAINER},
-    {"tags", F_TAGS},        {"owner", F_TEXT},
+    {"id", F_UUID},        {"name", F_TEXT},        {"visibility", F_VISIBILITY},
+    {"protected", F_BOOL}, {"os_hidden", F_BOOL},   {"min_disk", F_COUNT},
+    {"min_ram", F_COUNT},  {"disk_format", F_DISK}, {"container_format", F_CONTAINER},
+    {"tags", F_TAGS},      {"owner", F_TEXT},
 };
 
-static const char *const disk_formats[] = {"ami", "ari", "aki", "vhd", "vhdx", "vmdk",
+static const char *const disk_formats[] = {"ami", "ari",   "aki", "vhd", "vhdx",  "vmdk",
                                            "raw", "qcow2", "vdi", "iso", "ploop", NULL};
-static const char *const container_formats[] = {"ami", "ari", "aki",    "bare",       "ovf",
+static const char *const container_formats[] = {"ami", "ari",    "aki",        "bare", "ovf",
                                                 "ova", "docker", "compressed", NULL};
 static const char *const visibilities[] = {"public", "private", "community", "shared", NULL};
 /* Never written by a client (403 "read-only"), and never used (403 "reserved"). */
-static const char *const read_only[] = {"created_at", "updated_at", "status", "checksum",
-                                        "size", "virtual_size", "direct_url", "self", "file",
-                                        "schema", "os_hash_algo", "os_hash_value", "stores",
-                                        NULL};
+static const char *const read_only[] = {
+    "created_at",   "updated_at",    "status", "checksum", "size",
+    "virtual_size", "direct_url",    "self",   "file",     "schema",
+    "os_hash_algo", "os_hash_value", "stores", NULL};
 static const char *const reserved[] = {"location", "deleted", "deleted_at", NULL};
 
 static bool in_set(const char *const *set, const char *s) {
@@ -370,7 +378,9 @@ static const char *check_value(const struct field *f, const json_t *v, char *why
         return NULL;
     }
     snprintf(why, n, "%s is not of type '%s'", rv,
-             kind == F_TAGS ? "array" : nullable ? "null', 'string" : "string");
+             kind == F_TAGS ? "array"
+             : nullable     ? "null', 'string"
+                            : "string");
     return why;
 }
 
@@ -435,9 +445,9 @@ static const char *param_of(const json_t *v, char *buf, size_t n) {
  * meanwhile, e.g. an upload started). */
 static enum db_status save_image(const char *id, const json_t *core, const json_t *props,
                                  bool insert, const char *status) {
-    static const char *const cols[] = {"name", "disk_format", "container_format", "min_disk",
-                                       "min_ram", "visibility", "owner", "protected",
-                                       "os_hidden"};
+    static const char *const cols[] = {"name",     "disk_format", "container_format",
+                                       "min_disk", "min_ram",     "visibility",
+                                       "owner",    "protected",   "os_hidden"};
     const char *p[13];
     char bufs[9][32];
     p[0] = id;
@@ -469,7 +479,8 @@ static enum db_status save_image(const char *id, const json_t *core, const json_
         PQclear(res);
     }
     const char *pp[] = {id, doc};
-    if (!st && !insert) st = db_exec("DELETE FROM image_properties WHERE image_id = $1::uuid", 1, pp);
+    if (!st && !insert)
+        st = db_exec("DELETE FROM image_properties WHERE image_id = $1::uuid", 1, pp);
     if (!st)
         st = db_exec("INSERT INTO image_properties (image_id, key, value)"
                      " SELECT $1::uuid, key, value FROM jsonb_each_text($2::jsonb)",
@@ -512,9 +523,8 @@ int image_service_create(struct req *r) {
         if (check_value(core_field(key), v, why, sizeof why)) return schema_error(r, why);
     }
     json_t *core = json_pack("{s:n,s:s,s:b,s:b,s:i,s:i,s:n,s:n,s:[],s:s}", "name", "visibility",
-                             "shared", "protected", 0, "os_hidden", 0, "min_disk", 0, "min_ram",
-                             0, "disk_format", "container_format", "tags", "owner",
-                             r->ctx.project_id);
+                             "shared", "protected", 0, "os_hidden", 0, "min_disk", 0, "min_ram", 0,
+                             "disk_format", "container_format", "tags", "owner", r->ctx.project_id);
     json_t *props = json_object();
     int st = 0;
     json_object_foreach(r->body, key, v) {
@@ -583,7 +593,8 @@ static int apply_op(struct req *r, struct image_state *s, const char *op, const 
     if (!strcmp(name, "owner") && !r->ctx.is_admin)
         return api_error(r, 403, "Owner can't be updated by non admin.");
     if (!strcmp(name, "visibility")) s->visibility_set = true;
-    json_object_set_new(s->core, name, !strcmp(name, "tags") ? unique_tags(value) : json_incref(value));
+    json_object_set_new(s->core, name,
+                        !strcmp(name, "tags") ? unique_tags(value) : json_incref(value));
     return 0;
 }
 
@@ -592,13 +603,16 @@ static int patch_one(struct req *r, struct image_state *s, json_t *raw) {
     if (!json_is_object(raw)) return api_error(r, 400, "Operations must be JSON objects.");
     const char *op = json_string_value(json_object_get(raw, "op"));
     if (!json_object_get(raw, "op"))
-        return api_error(r, 400, "Unable to find `op` in JSON Schema change. It must be one of "
-                                 "the following: add, remove, replace.");
+        return api_error(r, 400,
+                         "Unable to find `op` in JSON Schema change. It must be one of "
+                         "the following: add, remove, replace.");
     if (!op || (strcmp(op, "add") && strcmp(op, "remove") && strcmp(op, "replace"))) {
         char rv[300];
         repr(json_object_get(raw, "op"), rv, sizeof rv);
-        return api_error(r, 400, "Invalid operation: `%s`. It must be one of the following: "
-                                 "add, remove, replace.", op ? op : rv);
+        return api_error(r, 400,
+                         "Invalid operation: `%s`. It must be one of the following: "
+                         "add, remove, replace.",
+                         op ? op : rv);
     }
     const char *path = json_string_value(json_object_get(raw, "path"));
     if (!path) return api_error(r, 400, "Unable to find 'path' in JSON Schema change");

@@ -585,6 +585,8 @@ class ImageServiceWrite(ImageFixtures):
         self.assertFault(r, 400, "badRequest", "Malformed JSON in request body.")
         self.assertFault(request("POST", IMAGES, ["a"], token=self.token), 400, "badRequest",
                          "is not of type 'object'")
+        self.assertFault(request("POST", IMAGES, token=self.token), 400, "badRequest",
+                         "Body expected in request.")
         self.assertFault(request("POST", IMAGES, {}, token=None), 401, "unauthorized")
 
     # ---- data ----

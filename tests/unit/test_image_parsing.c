@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,8 @@ static unsigned char *header(size_t off, const void *magic, size_t len) {
 }
 
 static void put_be(unsigned char *p, uint64_t v, int bytes) {
-    for (int i = bytes - 1; i >= 0; i--, v >>= 8) p[i] = (unsigned char)(v & 0xff);
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)(v & 0xff);
 }
 
 static void formats_detected(void **state) {
@@ -77,9 +79,12 @@ static void formats_detected(void **state) {
         const char *magic;
         const char *name, *driver;
     } cases[] = {
-        {0, "vhdxfile", "vhdx", "vhdx"},     {0, "KDMV", "vmdk", "vmdk"},
-        {0, "conectix", "vhd", "vpc"},       {0x40, "\x7f\x10\xda\xbe", "vdi", "vdi"},
-        {0, "WithoutFreeSpace", "ploop", "parallels"}, {0x8001, "CD001", "iso", "raw"},
+        {0, "vhdxfile", "vhdx", "vhdx"},
+        {0, "KDMV", "vmdk", "vmdk"},
+        {0, "conectix", "vhd", "vpc"},
+        {0x40, "\x7f\x10\xda\xbe", "vdi", "vdi"},
+        {0, "WithoutFreeSpace", "ploop", "parallels"},
+        {0x8001, "CD001", "iso", "raw"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         unsigned char *h = header(cases[i].off, cases[i].magic, strlen(cases[i].magic));
