@@ -75,6 +75,7 @@ static int receive(struct req *r, struct image_upload *u) {
         }
     }
     free(buf);
+    r->body_len = (size_t)u->size; /* for the request's log line */
     if (!st && want >= 0 && u->size != want)
         st = api_error(r, 400,
                        "The image data has %lld bytes but the request declared %lld"
