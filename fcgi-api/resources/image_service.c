@@ -171,6 +171,8 @@ int image_service(struct req *r, const char *rest) {
 
 /* ---- reading ---- */
 
+static int reply_image(struct req *r, const char *id, int status);
+
 int image_service_find(struct req *r, struct image_ref *out) {
     return images_find_or(r, req_param(r, "image_id"), out, NOT_FOUND);
 }
@@ -244,20 +246,10 @@ int image_service_list(struct req *r) {
 }
 
 int image_service_show(struct req *r) {
-    const char *id = req_param(r, "image_id");
-    if (!uuid_valid(id)) return api_error(r, 404, NOT_FOUND, id);
-    int rc = 0;
-    json_t *img = image_service_view(r, id, &rc);
-    if (!img) return rc;
-    const char *owner = json_string_value(json_object_get(img, "owner"));
-    const char *vis = json_string_value(json_object_get(img, "visibility"));
-    bool visible = r->ctx.is_admin || (owner && !strcmp(owner, r->ctx.project_id)) ||
-                   (vis && (!strcmp(vis, "public") || !strcmp(vis, "community")));
-    if (!visible) {
-        json_decref(img);
-        return api_error(r, 404, NOT_FOUND, id);
-    }
-    return api_reply(r, 200, img);
+    struct image_ref img;
+    int st = image_service_find(r, &img);
+    if (st) return st;
+    return reply_image(r, img.id, 200);
 }
 
 /* ---- the fields, as data: Glance's image schema and its rules ---- */
