@@ -3,8 +3,10 @@
  * body to a file (image_store.c), never held whole in memory, hashed on
  * the way (md5 checksum, sha512 os_hash_value) and checked against its
  * declared disk_format before the image becomes active: queued -> saving
- * -> active, and back to queued with no file left when anything fails. A
- * download streams the file back (main.c copies it after the headers). */
+ * -> active, and back to queued with no file left when anything fails; one
+ * upload per image at a time (an advisory lock, which also lets an upload
+ * left in saving by a dead worker be started over). A download streams
+ * the file back (main.c copies it after the headers). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,26 +19,55 @@ static long long size_cap(void) {
     return config_int("image", "image_size_cap", 1099511627776L);
 }
 
-/* queued -> saving, atomically: 0, or Glance's 409 naming the status the
- * image really had. */
+/* An upload holds a session advisory lock on its image for as long as it
+ * runs (the two-key form, class 'IMG', apart from the one-key locks of
+ * quotas). An image left in 'saving' by an upload whose worker died (its
+ * connection, and so its lock, went with it) can then be uploaded again,
+ * while a second upload of an image that is really being saved is still
+ * Glance's 409. */
+#define UPLOAD_LOCK "4803911, hashtext($1)"
+
+static bool upload_lock(const char *id) {
+    const char *p[] = {id};
+    PGresult *res;
+    if (db_query(&res, "SELECT pg_try_advisory_lock(" UPLOAD_LOCK ")", 1, p)) return false;
+    bool got = db_bool(res, 0, 0);
+    PQclear(res);
+    return got;
+}
+
+static void upload_unlock(const char *id) {
+    const char *p[] = {id};
+    db_exec("SELECT pg_advisory_unlock(" UPLOAD_LOCK ")", 1, p);
+}
+
+/* queued (or saving, abandoned) -> saving, under the upload's lock: 0, or
+ * Glance's 409 naming the status the image really had. */
 static int start_saving(struct req *r, const char *id) {
+    if (!upload_lock(id))
+        return api_error(r, 409, "Image status transition from saving to saving is not allowed");
     const char *p[] = {id};
     PGresult *res;
     enum db_status st = db_query(
         &res,
         "WITH old AS (SELECT status FROM images WHERE id = $1::uuid AND NOT deleted FOR UPDATE),"
         " upd AS (UPDATE images SET status = 'saving', updated_at = now()"
-        "  WHERE id = $1::uuid AND NOT deleted AND status = 'queued' RETURNING 1)"
+        "  WHERE id = $1::uuid AND NOT deleted AND status IN ('queued', 'saving') RETURNING 1)"
         " SELECT COALESCE((SELECT status FROM old), 'deleted'), EXISTS (SELECT 1 FROM upd)",
         1, p);
-    if (st) return api_db_error(r, st);
+    if (st) {
+        upload_unlock(id);
+        return api_db_error(r, st);
+    }
     char status[32];
     snprintf(status, sizeof status, "%s", db_str(res, 0, 0));
     bool moved = db_bool(res, 0, 1);
     PQclear(res);
-    if (!moved)
+    if (!moved) {
+        upload_unlock(id);
         return api_error(r, 409, "Image status transition from %s to saving is not allowed",
                          status);
+    }
     return 0;
 }
 
@@ -117,7 +148,7 @@ int image_data_upload(struct req *r) {
     if (st) return st;
     if (!images_may_modify(r, &img))
         return api_error(r, 403, "Not allowed to upload image data for image %s", img.id);
-    if (strcmp(img.status, "queued"))
+    if (strcmp(img.status, "queued") && strcmp(img.status, "saving"))
         return api_error(r, 409, "Image status transition from %s to saving is not allowed",
                          img.status);
     if (!img.disk_format[0] || !img.container_format[0]) {
@@ -157,10 +188,9 @@ int image_data_upload(struct req *r) {
                        "the data file could not be renamed");
     if (!st && (st = activate(r, &u, md5, sha512, virtual_size))) image_store_remove(img.id);
     image_upload_abort(&u); /* removes the partial file, if any is left */
-    if (st) {
-        restore_queued(r, img.id);
-        return st;
-    }
+    if (st) restore_queued(r, img.id);
+    upload_unlock(img.id);
+    if (st) return st;
     return api_reply(r, 204, NULL);
 }
 

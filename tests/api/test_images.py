@@ -689,6 +689,40 @@ class ImageServiceWrite(ImageFixtures):
         self.assertEqual(self.upload(iid, data).status, 204)
         self.assertEqual(self.show(iid)["checksum"], hashlib.md5(data).hexdigest())
 
+    def test_one_upload_at_a_time(self):
+        iid = self.new()
+        host, port = BASE_HOST_PORT
+        first = socket.create_connection((host, port), timeout=30)
+        try:
+            first.sendall((f"PUT {IMAGES}/{iid}/file HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                           f"X-Auth-Token: {self.token}\r\nContent-Type: application/octet-stream"
+                           f"\r\nContent-Length: 1000000\r\n\r\n").encode() + b"\0" * 300000)
+            deadline = time.time() + 20
+            while self.show(iid)["status"] != "saving" and time.time() < deadline:
+                time.sleep(0.1)
+            self.assertEqual(self.show(iid)["status"], "saving")
+            self.assertFault(self.upload(iid, b"x"), 409, "conflictingRequest",
+                             "Image status transition from saving to saving is not allowed")
+        finally:
+            first.close()  # the first upload breaks off: queued again
+        deadline = time.time() + 20
+        while self.show(iid)["status"] != "queued" and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.upload(iid, b"y" * 1000).status, 204)
+
+    def test_upload_abandoned_in_saving_is_taken_over(self):
+        # an upload whose worker died leaves 'saving' and a partial file,
+        # and no upload lock: the next upload starts over
+        iid = self.new()
+        psql(f"UPDATE images SET status = 'saving' WHERE id = '{iid}'")
+        with open(os.path.join(DATA_DIR, iid + ".part"), "wb") as f:
+            f.write(b"stale")
+        data = os.urandom(200000)
+        self.assertEqual(self.upload(iid, data).status, 204)
+        img = self.show(iid)
+        self.assertEqual((img["status"], img["size"]), ("active", len(data)))
+        self.assertFalse(os.path.exists(os.path.join(DATA_DIR, iid + ".part")))
+
     def test_over_the_size_cap(self):
         iid = self.new()
         cap = 1099511627776  # [image] image_size_cap, Glance's default
