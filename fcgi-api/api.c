@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "api.h"
 
@@ -142,6 +143,8 @@ void req_init(struct req *r, const char *method, const char *uri, char **envp) {
     url_decode(r->path, false);
     r->query = strdup(q ? q + 1 : "");
     r->version = MV_MIN;
+    r->content_length = -1;
+    r->resp_fd = -1;
 }
 
 static void parse_query(struct req *r) {
@@ -244,15 +247,43 @@ static bool is_json_type(const char *ct) {
            (n == 39 && !strncasecmp(ct, "application/vnd.openstack.compute+json", 38));
 }
 
+long req_body_read(struct req *r, char *buf, size_t n) {
+    return r->body_read ? r->body_read(r->body_arg, buf, n) : 0;
+}
+
+/* The body's length: what was given, else what CONTENT_LENGTH announces. */
+static size_t body_length(const struct req *r) {
+    if (r->body_raw) return r->body_len;
+    return r->content_length > 0 ? (size_t)r->content_length : 0;
+}
+
+int api_read_json(struct req *r, const char *malformed) {
+    size_t len = body_length(r);
+    long max = config_int("api", "max_body_size", 1048576);
+    if (len > (size_t)max) return api_error(r, 413, "Request is too large.");
+    if (!r->body_raw && len) {
+        r->body_raw = malloc(len + 1);
+        r->body_owned = true;
+        size_t got = 0;
+        long n = 1;
+        while (got < len && (n = req_body_read(r, r->body_raw + got, len - got)) > 0)
+            got += (size_t)n;
+        r->body_len = got;
+        r->body_raw[got] = 0;
+        if (got < len) return api_error(r, 400, "%s", malformed);
+    }
+    json_error_t err;
+    r->body = len ? json_loadb(r->body_raw, len, JSON_DECODE_ANY, &err) : NULL;
+    if (!r->body) return api_error(r, 400, "%s", malformed);
+    return 0;
+}
+
 static int parse_body(struct req *r) {
-    if (!r->body_len) return 0;
+    if (!body_length(r)) return 0;
     if (r->method == GET || r->method == DELETE || r->method == HEAD) return 0;
     if (!is_json_type(r->content_type)) return api_error(r, 415, "Unsupported Content-Type");
-    long max = config_int("api", "max_body_size", 1048576);
-    if ((long)r->body_len > max) return api_error(r, 413, "Request is too large.");
-    json_error_t err;
-    r->body = json_loadb(r->body_raw, r->body_len, JSON_DECODE_ANY, &err);
-    if (!r->body) return api_error(r, 400, "Malformed request body");
+    int st = api_read_json(r, "Malformed request body");
+    if (st) return st;
     if (!json_is_object(r->body))
         return api_error(r, 400, "The request body must be a JSON object.");
     return 0;
@@ -285,8 +316,7 @@ static int dispatch(struct req *r) {
     const char *images = image_service_path(r->path);
     if (images) {
         r->legacy = true; /* no compute microversion headers */
-        int st = auth_request(r);
-        return st ? st : image_service(r, images);
+        return image_service(r, images);
     }
     int st = strip_prefix(r);
     if (st == 1) return versions_root(r);
@@ -349,6 +379,7 @@ void api_render(struct req *r, struct sbuf *out) {
                  "Vary: OpenStack-API-Version, X-OpenStack-Nova-API-Version\r\n",
                  minor, minor);
     }
+    if (r->resp_fd >= 0) blen = (size_t)r->resp_len; /* main.c streams the file */
     int n = snprintf(head, sizeof head,
                      "Status: %d %s\r\n%sContent-Length: %zu\r\n"
                      "x-openstack-request-id: %s\r\nx-compute-request-id: %s\r\n%s",
@@ -370,6 +401,8 @@ void req_free(struct req *r) {
     json_decref(r->resp);
     for (int i = 0; i < r->nparams; i++) free(r->params[i]);
     sbuf_free(&r->headers);
+    if (r->body_owned) free(r->body_raw);
+    if (r->resp_fd >= 0) close(r->resp_fd);
 }
 
 json_t *api_query_json(struct req *r, int *rc, const char *sql, int n, const char *const *params) {

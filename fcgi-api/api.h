@@ -53,8 +53,16 @@ struct req {
     char *path;  /* without version prefix, /{project_id} and query */
     char *query; /* raw query string ("" when none) */
     const char *content_type;
-    char *body_raw;
+    char *body_raw;  /* the whole body, when read (api_read_json) or given */
     size_t body_len;
+    bool body_owned; /* body_raw was read here and is freed by req_free */
+    /* The body as it arrives (main.c: FastCGI stdin), read on demand so
+     * that an upload is streamed and never held whole in memory:
+     * body_read gives up to n bytes, 0 at the end, -1 when the connection
+     * broke. content_length: CONTENT_LENGTH, -1 when not given. */
+    long long content_length;
+    long (*body_read)(void *arg, char *buf, size_t n);
+    void *body_arg;
     json_t *body;  /* parsed, validated body (NULL when none) */
     json_t *query_map; /* {"param": ["v1", "v2"], ...} */
     char **envp;   /* FastCGI environment (HTTP_* headers) */
@@ -73,6 +81,11 @@ struct req {
     int status;
     json_t *resp;        /* response body (NULL = empty) */
     struct sbuf headers; /* extra "Name: value\r\n" lines */
+    /* A body streamed from a file instead (image data): main.c copies
+     * resp_len bytes of resp_fd after the headers; req_free closes it.
+     * -1 = none. The handler sets its Content-Type with api_header. */
+    int resp_fd;
+    long long resp_len;
 };
 
 /* The route table (routes.h), and its size. */
@@ -97,6 +110,13 @@ int api_unexpected(struct req *r, const char *klass);
  * database fails. */
 json_t *api_query_json(struct req *r, int *rc, const char *sql, int n, const char *const *params);
 void api_header(struct req *r, const char *name, const char *value);
+/* Reads up to n bytes of the request body as it arrives (see struct req):
+ * the count, 0 at its end, -1 when the connection broke. */
+long req_body_read(struct req *r, char *buf, size_t n);
+/* Reads the whole body (at most [api] max_body_size, else 413) and parses
+ * it as any JSON value into r->body; 0, or the error answered (400 with
+ * `malformed` as its message). */
+int api_read_json(struct req *r, const char *malformed);
 
 /* Path parameter by template name ("server_id", "id"); NULL if absent. */
 const char *req_param(const struct req *r, const char *name);
@@ -232,9 +252,11 @@ enum db_status instance_apply_state(struct req *r, const char *uuid, const char 
 int not_built(struct req *r);
 int gone(struct req *r); /* 410: a route Nova has removed (routes.h gone_since) */
 int versions_root(struct req *r);
-/* The Image service's read API over the built-in registry
- * (resources/image_service.c): image_service_path gives the "/images..."
- * part of a path that is an image service path, else NULL. */
+/* The Image service API (Glance v2) over the built-in registry
+ * (resources/image_service.c, its own route table): image_service_path
+ * gives the "/images..." part of a path that is an image service path ("/"
+ * for its version documents), else NULL; image_service answers it (auth
+ * included). */
 const char *image_service_path(const char *path);
 int image_service(struct req *r, const char *rest);
 int versions_show(struct req *r);

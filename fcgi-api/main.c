@@ -6,6 +6,7 @@
  * to the master stops the children, each after the request in flight. */
 #include <errno.h>
 #include <fcgiapp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,31 @@ static void base_url(struct req *r, FCGX_ParamArray env) {
     snprintf(r->base_url, sizeof r->base_url, "%s://%s", proto, host ? host : "localhost");
 }
 
+/* The request body as it arrives (struct req's body_read). libfcgi reads
+ * nginx's stdin records as asked: a body is never held whole here. */
+static long read_stdin(void *arg, char *buf, size_t n) {
+    FCGX_Stream *in = arg;
+    int got = FCGX_GetStr(buf, n > INT_MAX ? INT_MAX : (int)n, in);
+    if (got <= 0 && FCGX_GetError(in)) return -1;
+    return got < 0 ? -1 : got;
+}
+
+/* Copies a streamed response body (r->resp_fd, r->resp_len bytes). */
+static void write_file(struct req *r, FCGX_Stream *out) {
+    char buf[65536];
+    long long left = r->resp_len;
+    while (left > 0) {
+        ssize_t n = read(r->resp_fd, buf, left < (long long)sizeof buf ? (size_t)left : sizeof buf);
+        if (n <= 0) {
+            log_msg(LOG_ERROR, r->request_id, "reading the response file: %s",
+                    n ? strerror(errno) : "unexpected end");
+            break; /* the client sees a body shorter than Content-Length */
+        }
+        if (FCGX_PutStr(buf, (int)n, out) < 0) break; /* the client went away */
+        left -= n;
+    }
+}
+
 static void serve_compute(struct req *r, struct sbuf *out) {
     api_handle(r);
     api_render(r, out);
@@ -68,7 +94,7 @@ static face_fn face_of(FCGX_ParamArray env) {
     return serve_compute;
 }
 
-static void serve_one(FCGX_Request *fr, long max_body) {
+static void serve_one(FCGX_Request *fr) {
     struct req r;
     const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
     const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
@@ -76,21 +102,14 @@ static void serve_one(FCGX_Request *fr, long max_body) {
     base_url(&r, fr->envp);
     r.content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
     const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
-    long want = cl ? strtol(cl, NULL, 10) : 0;
-    if (want > 0) {
-        /* read at most max_body + 1 bytes: enough to tell "too large" */
-        long cap = want > max_body ? max_body + 1 : want;
-        r.body_raw = malloc((size_t)cap + 1);
-        int got = FCGX_GetStr(r.body_raw, (int)cap, fr->in);
-        r.body_len = got > 0 ? (size_t)got : 0;
-        r.body_raw[r.body_len] = 0;
-        if (want > max_body) r.body_len = (size_t)want; /* parse_body answers 413 */
-    }
+    r.content_length = cl && *cl ? strtoll(cl, NULL, 10) : -1;
+    r.body_read = read_stdin;
+    r.body_arg = fr->in;
     struct sbuf out = {0};
     face_of(fr->envp)(&r, &out);
     FCGX_PutStr(out.s, (int)out.len, fr->out);
     sbuf_free(&out);
-    free(r.body_raw);
+    if (r.resp_fd >= 0) write_file(&r, fr->out);
     req_free(&r);
 }
 
@@ -98,14 +117,13 @@ static void worker(int sock) {
     set_signals();
     FCGX_Request fr;
     FCGX_InitRequest(&fr, sock, 0);
-    long max_body = config_int("api", "max_body_size", 1048576);
     db_open(); /* a failure here is retried by the first query */
     while (!stopping) {
         if (FCGX_Accept_r(&fr) < 0) {
             if (stopping) break;
             continue;
         }
-        serve_one(&fr, max_body);
+        serve_one(&fr);
         /* Read the request to its end (nginx's closing empty stdin record),
          * then close without libfcgi's lingering close (shutdown, then
          * wait for nginx to hang up): with nothing left unread the close

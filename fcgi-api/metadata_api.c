@@ -96,7 +96,15 @@ static json_t *guest_doc(struct req *r, struct sbuf *out) {
 /* openstack/<version>/password: GET reads it, POST sets it once (at most
  * 256 bytes, kept as Nova keeps it: password_0..3 of 255 characters). */
 static void password(struct req *r, struct sbuf *out, const char *id) {
-    const char *p[] = {id, r->body_raw ? r->body_raw : ""};
+    /* the body as it arrives: at most 257 bytes are worth reading */
+    char body[258];
+    size_t len = 0;
+    long n = 1;
+    while (r->method == POST && len < sizeof body - 1 &&
+           (n = req_body_read(r, body + len, sizeof body - 1 - len)) > 0)
+        len += (size_t)n;
+    body[len] = 0;
+    const char *p[] = {id, body};
     PGresult *res;
     if (r->method == GET) {
         enum db_status st = db_query(&res,
@@ -115,7 +123,7 @@ static void password(struct req *r, struct sbuf *out, const char *id) {
         }
     } else if (r->method != POST) {
         fail(r, out, 400, "GET and POST only are supported.");
-    } else if (r->body_len > 256 || (r->body_raw && strlen(r->body_raw) != r->body_len)) {
+    } else if (len > 256 || r->content_length > 256 || strlen(body) != len) {
         fail(r, out, 400, "Request is too large.");
     } else if (db_query(&res,
                         "UPDATE instances SET system_metadata = system_metadata ||"

@@ -19,6 +19,7 @@
 #   CNOVA_COMPUTE_HOSTS  "compute1"      one cnova-compute per name
 #   CNOVA_API_WORKERS    0               FastCGI workers (0 = 2 x cores)
 #   CNOVA_MAX_BODY       1048576         largest request body (bytes)
+#   CNOVA_IMAGE_SIZE_CAP 1099511627776   largest image upload (bytes, [image] image_size_cap)
 #   CNOVA_HELLO_SOCKET   ""              bench: serve /hello from this socket
 #   CNOVA_WAIT           60              seconds to wait for each component
 set -euo pipefail
@@ -36,6 +37,7 @@ RMQ_NODE=${CNOVA_RMQ_NODE:-cnova@localhost}
 COMPUTE_HOSTS=${CNOVA_COMPUTE_HOSTS:-compute1}
 API_WORKERS=${CNOVA_API_WORKERS:-0}
 MAX_BODY=${CNOVA_MAX_BODY:-1048576}
+IMAGE_SIZE_CAP=${CNOVA_IMAGE_SIZE_CAP:-1099511627776}
 HELLO_SOCKET=${CNOVA_HELLO_SOCKET:-}
 WAIT=${CNOVA_WAIT:-60}
 
@@ -321,7 +323,9 @@ api	schemas	$REPO/api/request-schemas.json
 database	connection	host=$pghost port=$PG_PORT user=cnova dbname=cnova
 database	migrations	$REPO/sql
 rabbit	host	127.0.0.1
-rabbit	port	$RMQ_PORT"
+rabbit	port	$RMQ_PORT
+image	data_path	$RUN/images
+image	image_size_cap	$IMAGE_SIZE_CAP"
     o="$o
 DEFAULT	host	$host
 neutron	metadata_proxy_shared_secret	$(metadata_secret)"
@@ -382,6 +386,7 @@ nginx_conf() {
         -e "s|@SOCKET@|$SOCKET|g" \
         -e "s|@HELLO_SOCKET@|$HELLO_SOCKET|g" \
         -e "s|@MAX_BODY@|$MAX_BODY|g" \
+        -e "s|@IMAGE_MAX_BODY@|$IMAGE_SIZE_CAP|g" \
         "$REPO/nginx/nginx.conf.in" >"$out.new"
     if grep -n '@[A-Z_]*@' "$out.new" >&2; then die "unsubstituted marker in $out.new"; fi
     if ! cmp -s "$out.new" "$out"; then
@@ -431,7 +436,7 @@ nginx_stop() {
 # ------------------------------------------------------------------ verbs
 
 cmd_start() {
-    mkdir -p "$RUN" "$LOG" "$PIDS" "$RUN/nginx"
+    mkdir -p "$RUN" "$LOG" "$PIDS" "$RUN/nginx" "$RUN/images"
     RUN=$(cd "$RUN" && pwd)
     MISSING=''
 

@@ -1,4 +1,4 @@
--- 019_dhcp_ports: each network's DHCP server holds an address of its own,
+-- 020_dhcp_ports: each network's DHCP server holds an address of its own,
 -- as Neutron's DHCP port does (device_owner network:dhcp): the host's
 -- qdhcp namespace answers DHCP and the metadata proxy from it, so the IPAM
 -- must never give it to a server. The port belongs to no instance and is

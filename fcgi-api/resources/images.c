@@ -9,29 +9,39 @@
 #include <string.h>
 #include <strings.h>
 
+#include "image_store.h"
 #include "images.h"
 
-int images_find(struct req *r, const char *id, struct image_ref *out) {
-    if (!id || !uuid_valid(id)) return api_error(r, 404, "Image not found.");
+int images_find_or(struct req *r, const char *id, struct image_ref *out, const char *not_found) {
+    if (!id || !uuid_valid(id)) return api_error(r, 404, not_found, id ? id : "");
     const char *params[] = {id, r->ctx.is_admin ? "t" : "f", r->ctx.project_id};
     PGresult *res;
-    enum db_status st = db_query(&res,
-                                 "SELECT id, COALESCE(owner, ''), protected FROM images"
-                                 " WHERE id = $1::uuid AND NOT deleted AND ($2::bool"
-                                 " OR visibility IN ('public', 'community') OR owner = $3)",
-                                 3, params);
+    enum db_status st =
+        db_query(&res,
+                 "SELECT id, COALESCE(owner, ''), protected, status, COALESCE(disk_format, ''),"
+                 " COALESCE(container_format, ''), COALESCE(checksum, '') FROM images"
+                 " WHERE id = $1::uuid AND NOT deleted AND ($2::bool"
+                 " OR visibility IN ('public', 'community') OR owner = $3)",
+                 3, params);
     if (st) return api_db_error(r, st);
     if (!PQntuples(res)) {
         PQclear(res);
-        return api_error(r, 404, "Image not found.");
+        return api_error(r, 404, not_found, id);
     }
     snprintf(out->id, sizeof out->id, "%s", db_str(res, 0, 0));
     snprintf(out->owner, sizeof out->owner, "%s", db_str(res, 0, 1));
     out->protected_ = db_bool(res, 0, 2);
+    snprintf(out->status, sizeof out->status, "%s", db_str(res, 0, 3));
+    snprintf(out->disk_format, sizeof out->disk_format, "%s", db_str(res, 0, 4));
+    snprintf(out->container_format, sizeof out->container_format, "%s", db_str(res, 0, 5));
+    snprintf(out->checksum, sizeof out->checksum, "%s", db_str(res, 0, 6));
     PQclear(res);
     return 0;
 }
 
+int images_find(struct req *r, const char *id, struct image_ref *out) {
+    return images_find_or(r, id, out, "Image not found.");
+}
 bool images_may_modify(const struct req *r, const struct image_ref *img) {
     return r->ctx.is_admin || (img->owner[0] && !strcmp(img->owner, r->ctx.project_id));
 }
@@ -276,13 +286,11 @@ int images_show(struct req *r) {
     return api_reply(r, 200, body);
 }
 
-int images_delete(struct req *r) {
-    struct image_ref img;
-    int st = images_find(r, req_param(r, "id"), &img);
-    if (st) return st;
-    if (!images_may_modify(r, &img) || img.protected_)
-        return api_error(r, 403, "You are not allowed to delete the image.");
-    const char *params[] = {img.id};
+int images_delete_ref(struct req *r, const struct image_ref *img, const char *protected_msg,
+                      const char *not_allowed, const char *not_found) {
+    if (!images_may_modify(r, img)) return api_error(r, 403, not_allowed, img->id);
+    if (img->protected_) return api_error(r, 403, protected_msg, img->id);
+    const char *params[] = {img->id};
     PGresult *res;
     enum db_status dst = db_query(&res,
                                   "UPDATE images SET deleted = true, status = 'deleted',"
@@ -292,6 +300,15 @@ int images_delete(struct req *r) {
     if (dst) return api_db_error(r, dst);
     int n = PQntuples(res);
     PQclear(res);
-    if (!n) return api_error(r, 404, "Image not found.");
+    if (!n) return api_error(r, 404, not_found, img->id);
+    image_store_remove(img->id);
     return api_reply(r, 204, NULL);
+}
+
+int images_delete(struct req *r) {
+    struct image_ref img;
+    int st = images_find(r, req_param(r, "id"), &img);
+    if (st) return st;
+    return images_delete_ref(r, &img, "You are not allowed to delete the image.",
+                             "You are not allowed to delete the image.", "Image not found.");
 }
