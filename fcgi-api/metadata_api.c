@@ -17,13 +17,20 @@
 
 static const char *reason(int status) {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 409: return "Conflict";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 409:
+        return "Conflict";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Internal Server Error";
     }
 }
 
@@ -41,7 +48,7 @@ static void answer(struct req *r, struct sbuf *out, int status, const char *mime
 static void fail(struct req *r, struct sbuf *out, int status, const char *explanation) {
     char body[512];
     int n = snprintf(body, sizeof body, "%d %s\n\n%s\n\n   ", status, reason(status),
-                     explanation ? explanation
+                     explanation     ? explanation
                      : status == 404 ? "The resource could not be found."
                                      : "");
     answer(r, out, status, "text/plain", body, (size_t)n < sizeof body ? (size_t)n : 0);
@@ -52,8 +59,8 @@ static json_t *guest_doc(struct req *r, struct sbuf *out) {
     const char *id = req_header(r, "X-Instance-ID");
     const char *tenant = req_header(r, "X-Tenant-ID");
     const char *sig = req_header(r, "X-Instance-ID-Signature");
-    const char *missing = !id ? "X-Instance-ID header is missing from request."
-                          : !sig ? "X-Instance-ID-Signature header is missing from request."
+    const char *missing = !id       ? "X-Instance-ID header is missing from request."
+                          : !sig    ? "X-Instance-ID-Signature header is missing from request."
                           : !tenant ? "X-Tenant-ID header is missing from request."
                                     : NULL;
     if (missing) {

@@ -10,9 +10,9 @@
 #include "metadata.h"
 #include "util.h"
 
-static const char *const ec2_versions[] = {
-    "1.0",        "2007-01-19", "2007-03-01", "2007-08-29", "2007-10-10",
-    "2007-12-15", "2008-02-01", "2008-09-01", "2009-04-04", NULL};
+static const char *const ec2_versions[] = {"1.0",        "2007-01-19", "2007-03-01", "2007-08-29",
+                                           "2007-10-10", "2007-12-15", "2008-02-01", "2008-09-01",
+                                           "2009-04-04", NULL};
 
 /* The OpenStack versions, oldest first; the features that came with them. */
 enum os_version {
@@ -42,7 +42,6 @@ static void item_set(struct metadata_item *out, char *data, size_t len, const ch
     out->mime = mime;
 }
 
-
 /* JSON text as Python's json.dumps writes it (", " and ": "), in order. */
 static void item_json(struct metadata_item *out, json_t *v) {
     char *s = json_dumps(v, JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
@@ -70,7 +69,8 @@ static char *user_data(const json_t *doc, size_t *len) {
     int got = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
     if (got < 0) got = 0;
     /* EVP_DecodeBlock counts the padding's zero bytes */
-    for (size_t i = n; i > 0 && b64[i - 1] == '=' && got > 0; i--) got--;
+    for (size_t i = n; i > 0 && b64[i - 1] == '=' && got > 0; i--)
+        got--;
     out[got] = 0;
     *len = (size_t)got;
     return (char *)out;
@@ -84,7 +84,8 @@ static json_t *ec2_id(const char *prefix, const char *uuid) {
 }
 
 static const char *first_ip(const json_t *doc) {
-    return json_string_value(json_object_get(json_array_get(json_object_get(doc, "nics"), 0), "ip"));
+    return json_string_value(
+        json_object_get(json_array_get(json_object_get(doc, "nics"), 0), "ip"));
 }
 
 /* ---- the EC2 tree ---- */
@@ -101,17 +102,17 @@ static int ec2_index(const char *v) {
 static json_t *ec2_tree(const json_t *doc, int v, const char *domain) {
     char host[512], iid[32];
     hostname(doc, domain, host, sizeof host);
-    snprintf(iid, sizeof iid, "i-%08llx", (long long)json_integer_value(json_object_get(doc, "id")));
+    snprintf(iid, sizeof iid, "i-%08llx",
+             (long long)json_integer_value(json_object_get(doc, "id")));
     const char *ip = first_ip(doc), *fip = str(doc, "floating_ip");
     json_t *groups = json_object_get(doc, "security_groups");
-    json_t *md = json_pack("{s:o, s:I, s:s, s:s, s:s, s:s, s:s, s:o}", "ami-id",
-                           ec2_id("ami", str(doc, "image_ref")), "ami-launch-index",
-                           json_integer_value(json_object_get(doc, "launch_index")),
-                           "ami-manifest-path", "FIXME", "instance-id", iid, "hostname", host,
-                           "local-ipv4", ip ? ip : "", "reservation-id",
-                           str(doc, "reservation_id") ? str(doc, "reservation_id") : "",
-                           "security-groups",
-                           json_is_array(groups) ? json_incref(groups) : json_array());
+    json_t *md =
+        json_pack("{s:o, s:I, s:s, s:s, s:s, s:s, s:s, s:o}", "ami-id",
+                  ec2_id("ami", str(doc, "image_ref")), "ami-launch-index",
+                  json_integer_value(json_object_get(doc, "launch_index")), "ami-manifest-path",
+                  "FIXME", "instance-id", iid, "hostname", host, "local-ipv4", ip ? ip : "",
+                  "reservation-id", str(doc, "reservation_id") ? str(doc, "reservation_id") : "",
+                  "security-groups", json_is_array(groups) ? json_incref(groups) : json_array());
     if (str(doc, "key_name")) {
         char name[300];
         snprintf(name, sizeof name, "0=%s", str(doc, "key_name"));
@@ -191,7 +192,8 @@ static void ec2_print(const json_t *v, struct sbuf *out) {
 
 static void item_lines(struct metadata_item *out, const char *const *lines, size_t n) {
     struct sbuf b = {0};
-    for (size_t i = 0; i < n; i++) sbuf_addf(&b, "%s%s", i ? "\n" : "", lines[i]);
+    for (size_t i = 0; i < n; i++)
+        sbuf_addf(&b, "%s%s", i ? "\n" : "", lines[i]);
     sbuf_add(&b, "", 0);
     item_set(out, b.s ? b.s : strdup(""), b.len, "text/plain");
 }
@@ -200,7 +202,8 @@ static enum metadata_result ec2_lookup(const json_t *doc, char **tok, int ntok, 
                                        struct metadata_item *out) {
     if (ntok == 0) {
         const char *all[10];
-        for (int i = 0; i < 9; i++) all[i] = ec2_versions[i];
+        for (int i = 0; i < 9; i++)
+            all[i] = ec2_versions[i];
         all[9] = "latest";
         item_lines(out, all, 10);
         return METADATA_OK;
@@ -234,8 +237,9 @@ static json_t *meta_data_json(const json_t *doc, int v, const char *domain) {
     if (kn && kd) {
         json_object_set_new(md, "public_keys", json_pack("{s:s}", kn, kd));
         const char *kt = str(doc, "key_type");
-        json_object_set_new(md, "keys", json_pack("[{s:s, s:s, s:s}]", "name", kn, "type",
-                                                  kt ? kt : "ssh", "data", kd));
+        json_object_set_new(
+            md, "keys",
+            json_pack("[{s:s, s:s, s:s}]", "name", kn, "type", kt ? kt : "ssh", "data", kd));
     }
     json_object_set_new(md, "hostname", json_string(host));
     json_object_set(md, "name", json_object_get(doc, "name"));
@@ -265,15 +269,14 @@ static json_t *network_data_json(const json_t *doc) {
         const char *port = json_string_value(json_object_get(nic, "port_id"));
         char tap[32];
         snprintf(tap, sizeof tap, "tap%.11s", port ? port : "");
-        json_array_append_new(links, json_pack("{s:s, s:s?, s:s, s:n, s:O}", "id", tap, "vif_id",
-                                               port, "type", "bridge", "mtu",
-                                               "ethernet_mac_address",
-                                               json_object_get(nic, "mac")));
+        json_array_append_new(
+            links, json_pack("{s:s, s:s?, s:s, s:n, s:O}", "id", tap, "vif_id", port, "type",
+                             "bridge", "mtu", "ethernet_mac_address", json_object_get(nic, "mac")));
         if (!json_object_get(nic, "ip") || json_is_null(json_object_get(nic, "ip"))) continue;
         char id[32];
         snprintf(id, sizeof id, "network%zu", json_array_size(nets));
-        json_array_append_new(nets, json_pack("{s:s, s:s, s:s, s:O}", "id", id, "type",
-                                              "ipv4_dhcp", "link", tap, "network_id",
+        json_array_append_new(nets, json_pack("{s:s, s:s, s:s, s:O}", "id", id, "type", "ipv4_dhcp",
+                                              "link", tap, "network_id",
                                               json_object_get(nic, "network_id")));
         size_t j;
         json_t *dns;
@@ -297,10 +300,9 @@ enum os_file { OS_META, OS_USER, OS_PASSWORD, OS_VENDOR, OS_NETWORK, OS_VENDOR2,
 static const struct {
     const char *name;
     enum os_version since; /* listed (and, but for network_data, served) from */
-} os_files[OS_FILES] = {
-    {"meta_data.json", FOLSOM},     {"user_data", FOLSOM},    {"password", GRIZZLY},
-    {"vendor_data.json", HAVANA},   {"network_data.json", LIBERTY},
-    {"vendor_data2.json", NEWTON_TWO}};
+} os_files[OS_FILES] = {{"meta_data.json", FOLSOM},     {"user_data", FOLSOM},
+                        {"password", GRIZZLY},          {"vendor_data.json", HAVANA},
+                        {"network_data.json", LIBERTY}, {"vendor_data2.json", NEWTON_TWO}};
 
 /* File `f` of version `v`: METADATA_OK with *out, or why not. */
 static enum metadata_result os_file(const json_t *doc, int v, enum os_file f, const char *domain,
@@ -345,7 +347,8 @@ static enum metadata_result os_lookup(const json_t *doc, char **tok, int ntok, c
                                       struct metadata_item *out) {
     if (ntok == 0) { /* every version, then latest (none is in the future) */
         const char *all[OS_VERSIONS + 1];
-        for (int i = 0; i < OS_VERSIONS; i++) all[i] = os_versions[i];
+        for (int i = 0; i < OS_VERSIONS; i++)
+            all[i] = os_versions[i];
         all[OS_VERSIONS] = "latest";
         item_lines(out, all, OS_VERSIONS + 1);
         return METADATA_OK;
@@ -436,7 +439,7 @@ int metadata_files(const json_t *doc, const char *domain,
 void metadata_sign(const char *secret, const char *id, char out[65]) {
     unsigned char mac[32];
     unsigned int n = sizeof mac;
-    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)id, strlen(id), mac,
-         &n);
-    for (unsigned int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)id, strlen(id), mac, &n);
+    for (unsigned int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
 }

@@ -45,7 +45,7 @@
     "  FROM ports p JOIN networks n ON n.id = p.network_id WHERE p.instance_uuid = i.uuid),"       \
     " 'floating_ip', (SELECT host(fl.address) FROM floating_ips fl JOIN ports p"                   \
     "  ON p.id = fl.port_id WHERE p.instance_uuid = i.uuid ORDER BY fl.address LIMIT 1),"          \
-    " 'config_drive', i.config_drive <> '')::text"                                                \
+    " 'config_drive', i.config_drive <> '')::text"                                                 \
     " FROM instances i WHERE i.uuid = $1::uuid AND i.deleted = 0"
 
 /* One answer: `data` (malloc'd, `len` bytes) of type `mime`. */

@@ -4,20 +4,20 @@
 #include "util.h"
 
 #include <ctype.h>
-#include <strings.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cnova.h"
@@ -112,7 +112,8 @@ int mv_parse(const char *s) {
 static void sbuf_grow(struct sbuf *b, size_t n) {
     if (b->len + n + 1 <= b->cap) return;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1) cap *= 2;
+    while (cap < b->len + n + 1)
+        cap *= 2;
     b->s = realloc(b->s, cap);
     b->cap = cap;
 }
@@ -231,7 +232,8 @@ int run_argv(const char *const argv[], int timeout_s, char *err, size_t errlen) 
         return -1;
     }
     /* no trailing newline in the message */
-    while (kept && (err[kept - 1] == '\n' || err[kept - 1] == '\r')) err[--kept] = 0;
+    while (kept && (err[kept - 1] == '\n' || err[kept - 1] == '\r'))
+        err[--kept] = 0;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
     if (!kept) snprintf(err, errlen, "%s: exit status %d", argv[0], status);
     return -1;

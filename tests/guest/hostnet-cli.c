@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
                                 .mtu = atoi(argv[7])};
         rc = hostnet_net_ensure(argv[2], &n, &why);
     } else if (!strcmp(cmd, "port-add") && argc == 7) {
-        rc = hostnet_port_add(argv[2], argv[3], argv[4], argv[5], opt(argv[6]), &why);
+        rc = hostnet_port_add(argv[2], argv[3], argv[4], argv[5], opt(argv[6]), NULL, &why);
     } else if (!strcmp(cmd, "port-remove") && argc == 5) {
         rc = hostnet_port_remove(argv[2], argv[3], argv[4], &why);
     } else if (!strcmp(cmd, "teardown") && argc == 4) {

@@ -1,11 +1,11 @@
 /* test_configdrive.c — the config drive (an ISO 9660 "config-2" volume
  * read back with isoinfo) and the helpers it runs on: run_argv (exit
  * status, captured output, the time limit) and rm_tree. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +30,10 @@ static void run_argv_reports(void **state) {
     assert_int_equal(run_argv(slow, 1, err, sizeof err), -1);
     assert_non_null(strstr(err, "killed"));
     /* a long output keeps its end */
-    const char *loud[] = {"sh", "-c", "i=0; while [ $i -lt 500 ]; do echo line$i; i=$((i+1)); done; "
-                          "echo LAST; exit 1", NULL};
+    const char *loud[] = {"sh", "-c",
+                          "i=0; while [ $i -lt 500 ]; do echo line$i; i=$((i+1)); done; "
+                          "echo LAST; exit 1",
+                          NULL};
     assert_int_equal(run_argv(loud, 5, err, sizeof err), -1);
     assert_non_null(strstr(err, "LAST"));
 }
@@ -71,11 +73,11 @@ static void drive_holds_the_tree(void **state) {
     assert_non_null(mkdtemp(dir));
     char iso[256];
     snprintf(iso, sizeof iso, "%s/disk.config", dir);
-    json_t *doc = json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:[], s:[], s:{}}",
-                            "uuid", "8e9f0a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b", "id", 7, "name", "vm",
-                            "hostname", "vm", "project_id", "p", "launch_index", 0,
-                            "availability_zone", "nova", "key_name", "k", "key_data",
-                            "ssh-ed25519 AAA k", "security_groups", "nics", "meta");
+    json_t *doc =
+        json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:[], s:[], s:{}}", "uuid",
+                  "8e9f0a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b", "id", 7, "name", "vm", "hostname", "vm",
+                  "project_id", "p", "launch_index", 0, "availability_zone", "nova", "key_name",
+                  "k", "key_data", "ssh-ed25519 AAA k", "security_groups", "nics", "meta");
     json_object_set_new(doc, "user_data", json_string("IyEvYmluL3NoCmVjaG8gaGkK"));
     const char *why = NULL;
     assert_int_equal(configdrive_build(doc, "novalocal", iso, &why), 0);

@@ -75,14 +75,17 @@ static void bad_input_runs_nothing(void **s) {
     n.mtu = 100;
     assert_int_equal(hostnet_net_ensure(state, &n, &why), -1);
     assert_non_null(strstr(why, "MTU 100"));
-    assert_int_equal(hostnet_port_add(state, NET, "fa:16:3e:00:00", "10.0.0.5", NULL, &why), -1);
-    assert_int_equal(hostnet_port_add(state, NET, "fa:16:3e:00:00:01", "10.0.0", NULL, &why), -1);
-    assert_int_equal(hostnet_port_add(state, NET, "fa:16:3e:00:00:01", "10.0.0.5", "a,b\nc", &why),
+    assert_int_equal(hostnet_port_add(state, NET, "fa:16:3e:00:00", "10.0.0.5", NULL, NULL, &why),
                      -1);
+    assert_int_equal(hostnet_port_add(state, NET, "fa:16:3e:00:00:01", "10.0.0", NULL, NULL, &why),
+                     -1);
+    assert_int_equal(
+        hostnet_port_add(state, NET, "fa:16:3e:00:00:01", "10.0.0.5", "a,b\nc", NULL, &why), -1);
     assert_non_null(strstr(why, "not a DNS name"));
     assert_int_equal(hostnet_port_remove(state, "x/y", "fa:16:3e:00:00:01", &why), -1);
     /* a network not set up here: nothing to add to, nothing to remove */
-    assert_int_equal(hostnet_port_add(state, NET, "fa:16:3e:00:00:01", "10.0.0.5", NULL, &why), -1);
+    assert_int_equal(
+        hostnet_port_add(state, NET, "fa:16:3e:00:00:01", "10.0.0.5", NULL, NULL, &why), -1);
     assert_non_null(strstr(why, "not set up"));
     assert_int_equal(hostnet_port_remove(state, NET, "fa:16:3e:00:00:01", &why), 0);
 }
@@ -98,18 +101,21 @@ static void hosts_file(void **s) {
     snprintf(hosts, sizeof hosts, "%s/hosts", dir);
 
     assert_int_equal(
-        hostnet_port_add(state, NET, "fa:16:3e:00:00:01", "10.0.0.5", "vm-1.novalocal", &why), 0);
-    assert_int_equal(hostnet_port_add(state, NET, "fa:16:3e:00:00:02", "10.0.0.6", NULL, &why), 0);
+        hostnet_port_add(state, NET, "fa:16:3e:00:00:01", "10.0.0.5", "vm-1.novalocal", NULL, &why),
+        0);
+    assert_int_equal(
+        hostnet_port_add(state, NET, "fa:16:3e:00:00:02", "10.0.0.6", NULL, NULL, &why), 0);
     assert_string_equal(slurp(hosts),
                         "fa:16:3e:00:00:01,10.0.0.5,vm-1\nfa:16:3e:00:00:02,10.0.0.6\n");
     assert_int_equal(hostnet_port_count(state, NET), 2);
     /* the same MAC again: its line replaced, not doubled (any case) */
-    assert_int_equal(hostnet_port_add(state, NET, "FA:16:3E:00:00:01", "10.0.0.7", "vm-1", &why),
-                     0);
+    assert_int_equal(
+        hostnet_port_add(state, NET, "FA:16:3E:00:00:01", "10.0.0.7", "vm-1", NULL, &why), 0);
     assert_string_equal(slurp(hosts),
                         "fa:16:3e:00:00:02,10.0.0.6\nFA:16:3E:00:00:01,10.0.0.7,vm-1\n");
     /* an address moving to another port leaves its old holder */
-    assert_int_equal(hostnet_port_add(state, NET, "fa:16:3e:00:00:03", "10.0.0.6", NULL, &why), 0);
+    assert_int_equal(
+        hostnet_port_add(state, NET, "fa:16:3e:00:00:03", "10.0.0.6", NULL, NULL, &why), 0);
     assert_string_equal(slurp(hosts),
                         "FA:16:3E:00:00:01,10.0.0.7,vm-1\nfa:16:3e:00:00:03,10.0.0.6\n");
     assert_int_equal(hostnet_port_remove(state, NET, "fa:16:3e:00:00:01", &why), 0);

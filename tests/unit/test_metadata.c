@@ -1,11 +1,11 @@
 /* test_metadata.c — the metadata tree of one instance document: path
  * normalisation, the EC2 listing rules, user_data decoding, the config
  * drive's file list, and the proxy signature (RFC 4231 test case 2). */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,15 +13,15 @@
 #include "metadata.h"
 
 static json_t *doc(void) {
-    return json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
-                     " s:{s:s}, s:[s], s:[{s:s, s:s, s:s, s:s}], s:n}",
-                     "uuid", "8e9f0a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b", "id", 42, "name", "vm 1",
-                     "hostname", "vm-1", "project_id", "p", "launch_index", 0, "availability_zone",
-                     "nova", "reservation_id", "r-1", "key_name", "k", "key_data", "ssh-ed25519 AAA",
-                     "user_data", "aGk=", "image_ref", "70a599e0-31e7-49b7-b260-868f441e862b",
-                     "flavor_name", "m1.tiny", "meta", "a", "b", "security_groups", "default",
-                     "nics", "port_id", "0123456789abcdef", "mac", "fa:16:3e:00:00:01", "ip",
-                     "10.0.0.5", "network_id", "n1", "floating_ip");
+    return json_pack(
+        "{s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+        " s:{s:s}, s:[s], s:[{s:s, s:s, s:s, s:s}], s:n}",
+        "uuid", "8e9f0a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b", "id", 42, "name", "vm 1", "hostname",
+        "vm-1", "project_id", "p", "launch_index", 0, "availability_zone", "nova", "reservation_id",
+        "r-1", "key_name", "k", "key_data", "ssh-ed25519 AAA", "user_data", "aGk=", "image_ref",
+        "70a599e0-31e7-49b7-b260-868f441e862b", "flavor_name", "m1.tiny", "meta", "a", "b",
+        "security_groups", "default", "nics", "port_id", "0123456789abcdef", "mac",
+        "fa:16:3e:00:00:01", "ip", "10.0.0.5", "network_id", "n1", "floating_ip");
 }
 
 static void lookup_is(json_t *d, const char *path, const char *want) {

@@ -40,9 +40,22 @@ int configdrive_build(const json_t *doc, const char *domain, const char *iso, co
         *why = "the config drive's files could not be written";
         return -1;
     }
-    const char *argv[] = {"genisoimage", "-o", tmp, "-ldots", "-allow-lowercase",
-                          "-allow-multidot", "-l", "-publisher", "OpenStack Compute (cnova)",
-                          "-quiet", "-J", "-r", "-V", "config-2", dir, NULL};
+    const char *argv[] = {"genisoimage",
+                          "-o",
+                          tmp,
+                          "-ldots",
+                          "-allow-lowercase",
+                          "-allow-multidot",
+                          "-l",
+                          "-publisher",
+                          "OpenStack Compute (cnova)",
+                          "-quiet",
+                          "-J",
+                          "-r",
+                          "-V",
+                          "config-2",
+                          dir,
+                          NULL};
     char err[512];
     int rc = run_argv(argv, 60, err, sizeof err);
     rm_tree(dir);

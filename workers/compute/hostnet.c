@@ -58,6 +58,7 @@ struct names {
     char bridge[HOSTNET_NAME_LEN], tap[HOSTNET_NAME_LEN], nsdev[HOSTNET_NAME_LEN];
     char netns[HOSTNET_NETNS_LEN];
     char dir[512], hosts[600], opts[600], leases[600], pid[600], log[600], err[600];
+    char md_ports[600], md_pid[600], md_log[600]; /* the metadata proxy's */
 };
 
 /* Network ids name interfaces and files: hex digits and dashes only. */
@@ -78,6 +79,9 @@ static int names_of(const char *state_dir, const char *id, struct names *m, cons
     snprintf(m->pid, sizeof m->pid, "%s/pid", m->dir);
     snprintf(m->log, sizeof m->log, "%s/log", m->dir);
     snprintf(m->err, sizeof m->err, "%s/dnsmasq.err", m->dir);
+    snprintf(m->md_ports, sizeof m->md_ports, "%s/metadata-ports", m->dir);
+    snprintf(m->md_pid, sizeof m->md_pid, "%s/metadata-proxy.pid", m->dir);
+    snprintf(m->md_log, sizeof m->md_log, "%s/metadata-proxy.log", m->dir);
     return 0;
 }
 
@@ -311,18 +315,17 @@ static int given(const char *s) {
 
 /* ---- dnsmasq ---- */
 
-/* The pid of the dnsmasq whose pid file is m->pid, when it runs and its
- * command line names that pid file (a reused pid is not ours); 0 otherwise.
- * Its command line into cmdline when given. */
-static pid_t dnsmasq_pid(const struct names *m, struct sbuf *cmdline) {
+/* The pid of the daemon whose pid file is `pid_file`, when it runs and
+ * its command line has the argument `want` naming that pid file (a reused
+ * pid is not ours); 0 otherwise. Its command line into cmdline when given. */
+static pid_t daemon_pid(const char *pid_file, const char *want, struct sbuf *cmdline) {
     struct sbuf b = {0};
     pid_t pid = 0;
-    if (read_file(m->pid, &b, NULL) == 0 && b.len) pid = (pid_t)atol(b.s);
+    if (read_file(pid_file, &b, NULL) == 0 && b.len) pid = (pid_t)atol(b.s);
     sbuf_free(&b);
     if (pid <= 0) return 0;
-    char path[64], want[640];
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-    snprintf(want, sizeof want, "--pid-file=%s", m->pid);
     if (read_file(path, &b, NULL) < 0 || !b.len) {
         sbuf_free(&b);
         return 0;
@@ -337,8 +340,20 @@ static pid_t dnsmasq_pid(const struct names *m, struct sbuf *cmdline) {
     return ours ? pid : 0;
 }
 
-/* Signals dnsmasq to stop and waits up to 3 s for it (then SIGKILL). */
-static void dnsmasq_stop(pid_t pid) {
+static pid_t dnsmasq_pid(const struct names *m, struct sbuf *cmdline) {
+    char want[640];
+    snprintf(want, sizeof want, "--pid-file=%s", m->pid);
+    return daemon_pid(m->pid, want, cmdline);
+}
+
+/* The metadata proxy's pid: its command line names its pid file. */
+static pid_t proxy_pid(const struct names *m, struct sbuf *cmdline) {
+    return daemon_pid(m->md_pid, m->md_pid, cmdline);
+}
+
+/* Signals a daemon of ours to stop and waits up to 3 s for it (then
+ * SIGKILL). */
+static void daemon_stop(pid_t pid) {
     kill(pid, SIGTERM);
     for (int i = 0; i < 60 && kill(pid, 0) == 0; i++) {
         waitpid(pid, NULL, WNOHANG); /* in case it is our own child */
@@ -423,7 +438,7 @@ static int dnsmasq_ensure(const struct names *m, const struct subnet *sn, const 
     }
     if (pid) {
         log_info("hostnet: restarting dnsmasq %d of %s (its settings changed)", (int)pid, m->netns);
-        dnsmasq_stop(pid);
+        daemon_stop(pid);
     }
     /* dnsmasq's parent exits once the daemon runs (or with its error) */
     if (run(m->netns, a.v, NULL, m->err, why) != 0) {
@@ -437,6 +452,34 @@ static int dnsmasq_ensure(const struct names *m, const struct subnet *sn, const 
     }
     unlink(m->err);
     log_info("hostnet: dnsmasq %d serves %s", (int)dnsmasq_pid(m, NULL), m->netns);
+    return 0;
+}
+
+/* Starts the metadata proxy (argv: n->metadata_proxy, then its ports file
+ * and pid file) in the namespace unless the one running has the same
+ * command line; it reads the ports file on each request. */
+static int proxy_ensure(const struct names *m, const char *const *prefix, const char **why) {
+    const char *v[24];
+    size_t k = 0;
+    for (; prefix[k] && k < 18; k++)
+        v[k] = prefix[k];
+    const char *tail[] = {"--ports", m->md_ports, "--pid-file", m->md_pid, NULL};
+    for (size_t i = 0; i < 5; i++)
+        v[k++] = tail[i];
+    struct sbuf want = {0}, have = {0};
+    for (int i = 0; v[i]; i++)
+        sbuf_add(&want, v[i], strlen(v[i]) + 1);
+    pid_t pid = proxy_pid(m, &have);
+    int same = pid && have.len == want.len && !memcmp(have.s, want.s, want.len);
+    sbuf_free(&want);
+    sbuf_free(&have);
+    if (same) return 0;
+    if (pid) daemon_stop(pid);
+    if (run(m->netns, v, NULL, m->md_log, why) != 0) {
+        fail(why, "the metadata proxy of %s did not start (see %s)", m->netns, m->md_log);
+        return -1;
+    }
+    log_info("hostnet: metadata proxy %d serves %s", (int)proxy_pid(m, NULL), m->netns);
     return 0;
 }
 
@@ -541,6 +584,13 @@ int hostnet_net_ensure(const char *state_dir, const struct hostnet_net *n, const
     if (!rc) rc = write_file(m.hosts, hosts.s ? hosts.s : "", why); /* kept: it holds the ports */
     if (!rc) rc = write_file(m.opts, opts.s, why);
     if (!rc) rc = dnsmasq_ensure(&m, &sn, why);
+    if (!rc && n->metadata_proxy) {
+        struct sbuf ports = {0};
+        rc = read_file(m.md_ports, &ports, why);
+        if (!rc) rc = write_file(m.md_ports, ports.s ? ports.s : "", why); /* kept too */
+        if (!rc) rc = proxy_ensure(&m, n->metadata_proxy, why);
+        sbuf_free(&ports);
+    }
     sbuf_free(&opts);
     sbuf_free(&hosts);
     unlock_state(lock);
@@ -602,6 +652,29 @@ static int hosts_edit(const struct names *m, const char *mac, const char *ip, co
     return rc;
 }
 
+/* The metadata proxy's ports file without the line of ip, plus
+ * "ip owner" when owner is given. */
+static int md_ports_edit(const struct names *m, const char *ip, const char *owner,
+                         const char **why) {
+    struct sbuf text = {0}, out = {0};
+    if (read_file(m->md_ports, &text, NULL) < 0 && !owner) return 0; /* no proxy here */
+    size_t iplen = strlen(ip);
+    for (const char *line = text.s; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len && !(len > iplen && !strncmp(line, ip, iplen) && line[iplen] == ' ')) {
+            sbuf_add(&out, line, len);
+            sbuf_add(&out, "\n", 1);
+        }
+        line = end ? end + 1 : NULL;
+    }
+    if (owner) sbuf_addf(&out, "%s %s\n", ip, owner);
+    int rc = write_file(m->md_ports, out.s ? out.s : "", why);
+    sbuf_free(&text);
+    sbuf_free(&out);
+    return rc;
+}
+
 /* The length of a DNS name's first label (what a DHCP client is offered),
  * 0 when the name is not letters, digits, '-' and '.'. */
 static size_t first_label(const char *name) {
@@ -611,7 +684,7 @@ static size_t first_label(const char *name) {
 }
 
 int hostnet_port_add(const char *state_dir, const char *network_id, const char *mac, const char *ip,
-                     const char *hostname, const char **why) {
+                     const char *hostname, const char *owner, const char **why) {
     struct names m;
     struct in_addr a;
     if (names_of(state_dir, network_id, &m, why) < 0) return -1;
@@ -622,12 +695,15 @@ int hostnet_port_add(const char *state_dir, const char *network_id, const char *
     size_t label = 0;
     if (given(hostname) && !(label = first_label(hostname)))
         return fail(why, "hostname %s is not a DNS name", hostname);
+    if (owner && (strchr(owner, '\n') || strlen(owner) > 300))
+        return fail(why, "owner %s is not one short line", owner);
     char line[160];
     snprintf(line, sizeof line, "%s,%s%s%.*s", mac, ip, label ? "," : "", (int)label,
              label ? hostname : "");
     int lock = lock_state(state_dir, why);
     if (lock < 0) return -1;
     int rc = hosts_edit(&m, mac, ip, line, NULL, why);
+    if (!rc && owner) rc = md_ports_edit(&m, ip, owner, why);
     unlock_state(lock);
     return rc;
 }
@@ -644,6 +720,7 @@ int hostnet_port_remove(const char *state_dir, const char *network_id, const cha
     if (lock < 0) return -1;
     char old_ip[INET_ADDRSTRLEN] = "";
     int rc = hosts_edit(&m, mac, NULL, NULL, old_ip, why);
+    if (!rc && *old_ip) rc = md_ports_edit(&m, old_ip, NULL, why);
     unlock_state(lock);
     if (rc == 0 && *old_ip && dnsmasq_pid(&m, NULL)) {
         /* the lease would keep the address from its next holder until it
@@ -677,7 +754,8 @@ int hostnet_net_teardown(const char *state_dir, const char *network_id, const ch
     if (lock < 0) return -1;
     int rc = 0;
     pid_t pid = dnsmasq_pid(&m, NULL);
-    if (pid) dnsmasq_stop(pid);
+    if (pid) daemon_stop(pid);
+    if ((pid = proxy_pid(&m, NULL))) daemon_stop(pid);
     /* the veth pair first: deleting the namespace would destroy its end
      * later, in the kernel's own time, racing with our delete of the tap */
     rc |= link_del(m.tap, why);
@@ -688,7 +766,8 @@ int hostnet_net_teardown(const char *state_dir, const char *network_id, const ch
         rc |= must(NULL, del, why);
     }
     rc |= link_del(m.bridge, why);
-    const char *files[] = {m.hosts, m.opts, m.leases, m.pid, m.log, m.err};
+    const char *files[] = {m.hosts, m.opts,     m.leases, m.pid,   m.log,
+                           m.err,   m.md_ports, m.md_pid, m.md_log};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++)
         unlink(files[i]);
     char tmp[640];

@@ -6,15 +6,17 @@
  *                        guests' taps join it (libvirt <interface type='bridge'>)
  *   qdhcp-<id>           a network namespace holding the DHCP server
  *   tap<id11> / ns-<id11> a veth pair: tap on the bridge, ns- in the namespace,
- *                        with the subnet's DHCP address and 169.254.169.254/32
- *                        (where a metadata proxy will answer)
+ *                        with the subnet's DHCP address and 169.254.169.254/32,
+ *                        where cnova-metadata-proxy answers (when asked for)
  *   dnsmasq              in the namespace, static leases only: one line
  *                        "MAC,IP[,hostname]" per port in a hosts file it
  *                        rereads on SIGHUP; it offers the gateway (if any) as
  *                        the default route, a route to 169.254.169.254 via
  *                        the DHCP address (options 121 and 249), the MTU and
  *                        the DNS servers (if any). It serves no DNS.
- * Files live in <state_dir>/dhcp/<id>/: hosts, opts, leases, pid, log.
+ * Files live in <state_dir>/dhcp/<id>/: hosts, opts, leases, pid, log, and
+ * the metadata proxy's metadata-ports ("IP INSTANCE PROJECT" lines),
+ * metadata-proxy.pid and .log.
  * dnsmasq drops root for "nobody", which must be able to reach those files
  * (every folder above state_dir searchable by others).
  *
@@ -40,6 +42,11 @@ struct hostnet_net {
     const char *dns1;    /* DNS servers offered; NULL or "": none */
     const char *dns2;
     int mtu; /* 0: 1500 */
+    /* The metadata proxy to run in the namespace on 169.254.169.254:80:
+     * the argument vector of cnova-metadata-proxy up to (not including)
+     * its --ports and --pid-file, which this module adds (its files in the
+     * network's folder). NULL: none. */
+    const char *const *metadata_proxy;
 };
 
 /* Interface names are at most 14 characters: 16 bytes hold any of them. */
@@ -59,11 +66,14 @@ void hostnet_netns_name(const char *network_id, char *out, size_t len);
 
 /* Gives mac the static lease ip (hostname: NULL, or a name whose first
  * label is offered as option 12), replacing any entry of the same MAC or IP,
- * and tells dnsmasq. The network must have been ensured. */
+ * and tells dnsmasq; `owner` ("<instance uuid> <project id>", or NULL) is
+ * whom the metadata proxy answers for at ip. The network must have been
+ * ensured. */
 int hostnet_port_add(const char *state_dir, const char *network_id, const char *mac, const char *ip,
-                     const char *hostname, const char **why);
+                     const char *hostname, const char *owner, const char **why);
 /* Drops mac's lease (a missing one is fine) and releases it in dnsmasq, so
- * that its address can go to another port at once. */
+ * that its address can go to another port at once; the metadata proxy no
+ * longer answers for that address. */
 int hostnet_port_remove(const char *state_dir, const char *network_id, const char *mac,
                         const char **why);
 

@@ -10,8 +10,10 @@
  * host's loopback, but the file system is shared.
  *
  *   cnova-metadata-proxy --config FILE --ports FILE --upstream SOCKET
- *                        [--listen 169.254.169.254] [--port 80]
+ *                        [--listen 169.254.169.254] [--port 80] [--pid-file FILE]
  *
+ * With --pid-file it runs as a daemon once it listens (the parent exits 0
+ * then, or non-zero when it could not listen), as dnsmasq does.
  * Each connection is served by a child of its own, bounded in size and
  * time, so a slow guest holds up no other. */
 #define _GNU_SOURCE /* strcasestr */
@@ -145,8 +147,7 @@ static void serve(int fd, const struct sockaddr_in *peer, const char *ports, con
     int up = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", upstream);
-    if (up < 0 || connect(up, (struct sockaddr *)&sa, sizeof sa) ||
-        write_all(up, req.s, req.len)) {
+    if (up < 0 || connect(up, (struct sockaddr *)&sa, sizeof sa) || write_all(up, req.s, req.len)) {
         plain(fd, 503, "Service Unavailable", "503 Service Unavailable\n");
     } else {
         char buf[16384];
@@ -160,18 +161,26 @@ static void serve(int fd, const struct sockaddr_in *peer, const char *ports, con
 
 int main(int argc, char **argv) {
     const char *conf = NULL, *ports = NULL, *upstream = NULL, *listen_ip = "169.254.169.254";
+    const char *pid_file = NULL;
     int port = 80;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--config")) conf = argv[i + 1];
-        else if (!strcmp(argv[i], "--ports")) ports = argv[i + 1];
-        else if (!strcmp(argv[i], "--upstream")) upstream = argv[i + 1];
-        else if (!strcmp(argv[i], "--listen")) listen_ip = argv[i + 1];
-        else if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
+        if (!strcmp(argv[i], "--config"))
+            conf = argv[i + 1];
+        else if (!strcmp(argv[i], "--ports"))
+            ports = argv[i + 1];
+        else if (!strcmp(argv[i], "--upstream"))
+            upstream = argv[i + 1];
+        else if (!strcmp(argv[i], "--listen"))
+            listen_ip = argv[i + 1];
+        else if (!strcmp(argv[i], "--port"))
+            port = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--pid-file"))
+            pid_file = argv[i + 1];
     }
     if (!conf || !ports || !upstream || config_load(conf)) {
         fprintf(stderr,
                 "usage: %s --config FILE --ports FILE --upstream SOCKET [--listen IP] "
-                "[--port N]\n",
+                "[--port N] [--pid-file FILE]\n",
                 argv[0]);
         return 2;
     }
@@ -184,6 +193,19 @@ int main(int argc, char **argv) {
         bind(s, (struct sockaddr *)&sa, sizeof sa) || listen(s, 64)) {
         log_error("cannot listen on %s:%d: %s", listen_ip, port, strerror(errno));
         return 1;
+    }
+    if (pid_file) {
+        pid_t pid = fork();
+        if (pid < 0) return 1;
+        if (pid > 0) {
+            FILE *f = fopen(pid_file, "w");
+            if (!f || fprintf(f, "%d\n", (int)pid) < 0 || fclose(f)) {
+                kill(pid, SIGTERM);
+                return 1;
+            }
+            return 0;
+        }
+        setsid();
     }
     signal(SIGCHLD, SIG_IGN); /* children reaped by the kernel */
     signal(SIGPIPE, SIG_IGN);
