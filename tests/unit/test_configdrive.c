@@ -1,11 +1,13 @@
 /* test_configdrive.c — the config drive (an ISO 9660 "config-2" volume
  * read back with isoinfo) and the helpers it runs on: run_argv (exit
  * status, captured output, the time limit) and rm_tree. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

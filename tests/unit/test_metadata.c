@@ -1,11 +1,13 @@
 /* test_metadata.c — the metadata tree of one instance document: path
  * normalisation, the EC2 listing rules, user_data decoding, the config
  * drive's file list, and the proxy signature (RFC 4231 test case 2). */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
 #include <stdlib.h>
 #include <string.h>
 
