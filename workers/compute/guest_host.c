@@ -1,0 +1,87 @@
+/* guest_host.c — see guest_host.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cnova.h"
+#include "configdrive.h"
+#include "guest_host.h"
+#include "hostnet.h"
+
+static const char *str(const json_t *o, const char *key) {
+    return json_string_value(json_object_get(o, key));
+}
+
+static void record_path(const struct guest_host *g, const char *uuid, char *out, size_t len) {
+    snprintf(out, len, "%s/ports/%s", g->state_dir, uuid);
+}
+
+static int record(const struct guest_host *g, const char *uuid, const char *net, const char *mac) {
+    char dir[600], path[700];
+    snprintf(dir, sizeof dir, "%s/ports", g->state_dir);
+    if (mkdir(dir, 0755) && errno != EEXIST) return -1;
+    record_path(g, uuid, path, sizeof path);
+    FILE *f = fopen(path, "a");
+    if (!f) return -1;
+    fprintf(f, "%s %s\n", net, mac);
+    return fclose(f) ? -1 : 0;
+}
+
+int guest_host_plug(const struct guest_host *g, const json_t *doc, const char **why) {
+    const char *uuid = str(doc, "uuid"), *project = str(doc, "project_id");
+    if (!uuid || !uuid_valid(uuid)) return 0; /* no document: nothing to plug */
+    char owner[400], hostname[300];
+    snprintf(owner, sizeof owner, "%s %s", uuid, project ? project : "");
+    snprintf(hostname, sizeof hostname, "%s", str(doc, "hostname") ? str(doc, "hostname") : "");
+    size_t i;
+    json_t *nic;
+    json_array_foreach(json_object_get(doc, "nics"), i, nic) {
+        const char *ip = str(nic, "ip"), *dhcp = str(nic, "dhcp_ip");
+        if (!ip || !dhcp || !json_is_true(json_object_get(nic, "enable_dhcp"))) continue;
+        json_t *dns = json_object_get(nic, "dns");
+        struct hostnet_net n = {.id = str(nic, "network_id"),
+                                .cidr = str(nic, "cidr"),
+                                .gateway = str(nic, "gateway"),
+                                .dhcp_ip = dhcp,
+                                .dns1 = json_string_value(json_array_get(dns, 0)),
+                                .dns2 = json_string_value(json_array_get(dns, 1)),
+                                .mtu = (int)json_integer_value(json_object_get(nic, "mtu")),
+                                .metadata_proxy = g->proxy_argv};
+        const char *mac = str(nic, "mac");
+        if (hostnet_net_ensure(g->state_dir, &n, why) ||
+            hostnet_port_add(g->state_dir, n.id, mac, ip, hostname, owner, why))
+            return -1;
+        if (record(g, uuid, n.id, mac)) {
+            *why = "the guest's ports could not be recorded";
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void guest_host_unplug(const struct guest_host *g, const char *uuid) {
+    char path[700], line[256], net[128], mac[64];
+    record_path(g, uuid, path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%127s %63s", net, mac) != 2) continue;
+        const char *why = NULL;
+        if (hostnet_port_remove(g->state_dir, net, mac, &why))
+            log_warn("guest %s: port %s not unplugged: %s", uuid, mac, why);
+        if (hostnet_port_count(g->state_dir, net) == 0 &&
+            hostnet_net_teardown(g->state_dir, net, &why))
+            log_warn("network %s not torn down: %s", net, why);
+    }
+    fclose(f);
+    unlink(path);
+}
+
+int guest_host_config_drive(const struct guest_host *g, const json_t *doc, const char *path,
+                            const char **why) {
+    if (!g->force_config_drive && !json_is_true(json_object_get(doc, "config_drive"))) return 0;
+    return configdrive_build(doc, g->domain, path, why) ? -1 : 1;
+}

@@ -1,0 +1,40 @@
+/* guest_host.h — what a real guest needs of its host besides the
+ * hypervisor: its ports on the host's networks (hostnet.h: the network's
+ * bridge and qdhcp namespace, a static DHCP lease, the metadata proxy
+ * answering for its address) and its config drive (configdrive.h), both
+ * from the metadata document the conductor sends with the build
+ * (lib/metadata.h). Simulated hosts (libvirt's test driver) have neither.
+ *
+ * What a guest was given is recorded in <state_dir>/ports/<uuid> ("network
+ * mac" lines), so that unplugging needs nothing but the uuid and survives a
+ * compute restart; a network whose last port has gone is torn down. All the
+ * compute hosts of a machine share one state_dir (and so one DHCP server per
+ * network). */
+#ifndef CNOVA_GUEST_HOST_H
+#define CNOVA_GUEST_HOST_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+struct guest_host {
+    const char *state_dir;         /* [compute] network_state_path */
+    const char *const *proxy_argv; /* cnova-metadata-proxy's first arguments; NULL: none */
+    const char *domain;            /* [api] dhcp_domain */
+    bool force_config_drive;       /* [DEFAULT] force_config_drive */
+};
+
+/* Plugs every port of `doc` that has an address on a DHCP network.
+ * Returns 0, or -1 with *why (what is plugged already stays recorded, for
+ * guest_host_unplug). */
+int guest_host_plug(const struct guest_host *g, const json_t *doc, const char **why);
+/* Unplugs what guest_host_plug recorded for `uuid`; nothing recorded is
+ * fine. Failures are logged. */
+void guest_host_unplug(const struct guest_host *g, const char *uuid);
+/* Writes the config drive of `doc` to `path` when the server asked for one
+ * (or force_config_drive). Returns 1 when written, 0 when none is wanted,
+ * -1 with *why. */
+int guest_host_config_drive(const struct guest_host *g, const json_t *doc, const char *path,
+                            const char **why);
+
+#endif
