@@ -13,7 +13,7 @@ OPT = -O2 -g
 endif
 
 CC ?= cc
-PKGS = jansson libpq librabbitmq libvirt
+PKGS = jansson libpq librabbitmq libvirt libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter $(OPT) $(SANFLAGS) \
@@ -26,12 +26,15 @@ API_SRC = $(filter-out fcgi-api/main.c,$(wildcard fcgi-api/*.c fcgi-api/resource
 COND_SRC = $(wildcard workers/conductor/*.c)
 SCHED_SRC = $(wildcard workers/scheduler/*.c)
 COMP_SRC = $(wildcard workers/compute/*.c)
+# the compute's modules but its main, for the unit tests of its pure parts
+COMP_LIB_SRC = $(filter-out workers/compute/main.c,$(COMP_SRC))
 MANAGE_SRC = $(wildcard workers/manage/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_A = $(B)/libcnova.a
 API_A = $(B)/libcnova-api.a
+COMP_A = $(B)/libcnova-compute.a
 BINS = $(B)/cnova-api $(B)/cnova-conductor $(B)/cnova-scheduler $(B)/cnova-compute \
 	$(B)/cnova-manage $(B)/hello-fcgi
 UNITS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
@@ -47,6 +50,8 @@ $(LIB_A): $(call obj,$(LIB_SRC))
 	@rm -f $@; ar rcs $@ $^
 $(API_A): $(call obj,$(API_SRC))
 	@rm -f $@; ar rcs $@ $^
+$(COMP_A): $(call obj,$(COMP_LIB_SRC))
+	@rm -f $@; ar rcs $@ $^
 
 $(B)/cnova-api: $(call obj,fcgi-api/main.c) $(API_A) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -60,7 +65,7 @@ $(B)/cnova-manage: $(call obj,$(MANAGE_SRC)) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/hello-fcgi: $(call obj,bench/hello-fcgi.c)
 	$(CC) $(LDFLAGS) -o $@ $^ -lfcgi
-$(B)/tests/%: $(call obj,tests/unit/%.c) $(API_A) $(LIB_A)
+$(B)/tests/%: $(call obj,tests/unit/%.c) $(COMP_A) $(API_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

@@ -126,4 +126,15 @@ json_t *conductor_interface_op_done(json_t *args, struct conductor *c);
     " '[]') FROM ports p JOIN networks n ON n.id = p.network_id WHERE p.instance_uuid = " inst ")"
 json_t *conductor_nics(const char *uuid);
 
+/* build.c: what a guest definition needs of its image ({disk_format,
+ * kernel_id, ramdisk_id, os_command_line}, each when the image has it),
+ * from the copies of the image's fields the API keeps in the instance's
+ * system_metadata (image_<key>): CONDUCTOR_IMAGE_SQL(sm) is that JSON as
+ * an SQL expression of the system_metadata column sm. */
+#define CONDUCTOR_IMAGE_SQL(sm)                                                                    \
+    "jsonb_strip_nulls(jsonb_build_object('disk_format', " sm "->>'image_disk_format',"            \
+    " 'kernel_id', " sm "->>'image_kernel_id', 'ramdisk_id', " sm "->>'image_ramdisk_id',"         \
+    " 'os_command_line', " sm "->>'image_os_command_line'))"
+json_t *conductor_guest_image(const char *uuid);
+
 #endif
