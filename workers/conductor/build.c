@@ -401,6 +401,18 @@ json_t *conductor_build_instances(json_t *args, struct conductor *c) {
     return json_true();
 }
 
+json_t *conductor_instance_spawning(json_t *args, struct conductor *c) {
+    const char *uuid = json_string_value(json_object_get(args, "uuid"));
+    const char *host = json_string_value(json_object_get(args, "host"));
+    if (!uuid || !uuid_valid(uuid) || !host) return rpc_failure("instance_spawning needs uuid, host");
+    const char *p[] = {uuid, host};
+    if (db_exec("UPDATE instances SET updated_at = now() WHERE uuid = $1 AND host = $2 AND "
+                "deleted = 0 AND vm_state = 'building' AND task_state = 'spawning'",
+                2, p) != DB_OK)
+        return rpc_failure("database: %s", db_errmsg());
+    return json_true();
+}
+
 /* args {uuid, host, ok, power_state | fault} from the compute host. */
 json_t *conductor_instance_built(json_t *args, struct conductor *c) {
     const char *uuid = json_string_value(json_object_get(args, "uuid"));

@@ -21,6 +21,10 @@ struct conductor {
 /* build.c */
 json_t *conductor_build_instances(json_t *args, struct conductor *c);
 json_t *conductor_instance_built(json_t *args, struct conductor *c);
+/* args {uuid, host}: the host has begun the build (a host builds one guest
+ * at a time; a real one takes seconds each): the build timeout counts
+ * from now. */
+json_t *conductor_instance_spawning(json_t *args, struct conductor *c);
 /* The build timeout: re-drives or fails instances stuck in BUILD, re-drives
  * deletes stuck in 'deleting'. Safe with several conductors. */
 void conductor_reap(struct conductor *c);
