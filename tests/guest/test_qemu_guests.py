@@ -285,6 +285,18 @@ class QemuGuests(unittest.TestCase):
         self.assertEqual(s["OS-EXT-STS:power_state"], 1)
         wait_for("a third boot", lambda: self.boots(sid) >= 3, 120)
 
+        # pause and suspend keep the guest's memory: no new boot after them
+        self.action(sid, {"pause": None})
+        self.assertEqual(self.settled(sid, "PAUSED")["OS-EXT-STS:power_state"], 3)
+        self.action(sid, {"unpause": None})
+        self.assertEqual(self.settled(sid, "ACTIVE")["OS-EXT-STS:power_state"], 1)
+        self.action(sid, {"suspend": None})
+        self.assertEqual(self.settled(sid, "SUSPENDED")["OS-EXT-STS:power_state"], 4)
+        self.action(sid, {"resume": None})
+        self.assertEqual(self.settled(sid, "ACTIVE")["OS-EXT-STS:power_state"], 1)
+        time.sleep(2)
+        self.assertEqual(self.boots(sid), 3)
+
         self.delete_all([sid])
         self.assertNothingLeft([sid])
 
