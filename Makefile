@@ -13,7 +13,7 @@ OPT = -O2 -g
 endif
 
 CC ?= cc
-PKGS = jansson libpq librabbitmq libvirt
+PKGS = jansson libpq librabbitmq libvirt libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter $(OPT) $(SANFLAGS) \
@@ -26,6 +26,8 @@ API_SRC = $(filter-out fcgi-api/main.c,$(wildcard fcgi-api/*.c fcgi-api/resource
 COND_SRC = $(wildcard workers/conductor/*.c)
 SCHED_SRC = $(wildcard workers/scheduler/*.c)
 COMP_SRC = $(wildcard workers/compute/*.c)
+# the compute's modules but its main, for the unit tests of its pure parts
+COMP_LIB_SRC = $(filter-out workers/compute/main.c,$(COMP_SRC))
 MANAGE_SRC = $(wildcard workers/manage/*.c)
 MDPROXY_SRC = $(wildcard workers/metadata-proxy/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -33,6 +35,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_A = $(B)/libcnova.a
 API_A = $(B)/libcnova-api.a
+COMP_A = $(B)/libcnova-compute.a
 BINS = $(B)/cnova-api $(B)/cnova-conductor $(B)/cnova-scheduler $(B)/cnova-compute \
 	$(B)/cnova-manage $(B)/cnova-metadata-proxy $(B)/hello-fcgi
 UNITS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
@@ -47,6 +50,8 @@ $(B)/obj/%.o: %.c
 $(LIB_A): $(call obj,$(LIB_SRC))
 	@rm -f $@; ar rcs $@ $^
 $(API_A): $(call obj,$(API_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(COMP_A): $(call obj,$(COMP_LIB_SRC))
 	@rm -f $@; ar rcs $@ $^
 
 $(B)/cnova-api: $(call obj,fcgi-api/main.c) $(API_A) $(LIB_A)
@@ -63,18 +68,9 @@ $(B)/cnova-metadata-proxy: $(call obj,$(MDPROXY_SRC)) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/hello-fcgi: $(call obj,bench/hello-fcgi.c)
 	$(CC) $(LDFLAGS) -o $@ $^ -lfcgi
-# the config drive's test links the compute's module it tests
-$(B)/tests/test_configdrive: $(call obj,tests/unit/test_configdrive.c \
-		workers/compute/configdrive.c) $(LIB_A)
+$(B)/tests/%: $(call obj,tests/unit/%.c) $(COMP_A) $(API_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
-$(B)/tests/%: $(call obj,tests/unit/%.c) $(API_A) $(LIB_A)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
-# test programs of a compute module: their objects, then the library
-$(B)/tests/test_hostnet: $(call obj,tests/unit/test_hostnet.c workers/compute/hostnet.c) $(LIB_A)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS) -lcmocka
 # tests/guest's driver of the host networking module (not a unit test)
 $(B)/tests/hostnet-cli: $(call obj,tests/guest/hostnet-cli.c workers/compute/hostnet.c) $(LIB_A)
 	@mkdir -p $(dir $@)

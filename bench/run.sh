@@ -27,6 +27,7 @@ case $CNOVA_BIN in /*) ;; *) CNOVA_BIN=$REPO/$CNOVA_BIN ;; esac
 export CNOVA_RUN=$REPO/run-bench
 export CNOVA_PORT=18874 CNOVA_METADATA_PORT=18875 CNOVA_PG_PORT=35432 CNOVA_RMQ_PORT=26672 CNOVA_RMQ_DIST_PORT=36672
 export CNOVA_RMQ_NODE=cnova-bench@localhost
+export CNOVA_VIRT=test # simulated hosts: the bench measures the control plane
 export CNOVA_COMPUTE_HOSTS=${CNOVA_COMPUTE_HOSTS:-compute1}
 export CNOVA_API_WORKERS=${CNOVA_API_WORKERS:-0} # 0 = 2 x cores, as the hello pool below
 export CNOVA_HELLO_SOCKET=$CNOVA_RUN/hello-fcgi.sock

@@ -24,6 +24,7 @@ export CNOVA_RUN=$REPO/run-bench-servers
 export CNOVA_PORT=18894 CNOVA_METADATA_PORT=18895 CNOVA_PG_PORT=35494 CNOVA_RMQ_PORT=26694 CNOVA_RMQ_DIST_PORT=36694
 export CNOVA_RMQ_NODE=cnova-bench-servers@localhost
 export CNOVA_COMPUTE_HOSTS="c1 c2 c3 c4"
+export CNOVA_VIRT=test # simulated hosts: the bench measures the control plane
 export CNOVA_API_WORKERS=${CNOVA_API_WORKERS:-0}
 N=${BENCH_SERVERS:-1000}
 PAR=${BENCH_PARALLEL:-32}

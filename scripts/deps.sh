@@ -9,7 +9,9 @@ PACKAGES=(
     postgresql nginx-light rabbitmq-server
     libfcgi-dev libjansson-dev libpq-dev librabbitmq-dev
     libvirt-dev libvirt-clients libvirt-daemon
-    libcmocka-dev libssl-dev qemu-utils
+    libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils
+    libcurl4-openssl-dev util-linux
+    libcmocka-dev libssl-dev
     wrk curl python3 python3-openstackclient python3-novaclient
     python3-jsonschema python3-cryptography openssh-client openssl postgresql-client
     json-schema-test-suite genisoimage

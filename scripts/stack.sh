@@ -2,7 +2,9 @@
 # stack.sh start|stop|status — the whole cnova stack, private, on 127.0.0.1.
 #
 # PostgreSQL, RabbitMQ, cnova-api (FastCGI pool), cnova-conductor,
-# cnova-scheduler, one cnova-compute per host, and nginx in front; every
+# cnova-scheduler, one cnova-compute per host (each with a private libvirtd
+# driving QEMU, or on libvirt's in-process test driver), and nginx in
+# front; every
 # file under one run folder, every port its own. `start` is idempotent (a
 # running component is left alone); `stop` stops exactly what `start`
 # started, by PID file, never by process name.
@@ -17,6 +19,16 @@
 #   CNOVA_RMQ_DIST_PORT  25672           RabbitMQ Erlang distribution port
 #   CNOVA_RMQ_NODE       cnova@localhost RabbitMQ node name
 #   CNOVA_COMPUTE_HOSTS  "compute1"      one cnova-compute per name
+#   CNOVA_VIRT           qemu            qemu: real guests (KVM when /dev/kvm
+#                                        exists, else TCG) through a private
+#                                        libvirtd per host; test: simulated
+#                                        hosts (libvirt's test driver). Where
+#                                        QEMU cannot run: says why, uses test
+#   CNOVA_HOST_SIZE      "1000 800000 600000"  test hosts' vCPUs, MiB, GiB
+#                                        (Nova's fake driver; "0 0 0": the
+#                                        test driver's own 16 CPUs, 3 GiB, /)
+#   CNOVA_GLANCE_URL     http://127.0.0.1:$CNOVA_PORT/image  where computes
+#                                        read image bytes ([glance] api_servers)
 #   CNOVA_API_WORKERS    0               FastCGI workers (0 = 2 x cores)
 #   CNOVA_MAX_BODY       1048576         largest request body (bytes)
 #   CNOVA_IMAGE_SIZE_CAP 1099511627776   largest image upload (bytes, [image] image_size_cap)
@@ -40,6 +52,9 @@ MAX_BODY=${CNOVA_MAX_BODY:-1048576}
 IMAGE_SIZE_CAP=${CNOVA_IMAGE_SIZE_CAP:-1099511627776}
 HELLO_SOCKET=${CNOVA_HELLO_SOCKET:-}
 WAIT=${CNOVA_WAIT:-60}
+VIRT=${CNOVA_VIRT:-qemu}
+HOST_SIZE=${CNOVA_HOST_SIZE:-1000 800000 600000}
+GLANCE_URL=${CNOVA_GLANCE_URL:-http://127.0.0.1:$PORT/image}
 
 PG_BIN=/usr/lib/postgresql/15/bin
 RMQ_BIN=/usr/lib/rabbitmq/bin
@@ -299,8 +314,6 @@ rmq_stop() {
 
 # ---------------------------------------------------------------- cnova.conf
 
-# write_conf OUT [HOST]: etc/cnova.conf.sample with this stack's ports and
-# paths (every "key = value" line of a section is replaced when overridden).
 # The run folder's metadata proxy secret (made once, kept across restarts).
 metadata_secret() {
     local f=$RUN/metadata-secret
@@ -308,8 +321,11 @@ metadata_secret() {
     cat "$f"
 }
 
+# write_conf OUT [HOST [EXTRA]]: etc/cnova.conf.sample with this stack's
+# ports and paths (every "key = value" line of a section is replaced when
+# overridden); EXTRA: more "section<TAB>key<TAB>value" lines.
 write_conf() {
-    local out=$1 host=${2:-$(hostname)}
+    local out=$1 host=${2:-$(hostname)} extra=${3:-}
     # The database over PostgreSQL's unix socket (in its private folder):
     # a round trip costs less than over TCP loopback. TCP when the socket's
     # path would be too long for sun_path.
@@ -325,10 +341,13 @@ database	migrations	$REPO/sql
 rabbit	host	127.0.0.1
 rabbit	port	$RMQ_PORT
 image	data_path	$RUN/images
-image	image_size_cap	$IMAGE_SIZE_CAP"
+image	image_size_cap	$IMAGE_SIZE_CAP
+glance	api_servers	$GLANCE_URL"
     o="$o
 DEFAULT	host	$host
 neutron	metadata_proxy_shared_secret	$(metadata_secret)"
+    [ -n "$extra" ] && o="$o
+$extra"
     OVERRIDES=$o awk '
         BEGIN {
             n = split(ENVIRON["OVERRIDES"], lines, "\n")
@@ -344,6 +363,148 @@ neutron	metadata_proxy_shared_secret	$(metadata_secret)"
               exit bad }
     ' "$REPO/etc/cnova.conf.sample" >"$out.tmp"
     mv "$out.tmp" "$out"
+}
+
+# ------------------------------------------------------------------ libvirt
+#
+# One private libvirtd per compute host (each host its own hypervisor, as
+# each test:/// connection is). libvirtd's QEMU driver keeps its state in
+# fixed system paths (/etc/libvirt, /run/libvirt, /var/lib/libvirt, ...), so
+# it runs in a mount namespace of its own where those paths are folders of
+# $RUN/libvirt/<host>: its config, socket, domains, managed saves and QEMU
+# logs stay there, and another libvirtd on this machine is never touched.
+# QEMU writes its own logs (stdio_handler = "file"), so no virtlogd.
+
+lv_dir() { echo "$RUN/libvirt/$1"; }
+lv_uri() { echo "qemu+unix:///system?socket=$(lv_dir "$1")/run/libvirt-sock"; }
+lv_running() { alive "$(lv_dir "$1")/libvirtd.pid" libvirtd; }
+
+# qemu_missing: why QEMU guests cannot run here ("" when they can).
+qemu_missing() {
+    local arch
+    arch=$(uname -m)
+    [ $IS_ROOT -eq 1 ] || { echo "not root (a private libvirtd needs a mount namespace)"; return; }
+    command -v "qemu-system-$arch" >/dev/null 2>&1 ||
+        { echo "no qemu-system-$arch (scripts/deps.sh installs qemu-system-x86)"; return; }
+    command -v libvirtd >/dev/null 2>&1 ||
+        { echo "no libvirtd (scripts/deps.sh installs libvirt-daemon-system)"; return; }
+    command -v qemu-img >/dev/null 2>&1 || { echo "no qemu-img (qemu-utils)"; return; }
+    command -v unshare >/dev/null 2>&1 || { echo "no unshare (util-linux)"; return; }
+    unshare -m --propagation private true 2>/dev/null ||
+        { echo "cannot make a mount namespace (unshare -m) for a private libvirtd"; return; }
+}
+
+# lv_start HOST: its libvirtd, ready to answer on its socket; 1 (LV_WHY
+# set) on failure.
+lv_start() {
+    local host=$1 dir uri deadline
+    dir=$(lv_dir "$host")
+    uri=$(lv_uri "$host")
+    if lv_running "$host"; then
+        say "libvirtd-$host: already running (pid $(cat "$dir/libvirtd.pid"))"
+        return 0
+    fi
+    mkdir -p "$dir/etc" "$dir/run" "$dir/lib" "$dir/cache" "$dir/log"
+    rm -f "$dir/run/libvirt-sock"
+    cat >"$dir/etc/libvirtd.conf" <<EOF
+# written by stack.sh: seen by this libvirtd as /etc/libvirt/libvirtd.conf
+unix_sock_dir = "/run/libvirt"
+unix_sock_group = "root"
+unix_sock_rw_perms = "0770"
+auth_unix_rw = "none"
+auth_unix_ro = "none"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+EOF
+    cat >"$dir/etc/qemu.conf" <<EOF
+# written by stack.sh: QEMU runs as root on files under the run folder,
+# writes its own logs (no virtlogd), and no security driver relabels them
+stdio_handler = "file"
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+EOF
+    # the folder as an argument ($1): no path is ever parsed as shell text
+    # shellcheck disable=SC2016
+    setsid nohup unshare -m --propagation private sh -c '
+        set -e
+        for m in etc:/etc/libvirt run:/run/libvirt lib:/var/lib/libvirt \
+                 cache:/var/cache/libvirt log:/var/log/libvirt; do
+            mkdir -p "${m#*:}"
+            mount --bind "$1/${m%%:*}" "${m#*:}"
+        done
+        exec libvirtd --pid-file /run/libvirt/libvirtd.pid' sh "$dir" \
+        </dev/null >>"$LOG/libvirtd-$host.log" 2>&1 &
+    echo $! >"$dir/libvirtd.pid"
+    deadline=$((SECONDS + WAIT))
+    while [ $SECONDS -lt $deadline ]; do
+        if ! lv_running "$host"; then
+            tail_log "$LOG/libvirtd-$host.log"
+            tail_log "$dir/log/libvirtd.log"
+            LV_WHY="libvirtd exited (see $dir/log/libvirtd.log)"
+            return 1
+        fi
+        if [ -S "$dir/run/libvirt-sock" ] && virsh -q -c "$uri" version >/dev/null 2>&1; then
+            ln -sfn "$dir/log/libvirtd.log" "$LOG/libvirtd-$host-daemon.log"
+            say "libvirtd-$host: started (pid $(cat "$dir/libvirtd.pid"), $uri)"
+            return 0
+        fi
+        sleep 0.3
+    done
+    LV_WHY="libvirtd did not answer on $uri within ${WAIT} s"
+    return 1
+}
+
+# lv_stop HOST: its running guests destroyed (their definitions and files
+# stay: the next start finds them shut off), then its libvirtd.
+lv_stop() {
+    local host=$1 dir uri name
+    dir=$(lv_dir "$host")
+    uri=$(lv_uri "$host")
+    lv_running "$host" || { rm -f "$dir/libvirtd.pid"; return 0; }
+    for name in $(virsh -q -c "$uri" list --name 2>/dev/null); do
+        virsh -q -c "$uri" destroy "$name" >/dev/null 2>&1 && say "destroyed guest $name"
+    done
+    stop_pid "$dir/libvirtd.pid" "libvirtd-$host" libvirtd
+}
+
+# choose_virt: VIRT=qemu with a running libvirtd per host, or VIRT=test
+# (asked for, or QEMU cannot run here: said, with the reason).
+choose_virt() {
+    local h why=''
+    LV_WHY=''
+    case $VIRT in
+    test) return ;;
+    qemu) ;;
+    *) die "CNOVA_VIRT=$VIRT: expected qemu or test" ;;
+    esac
+    why=$(qemu_missing)
+    if [ -z "$why" ]; then
+        for h in $COMPUTE_HOSTS; do
+            lv_start "$h" || { why=$LV_WHY; break; }
+        done
+    fi
+    if [ -n "$why" ]; then
+        warn "QEMU cannot run here: $why; using libvirt's test driver (simulated hosts) instead"
+        for h in $COMPUTE_HOSTS; do lv_stop "$h"; done
+        VIRT=test
+    fi
+}
+
+# compute_conf_extra HOST: the compute host's own config lines.
+compute_conf_extra() {
+    local host=$1 vcpus mem disk kind=qemu
+    if [ "$VIRT" = qemu ]; then
+        [ -e /dev/kvm ] && kind=kvm
+        printf 'compute\tlibvirt_uri\t%s\nlibvirt\tvirt_type\t%s\nDEFAULT\tinstances_path\t%s\n' \
+            "$(lv_uri "$host")" "$kind" "$RUN/instances/$host"
+    else
+        read -r vcpus mem disk <<<"$HOST_SIZE"
+        printf 'compute\tlibvirt_uri\ttest:///default\ncompute\tvcpus\t%s\n' "${vcpus:-0}"
+        printf 'compute\tmemory_mb\t%s\ncompute\tlocal_gb\t%s\n' "${mem:-0}" "${disk:-0}"
+        printf 'DEFAULT\tinstances_path\t%s\n' "$RUN/instances/$host"
+    fi
 }
 
 # --------------------------------------------------------- cnova processes
@@ -444,10 +605,13 @@ cmd_start() {
     rmq_start
 
     write_conf "$CONF"
+    choose_virt
     local h
     for h in $COMPUTE_HOSTS; do
-        write_conf "$RUN/compute-$h.conf" "$h"
+        mkdir -p "$RUN/instances/$h"
+        write_conf "$RUN/compute-$h.conf" "$h" "$(compute_conf_extra "$h")"
     done
+    echo "$VIRT" >"$RUN/virt"
 
     if [ -x "$BIN/cnova-manage" ]; then
         "$BIN/cnova-manage" --config "$CONF" db sync >>"$LOG/cnova-manage.log" 2>&1 ||
@@ -490,8 +654,12 @@ cmd_start() {
         ;;
     esac
 
+    local HV="libvirt's test driver: simulated hosts"
+    if [ "$VIRT" = qemu ]; then
+        HV="QEMU ($( [ -e /dev/kvm ] && echo KVM || echo TCG)): guests under $RUN/instances"
+    fi
     cat <<EOF
-cnova is up: http://127.0.0.1:$PORT/v2.1
+cnova is up: http://127.0.0.1:$PORT/v2.1 ($HV)
   curl -s -H 'X-Auth-Token: admin:admin' http://127.0.0.1:$PORT/v2.1/
   /usr/bin/openstack --os-auth-type none --os-endpoint http://127.0.0.1:$PORT/v2.1 server list
   OS_AUTH_URL=http://127.0.0.1:$PORT/v2.1 OS_PROJECT_ID=demo /usr/bin/nova --os-auth-type admin_token --os-endpoint http://127.0.0.1:$PORT/v2.1 --os-token demo:demo list
@@ -510,6 +678,10 @@ cmd_stop() {
         [ -e "$f" ] || continue
         name=$(basename "$f" .pid)
         stop_pid "$f" "$name" cnova-compute
+    done
+    for f in "$RUN"/libvirt/*/libvirtd.pid; do
+        [ -e "$f" ] || continue
+        lv_stop "$(basename "$(dirname "$f")")"
     done
     stop_pid "$PIDS/cnova-scheduler.pid" cnova-scheduler cnova-scheduler
     stop_pid "$PIDS/cnova-conductor.pid" cnova-conductor cnova-conductor
@@ -534,6 +706,10 @@ cmd_status() {
         f=$PIDS/cnova-compute-$name.pid
         if alive "$f" cnova-compute; then line "cnova-compute-$name" "running  pid $(cat "$f")"
         else line "cnova-compute-$name" stopped; down=1; fi
+        if [ "$(cat "$RUN/virt" 2>/dev/null)" = qemu ]; then
+            if lv_running "$name"; then line "libvirtd-$name" "running  $(lv_uri "$name")"
+            else line "libvirtd-$name" stopped; down=1; fi
+        fi
     done
     if nginx_running; then line nginx "running  http://127.0.0.1:$PORT/  pid $(cat "$(nginx_pidf)")"
     else line nginx stopped; down=1; fi

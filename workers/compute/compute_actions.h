@@ -30,6 +30,10 @@ void nic_of(json_t *n, struct virt_nic *out);
 
 /* lifecycle.c: args {uuid, length?}: the guest's console log, as the
  * reply {"output": "..."} or {"error": "ConsoleNotAvailable"}. */
+/* Nova's _tail_log: where the last `length` pieces of s split at newlines
+ * begin (0: none, the end of s; Python's negative slice start for a
+ * negative length: all but the first -length pieces). */
+const char *compute_tail_lines(const char *s, long long length);
 json_t *compute_console_output(json_t *args, const struct virt_driver *virt);
 
 /* consoles.c: args {uuid, protocol, console_type}: where the guest's remote

@@ -3,21 +3,25 @@
  * One connection per process, opened with [compute] libvirt_uri and
  * reopened when libvirt reports it dead (libvirtd restarted). Our domains
  * are told apart from foreign ones by the instance metadata element in
- * Nova's libvirt namespace, which cnova writes when it defines a guest. */
+ * Nova's libvirt namespace, which cnova writes when it defines a guest.
+ * On QEMU/KVM a guest has files (disks.c) made before it is defined and
+ * removed with it; power operations wait for the guest as Nova's driver
+ * does (a clean shutdown, then destroy). The XML is domxml.c's. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
 #include "config.h"
+#include "disks.h"
+#include "domxml.h"
 #include "log.h"
 #include "util.h"
 #include "virt.h"
-
-#define NOVA_NS "http://openstack.org/xmlns/libvirt/nova/1.1"
 
 static virConnectPtr conn;
 static char *conn_uri;
@@ -118,7 +122,7 @@ static int lv_list_instances(struct virt_instance **out, size_t *n) {
     struct virt_instance *v = calloc(nd ? (size_t)nd : 1, sizeof *v);
     size_t k = 0;
     for (int i = 0; i < nd; i++) {
-        char *meta = virDomainGetMetadata(doms[i], VIR_DOMAIN_METADATA_ELEMENT, NOVA_NS, 0);
+        char *meta = virDomainGetMetadata(doms[i], VIR_DOMAIN_METADATA_ELEMENT, DOMXML_NOVA_NS, 0);
         if (meta) {
             struct virt_instance *x = &v[k++];
             snprintf(x->name, sizeof x->name, "%s", virDomainGetName(doms[i]));
@@ -139,93 +143,11 @@ static int lv_list_instances(struct virt_instance **out, size_t *n) {
     return 0;
 }
 
-/* Appends s with XML's five special characters escaped. */
-static void xml_text(struct sbuf *b, const char *s) {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<':
-            sbuf_add(b, "&lt;", 4);
-            break;
-        case '>':
-            sbuf_add(b, "&gt;", 4);
-            break;
-        case '&':
-            sbuf_add(b, "&amp;", 5);
-            break;
-        case '"':
-            sbuf_add(b, "&quot;", 6);
-            break;
-        case '\'':
-            sbuf_add(b, "&apos;", 6);
-            break;
-        default:
-            sbuf_add(b, s, 1);
-        }
-    }
-}
-
-/* The guest's graphical consoles, as Nova's libvirt driver adds them: VNC
- * when [vnc] enabled, SPICE when [spice] enabled, each listening on its
- * server_listen address. On a real hypervisor the port is left to libvirt
- * (autoport: QEMU takes the first free one from 5900 when the guest
- * starts, and the live XML says which). libvirt's test driver runs no
- * guest and keeps the element as defined, so there the port is fixed
- * from the instance id in the domain name (instance-%08x): VNC
- * 5900 + 2 * (id mod 29000), SPICE the one after it, stable across
- * restarts of the host. */
-static void domain_graphics(struct sbuf *b, const char *name, bool test) {
-    static const char *const kinds[][2] = {{"vnc", "vnc"}, {"spice", "spice"}};
-    unsigned long id = name && !strncmp(name, "instance-", 9) ? strtoul(name + 9, NULL, 16) : 0;
-    for (int i = 0; i < 2; i++) {
-        if (!config_bool(kinds[i][0], "enabled", i == 0)) continue;
-        const char *listen = config_get(kinds[i][0], "server_listen", "127.0.0.1");
-        sbuf_addf(b, "<graphics type='%s'", kinds[i][1]);
-        if (test)
-            sbuf_addf(b, " port='%lu' autoport='no'", 5900 + 2 * (id % 29000) + (unsigned long)i);
-        else
-            sbuf_addf(b, "%s", " autoport='yes'");
-        sbuf_addf(b, "%s", " listen='");
-        xml_text(b, listen);
-        sbuf_addf(b, "%s", "'><listen type='address' address='");
-        xml_text(b, listen);
-        sbuf_addf(b, "%s", "'/></graphics>");
-    }
-}
-
-static void nic_xml(struct sbuf *b, const struct virt_nic *n);
-
-/* The domain XML: the flavor's size plus Nova's instance metadata, which is
- * how list_instances tells our guests from foreign ones, an interface per
- * port of the server and the graphical consoles. */
-static char *domain_xml(const struct virt_spec *v, const char *type) {
-    struct sbuf b = {0};
-    sbuf_addf(&b, "<domain type='%s'><name>", type);
-    xml_text(&b, v->name);
-    sbuf_addf(&b, "</name><uuid>%s</uuid><memory unit='MiB'>%ld</memory><vcpu>%d</vcpu>", v->uuid,
-              v->memory_mb, v->vcpus);
-    sbuf_addf(&b,
-              "<metadata><nova:instance xmlns:nova='%s'><nova:package version='cnova'/>"
-              "<nova:name>",
-              NOVA_NS);
-    xml_text(&b, v->display_name);
-    sbuf_addf(&b, "%s", "</nova:name><nova:flavor name=\"");
-    xml_text(&b, v->flavor_name);
-    sbuf_addf(&b,
-              "\"><nova:memory>%ld</nova:memory><nova:disk>%d</nova:disk>"
-              "<nova:swap>%d</nova:swap><nova:ephemeral>%d</nova:ephemeral>"
-              "<nova:vcpus>%d</nova:vcpus></nova:flavor><nova:root type='image' uuid=\"",
-              v->memory_mb, v->root_gb, v->swap_mb, v->ephemeral_gb, v->vcpus);
-    xml_text(&b, v->image_ref);
-    sbuf_addf(&b, "%s",
-              "\"/></nova:instance></metadata><os><type>hvm</type></os>"
-              "<on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot>"
-              "<on_crash>destroy</on_crash>");
-    sbuf_addf(&b, "%s", "<devices>");
-    for (int i = 0; i < v->n_nics; i++)
-        nic_xml(&b, &v->nics[i]);
-    domain_graphics(&b, v->name, !strcmp(type, "test"));
-    sbuf_addf(&b, "%s", "</devices></domain>");
-    return b.s;
+/* A real hypervisor (QEMU/KVM), not libvirt's test driver: its guests
+ * have files (disks.c) and take time to shut down. */
+static bool real_hypervisor(void) {
+    const char *type = virConnectGetType(conn);
+    return !type || strcmp(type, "TEST");
 }
 
 static int lv_spawn(const struct virt_spec *v, int start, const char **why) {
@@ -234,10 +156,24 @@ static int lv_spawn(const struct virt_spec *v, int start, const char **why) {
         *why = "hypervisor unreachable";
         return -1;
     }
+    struct disks_layout files;
+    bool real = real_hypervisor();
+    if (real) {
+        /* the files first (kept when they are there: a guest defined
+         * again keeps its disks), so that a defined guest can boot */
+        if (disks_layout_of(disks_instances_path(), v, &files) < 0) {
+            *why = "no instance folder can be named after this uuid";
+            return -1;
+        }
+        if (disks_prepare(v, &files, why) < 0) return -1;
+    }
     virDomainPtr d = virDomainLookupByUUIDString(conn, v->uuid);
     if (!d) {
-        const char *type = virConnectGetType(conn);
-        char *xml = domain_xml(v, type && !strcmp(type, "TEST") ? "test" : "qemu");
+        /* [libvirt] virt_type, Nova's option: kvm, or qemu (TCG) */
+        struct domxml_opts o = {.type = real ? config_get("libvirt", "virt_type", "kvm") : "test",
+                                .files = real ? &files : NULL,
+                                .skip_missing_bridges = real};
+        char *xml = domxml_domain(v, &o);
         d = virDomainDefineXML(conn, xml);
         free(xml);
         if (!d) {
@@ -260,20 +196,27 @@ static int lv_spawn(const struct virt_spec *v, int start, const char **why) {
     return rc;
 }
 
+/* Powers off and undefines the guest, then (on a real hypervisor) removes
+ * its folder: disks, kernel, console log. The image cache stays. */
 static int lv_destroy(const char *uuid) {
     if (ensure() < 0) return -1;
-    virDomainPtr d = virDomainLookupByUUIDString(conn, uuid);
-    if (!d) return 0;
-    if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0)
-        log_warn("libvirt: destroy %s: %s", uuid, lasterr());
     int rc = 0;
-    if (virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_NVRAM) <
-            0 &&
-        virDomainUndefine(d) < 0) {
-        log_error("libvirt: undefine %s: %s", uuid, lasterr());
+    virDomainPtr d = virDomainLookupByUUIDString(conn, uuid);
+    if (d) {
+        if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0)
+            log_warn("libvirt: destroy %s: %s", uuid, lasterr());
+        if (virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                                          VIR_DOMAIN_UNDEFINE_NVRAM) < 0 &&
+            virDomainUndefine(d) < 0) {
+            log_error("libvirt: undefine %s: %s", uuid, lasterr());
+            rc = -1;
+        }
+        virDomainFree(d);
+    }
+    if (rc == 0 && real_hypervisor() && disks_remove(disks_instances_path(), uuid) < 0) {
+        log_error("files of %s not removed", uuid);
         rc = -1;
     }
-    virDomainFree(d);
     return rc;
 }
 
@@ -291,11 +234,51 @@ static int boot(virDomainPtr d) {
     return virDomainCreate(d);
 }
 
+static void (*wait_hook)(void *ud);
+static void *wait_ud;
+
+void virt_set_wait_hook(void (*fn)(void *ud), void *ud) {
+    wait_hook = fn;
+    wait_ud = ud;
+}
+
+/* Nova's clean shutdown: asks the guest to power off (ACPI), again every
+ * [compute] shutdown_retry_interval seconds, and waits up to `secs` for it
+ * to be off. False when it is still running then: a guest that ignores
+ * ACPI is the caller's to destroy. (The test driver stops at once.) */
+static bool clean_shutdown(virDomainPtr d, long secs) {
+    long retry = config_int("compute", "shutdown_retry_interval", 10);
+    double start = now_ms(), ask = start;
+    while (virDomainIsActive(d) == 1) {
+        double now = now_ms();
+        if (now - start >= secs * 1000.0) return false;
+        if (now >= ask) {
+            virDomainShutdown(d);
+            ask = now + (retry > 0 ? retry : 10) * 1000.0;
+        }
+        if (wait_hook) wait_hook(wait_ud);
+        usleep(200 * 1000);
+    }
+    return true;
+}
+
+/* Clean shutdown within [DEFAULT] shutdown_timeout, then destroy. */
 static int power_off(virDomainPtr d) {
-    if (virDomainIsActive(d) != 1) return 0;
-    virDomainShutdown(d); /* clean first; the test driver stops at once */
-    if (virDomainIsActive(d) != 1) return 0;
+    if (clean_shutdown(d, config_int("DEFAULT", "shutdown_timeout", 60))) return 0;
+    log_warn("libvirt: %s ignored the shutdown request: destroying it", virDomainGetName(d));
     return virDomainDestroy(d);
+}
+
+/* Nova's soft reboot: a clean shutdown within [libvirt]
+ * wait_soft_reboot_seconds, then boot again; a guest that does not go
+ * down in time is rebooted hard (destroyed and booted). */
+static int reboot(virDomainPtr d, bool soft) {
+    if (soft && virDomainIsActive(d) == 1 &&
+        !clean_shutdown(d, config_int("libvirt", "wait_soft_reboot_seconds", 120)))
+        log_warn("libvirt: %s did not shut down for a soft reboot: rebooting it hard",
+                 virDomainGetName(d));
+    if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0) return -1;
+    return boot(d);
 }
 
 static int lv_power(const char *uuid, enum virt_op op, const char **why) {
@@ -322,11 +305,7 @@ static int lv_power(const char *uuid, enum virt_op op, const char **why) {
         break;
     case VIRT_OP_REBOOT_SOFT:
     case VIRT_OP_REBOOT_HARD:
-        /* Nova hard-reboots when the soft one fails */
-        if (op == VIRT_OP_REBOOT_SOFT && virDomainIsActive(d) == 1 && virDomainReboot(d, 0) == 0)
-            break;
-        rc = power_off(d);
-        if (rc == 0) rc = boot(d);
+        rc = reboot(d, op == VIRT_OP_REBOOT_SOFT);
         break;
     case VIRT_OP_PAUSE:
         rc = virDomainSuspend(d);
@@ -366,36 +345,6 @@ struct dev_kind {
 
 static const struct dev_kind DISK = {"disk", "<serial>%s</serial>"};
 static const struct dev_kind NIC = {"interface", "<mac address='%s'/>"};
-
-static char *disk_xml(const struct virt_disk *k) {
-    struct sbuf b = {0};
-    sbuf_addf(&b, "%s", "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-                        "<source file='");
-    xml_text(&b, k->path);
-    sbuf_addf(&b, "%s", "'/><target dev='");
-    xml_text(&b, k->target);
-    sbuf_addf(&b, "%s", "' bus='");
-    xml_text(&b, k->bus);
-    sbuf_addf(&b, "%s", "'/><serial>");
-    xml_text(&b, k->serial);
-    sbuf_addf(&b, "%s", "</serial></disk>");
-    return b.s;
-}
-
-/* Nova's bridged VIF (designer.set_vif_host_backend_bridge_config and
- * set_vif_mtu_config): the port's MAC, the integration bridge, the tap
- * device "tap" + the port id's first 11 characters, virtio. */
-static void nic_xml(struct sbuf *b, const struct virt_nic *n) {
-    sbuf_addf(b, "%s", "<interface type='bridge'><mac address='");
-    xml_text(b, n->mac);
-    sbuf_addf(b, "%s", "'/><source bridge='");
-    xml_text(b, config_get("compute", "bridge", "br-int"));
-    sbuf_addf(b, "%s", "'/><target dev='tap");
-    sbuf_addf(b, "%.11s", n->port_id ? n->port_id : "");
-    sbuf_addf(b, "%s", "'/><model type='virtio'/>");
-    if (n->mtu > 0) sbuf_addf(b, "<mtu size='%d'/>", n->mtu);
-    sbuf_addf(b, "%s", "</interface>");
-}
 
 /* The persistent definition's element of `kind` named `key`: its start in
  * *from and its end in *to, or 0 when there is none. */
@@ -501,7 +450,7 @@ static int lv_device(const char *uuid, const struct dev_kind *kind, const char *
 }
 
 static int lv_attach_disk(const char *uuid, const struct virt_disk *disk, const char **why) {
-    return lv_device(uuid, &DISK, disk->serial, disk_xml(disk), why);
+    return lv_device(uuid, &DISK, disk->serial, domxml_volume(disk), why);
 }
 
 static int lv_detach_disk(const char *uuid, const char *serial, const char **why) {
@@ -510,7 +459,7 @@ static int lv_detach_disk(const char *uuid, const char *serial, const char **why
 
 static int lv_attach_nic(const char *uuid, const struct virt_nic *nic, const char **why) {
     struct sbuf b = {0};
-    nic_xml(&b, nic);
+    domxml_nic(&b, nic);
     return lv_device(uuid, &NIC, nic->mac, b.s, why);
 }
 
@@ -681,9 +630,9 @@ static int lv_list_nics(const char *uuid, char **out, const char **why) {
         if (m && m < end) xml_attr(m, end, "address", mac, sizeof mac);
         if (t && t < end) xml_attr(t, end, "dev", dev, sizeof dev);
         sbuf_addf(&b, "%s{\"mac_address\":\"", n++ ? "," : "");
-        xml_text(&b, mac); /* no quote or backslash can be in either */
+        domxml_text(&b, mac); /* no quote or backslash can be in either */
         sbuf_addf(&b, "%s", "\",\"target\":\"");
-        xml_text(&b, dev);
+        domxml_text(&b, dev);
         sbuf_addf(&b, "%s", "\"}");
     }
     sbuf_addf(&b, "%s", "]");

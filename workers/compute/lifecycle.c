@@ -8,9 +8,7 @@
 #include "cnova.h"
 #include "compute_actions.h"
 
-/* Nova's _tail_log: the last `length` lines (0: none; Python's negative
- * slice start for a negative length: all but the first -length lines). */
-static const char *tail_lines(const char *s, long long length) {
+const char *compute_tail_lines(const char *s, long long length) {
     if (length == 0) return s + strlen(s);
     size_t lines = 1;
     for (const char *p = s; *p; p++)
@@ -31,7 +29,7 @@ json_t *compute_console_output(json_t *args, const struct virt_driver *virt) {
     if (rc < 0) return rpc_failure("%s", why ? why : "console output failed");
     if (rc > 0) return json_pack("{s:s}", "error", "ConsoleNotAvailable");
     json_t *len = json_object_get(args, "length");
-    const char *from = json_is_integer(len) ? tail_lines(log, json_integer_value(len)) : log;
+    const char *from = json_is_integer(len) ? compute_tail_lines(log, json_integer_value(len)) : log;
     /* decoded as ASCII with replacement, control characters but tab and
      * newline removed (Nova's API filters them) */
     struct sbuf b = {0};

@@ -13,6 +13,7 @@
 #include "cnova.h"
 #include "compute_actions.h"
 #include "compute_volumes.h"
+#include "disks.h"
 #include "service.h"
 #include "virt.h"
 
@@ -68,27 +69,54 @@ static void arch_of(const char *model, int test_driver, char out[72]) {
     snprintf(out, 72, "%s", uname(&u) == 0 ? u.machine : "x86_64");
 }
 
-/* Casts compute_node_update: what this host offers ([compute] local_gb, or
- * the size of the root file system). */
+/* Nova's allocation ratio of `kind` ("cpu", "ram", "disk"): [DEFAULT]
+ * <kind>_allocation_ratio when set (above 0), else [DEFAULT]
+ * initial_<kind>_allocation_ratio (Nova's defaults: 16.0, 1.5, 1.0). The
+ * host reports it with its resources; the scheduler's filters and claims
+ * read it from compute_nodes, so this is the one place it is decided. */
+static double allocation_ratio(const char *kind, double initial) {
+    char key[64];
+    snprintf(key, sizeof key, "%s_allocation_ratio", kind);
+    double r = config_double("DEFAULT", key, 0.0);
+    if (r > 0) return r;
+    snprintf(key, sizeof key, "initial_%s_allocation_ratio", kind);
+    r = config_double("DEFAULT", key, initial);
+    return r > 0 ? r : initial;
+}
+
+/* The disk the host offers, in GiB: [compute] local_gb when set, else the
+ * size of the file system of the instances folder on a real hypervisor
+ * (where the guests' disks go) or of / on a simulated one. */
+static long local_gb_of(const struct compute *c) {
+    long gb = config_int("compute", "local_gb", 0);
+    if (gb > 0) return gb;
+    struct statvfs fs;
+    const char *path = c->test_driver ? "/" : disks_instances_path();
+    if (statvfs(path, &fs) != 0 && statvfs("/", &fs) != 0) return 0;
+    return (long)((double)fs.f_blocks * fs.f_frsize / (1024.0 * 1024 * 1024));
+}
+
+/* Casts compute_node_update: what this host offers and how far it may be
+ * over-committed. */
 static void report_node(struct compute *c) {
     struct virt_host_info hi;
     if (c->virt->host_info(&hi) < 0) return;
-    long local_gb = config_int("compute", "local_gb", 0);
-    struct statvfs fs;
-    if (local_gb <= 0 && statvfs("/", &fs) == 0)
-        local_gb = (long)((double)fs.f_blocks * fs.f_frsize / (1024.0 * 1024 * 1024));
     char arch[72];
     arch_of(hi.cpu_model, c->test_driver, arch);
     json_t *cpu = json_pack("{s:s, s:s, s:s, s:{s:i}, s:i}", "arch", arch, "model", hi.cpu_model,
                             "vendor", "", "topology", "cells", 1, "mhz", hi.cpu_mhz);
     char *cpu_info = json_dumps(cpu, JSON_COMPACT);
     json_decref(cpu);
-    json_t *args = json_pack("{s:s, s:s, s:s, s:I, s:i, s:I, s:I, s:s, s:s}", "host", c->host,
-                             "hypervisor_hostname", nodename(c, &hi), "hypervisor_type",
-                             c->test_driver ? "QEMU" : hi.hypervisor_type, "hypervisor_version",
-                             (json_int_t)hi.hypervisor_version, "vcpus", hi.vcpus, "memory_mb",
-                             (json_int_t)hi.memory_mb, "local_gb", (json_int_t)local_gb, "cpu_info",
-                             cpu_info, "host_ip", config_get("compute", "my_ip", "127.0.0.1"));
+    json_t *args = json_pack(
+        "{s:s, s:s, s:s, s:I, s:i, s:I, s:I, s:s, s:s, s:f, s:f, s:f, s:I}", "host", c->host,
+        "hypervisor_hostname", nodename(c, &hi), "hypervisor_type",
+        c->test_driver ? "QEMU" : hi.hypervisor_type, "hypervisor_version",
+        (json_int_t)hi.hypervisor_version, "vcpus", hi.vcpus, "memory_mb",
+        (json_int_t)hi.memory_mb, "local_gb", (json_int_t)local_gb_of(c), "cpu_info", cpu_info,
+        "host_ip", config_get("compute", "my_ip", "127.0.0.1"), "cpu_allocation_ratio",
+        allocation_ratio("cpu", 16.0), "ram_allocation_ratio", allocation_ratio("ram", 1.5),
+        "disk_allocation_ratio", allocation_ratio("disk", 1.0), "reserved_host_memory_mb",
+        (json_int_t)config_int("DEFAULT", "reserved_host_memory_mb", 512));
     free(cpu_info);
     if (rpc_cast("conductor", "compute_node_update", args) < 0)
         log_debug("compute node update not sent: broker unreachable");
@@ -109,6 +137,11 @@ void spec_of(json_t *a, struct virt_spec *v) {
     v->display_name = json_string_value(json_object_get(a, "display_name"));
     v->flavor_name = json_string_value(json_object_get(a, "flavor_name"));
     v->image_ref = json_string_value(json_object_get(a, "image_ref"));
+    json_t *img = json_object_get(a, "image");
+    v->disk_format = json_string_value(json_object_get(img, "disk_format"));
+    v->kernel_id = json_string_value(json_object_get(img, "kernel_id"));
+    v->ramdisk_id = json_string_value(json_object_get(img, "ramdisk_id"));
+    v->os_command_line = json_string_value(json_object_get(img, "os_command_line"));
     v->vcpus = (int)json_integer_value(json_object_get(a, "vcpus"));
     v->memory_mb = (long)json_integer_value(json_object_get(a, "memory_mb"));
     v->root_gb = (int)json_integer_value(json_object_get(a, "root_gb"));
@@ -123,14 +156,20 @@ void spec_of(json_t *a, struct virt_spec *v) {
     }
 }
 
-/* args {uuid, name, display_name, flavor_name, image_ref, vcpus, memory_mb,
- * root_gb, ephemeral_gb, swap, nics}: defines and boots the guest, then tells the
+/* args {uuid, name, display_name, flavor_name, image_ref, image {disk_format,
+ * kernel_id, ramdisk_id, os_command_line}, vcpus, memory_mb, root_gb,
+ * ephemeral_gb, swap, nics}: defines and boots the guest, then tells the
  * conductor (instance_built {uuid, host, ok, power_state | fault}). A
  * redelivered message finds the domain already there and reports it again. */
 static json_t *do_build_and_run_instance(json_t *args, struct compute *c) {
     struct virt_spec v;
     spec_of(args, &v);
     if (!v.uuid || !v.name) return rpc_failure("build_and_run_instance needs uuid and name");
+    /* builds queue up here while earlier ones run: the conductor's build
+     * timeout is to count from this one's start */
+    json_t *started = json_pack("{s:s, s:s}", "uuid", v.uuid, "host", c->host);
+    rpc_cast("conductor", "instance_spawning", started);
+    json_decref(started);
     const char *why = NULL;
     int ps = c->virt->spawn(&v, 1, &why);
     json_t *res = json_pack("{s:s, s:s, s:b}", "uuid", v.uuid, "host", c->host, "ok", ps >= 0);
@@ -310,18 +349,24 @@ static void sync_power_states(struct compute *c) {
     json_decref(list);
 }
 
-static void tick(void *ud) {
+/* The service heartbeat, when it is due. A heartbeat lost while the
+ * broker is down is simply the next one. */
+static void heartbeat(void *ud) {
     struct compute *c = ud;
     double now = now_ms();
-    if (now >= c->next_heartbeat) {
-        json_t *args = json_pack("{s:s, s:s, s:s}", "host", c->host, "binary", "nova-compute",
-                                 "topic", "compute");
-        /* A heartbeat lost while the broker is down is simply the next one. */
-        if (rpc_cast("conductor", "service_heartbeat", args) < 0)
-            log_debug("service heartbeat not sent: broker unreachable");
-        json_decref(args);
-        c->next_heartbeat = now + c->heartbeat_ms;
-    }
+    if (now < c->next_heartbeat) return;
+    json_t *args =
+        json_pack("{s:s, s:s, s:s}", "host", c->host, "binary", "nova-compute", "topic", "compute");
+    if (rpc_cast("conductor", "service_heartbeat", args) < 0)
+        log_debug("service heartbeat not sent: broker unreachable");
+    json_decref(args);
+    c->next_heartbeat = now + c->heartbeat_ms;
+}
+
+static void tick(void *ud) {
+    struct compute *c = ud;
+    heartbeat(c);
+    double now = now_ms();
     if (now >= c->next_update) {
         report_node(c);
         c->next_update = now + c->update_ms;
@@ -387,6 +432,8 @@ int main(int argc, char **argv) {
     char queue[300];
     snprintf(queue, sizeof queue, "compute.%s", c.host);
     log_info("starting on host %s (%s)", c.host, uri);
+    /* a minute-long clean shutdown must not make this host look down */
+    virt_set_wait_hook(heartbeat, &c);
     compute_destroy_evacuated(c.host, c.virt);
     rpc_serve(queue, dispatch, &c, tick, TICK_MS, &service_stop);
     log_info("stopping");

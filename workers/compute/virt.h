@@ -2,8 +2,9 @@
  *
  * cnova-compute talks to its hypervisor only through a struct virt_driver,
  * so that another driver (or a fake in tests) can stand in for libvirt.
- * libvirt.c implements it; the default URI test:///default is libvirt's
- * in-process test hypervisor. Power states use Nova's numbers, which the
+ * libvirt.c implements it, for QEMU/KVM through a libvirtd (real guests,
+ * their files in disks.c) and for libvirt's in-process test hypervisor
+ * (test:///default: records, no guests). Power states use Nova's numbers, which the
  * API shows as OS-EXT-STS:power_state. */
 #ifndef CNOVA_VIRT_H
 #define CNOVA_VIRT_H
@@ -59,6 +60,9 @@ struct virt_spec {
     const char *display_name; /* the server's name (metadata only) */
     const char *flavor_name;
     const char *image_ref;
+    /* the image's disk_format and the properties that boot a kernel
+     * directly (NULL or "": none) */
+    const char *disk_format, *kernel_id, *ramdisk_id, *os_command_line;
     int vcpus;
     long memory_mb;
     int root_gb, ephemeral_gb, swap_mb;
@@ -149,5 +153,10 @@ struct virt_driver {
 };
 
 extern const struct virt_driver virt_libvirt;
+
+/* Calls fn(ud) about five times a second while a driver call waits on a
+ * guest (a clean shutdown may take a minute), so that the host keeps
+ * sending its heartbeat meanwhile. */
+void virt_set_wait_hook(void (*fn)(void *ud), void *ud);
 
 #endif

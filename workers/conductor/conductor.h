@@ -21,6 +21,10 @@ struct conductor {
 /* build.c */
 json_t *conductor_build_instances(json_t *args, struct conductor *c);
 json_t *conductor_instance_built(json_t *args, struct conductor *c);
+/* args {uuid, host}: the host has begun the build (a host builds one guest
+ * at a time; a real one takes seconds each): the build timeout counts
+ * from now. */
+json_t *conductor_instance_spawning(json_t *args, struct conductor *c);
 /* The build timeout: re-drives or fails instances stuck in BUILD, re-drives
  * deletes stuck in 'deleting'. Safe with several conductors. */
 void conductor_reap(struct conductor *c);
@@ -132,5 +136,16 @@ json_t *conductor_nics(const char *uuid);
 /* The instance's metadata document (lib/metadata.h), which the host needs
  * for the guest's network and config drive; NULL when it cannot be read. */
 json_t *conductor_metadata_doc(const char *uuid);
+
+/* build.c: what a guest definition needs of its image ({disk_format,
+ * kernel_id, ramdisk_id, os_command_line}, each when the image has it),
+ * from the copies of the image's fields the API keeps in the instance's
+ * system_metadata (image_<key>): CONDUCTOR_IMAGE_SQL(sm) is that JSON as
+ * an SQL expression of the system_metadata column sm. */
+#define CONDUCTOR_IMAGE_SQL(sm)                                                                    \
+    "jsonb_strip_nulls(jsonb_build_object('disk_format', " sm "->>'image_disk_format',"            \
+    " 'kernel_id', " sm "->>'image_kernel_id', 'ramdisk_id', " sm "->>'image_ramdisk_id',"         \
+    " 'os_command_line', " sm "->>'image_os_command_line'))"
+json_t *conductor_guest_image(const char *uuid);
 
 #endif

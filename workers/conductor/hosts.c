@@ -33,33 +33,54 @@ int conductor_compute_up(const char *host) {
 }
 
 /* args {host, hypervisor_hostname, hypervisor_type, hypervisor_version,
- * vcpus, memory_mb, local_gb, cpu_info, host_ip}: upserts the node. The
- * *_used columns belong to claims and are left alone. */
+ * vcpus, memory_mb, local_gb, cpu_info, host_ip, cpu_allocation_ratio,
+ * ram_allocation_ratio, disk_allocation_ratio, reserved_host_memory_mb}:
+ * upserts the node. The ratios and the reserved memory are the host's
+ * (its config, decided in cnova-compute's allocation_ratio), as in Nova.
+ * The *_used columns belong to claims and are left alone. */
 json_t *conductor_compute_node_update(json_t *args, struct conductor *c) {
     const char *host = json_string_value(json_object_get(args, "host"));
     const char *node = json_string_value(json_object_get(args, "hypervisor_hostname"));
     if (!host || !node) return rpc_failure("compute_node_update needs host, hypervisor_hostname");
-    char uuid[37], ver[24], vcpus[24], mem[24], disk[24];
+    char uuid[37], ver[24], vcpus[24], mem[24], disk[24], ratio[3][32], reserved[24];
     uuid_new(uuid);
     snprintf(ver, sizeof ver, "%lld",
              json_integer_value(json_object_get(args, "hypervisor_version")));
     snprintf(vcpus, sizeof vcpus, "%lld", json_integer_value(json_object_get(args, "vcpus")));
     snprintf(mem, sizeof mem, "%lld", json_integer_value(json_object_get(args, "memory_mb")));
     snprintf(disk, sizeof disk, "%lld", json_integer_value(json_object_get(args, "local_gb")));
+    static const char *const ratios[] = {"cpu_allocation_ratio", "ram_allocation_ratio",
+                                         "disk_allocation_ratio"};
+    const char *rp[3];
+    for (int i = 0; i < 3; i++) {
+        json_t *v = json_object_get(args, ratios[i]);
+        snprintf(ratio[i], sizeof ratio[i], "%.17g", json_number_value(v));
+        rp[i] = json_is_number(v) && json_number_value(v) > 0 ? ratio[i] : NULL;
+    }
+    json_t *res = json_object_get(args, "reserved_host_memory_mb");
+    snprintf(reserved, sizeof reserved, "%lld", json_integer_value(res));
     const char *type = json_string_value(json_object_get(args, "hypervisor_type"));
     const char *cpu = json_string_value(json_object_get(args, "cpu_info"));
     const char *ip = json_string_value(json_object_get(args, "host_ip"));
-    const char *p[] = {uuid,  host, node, type ? type : "QEMU", ver, ip, cpu ? cpu : "{}",
-                       vcpus, mem,  disk};
+    const char *p[] = {uuid, host, node, type ? type : "QEMU", ver, ip, cpu ? cpu : "{}", vcpus,
+                       mem,  disk, rp[0], rp[1], rp[2], json_is_integer(res) ? reserved : NULL};
     if (db_exec("INSERT INTO compute_nodes (uuid, host, hypervisor_hostname, hypervisor_type, "
-                "hypervisor_version, host_ip, cpu_info, vcpus, memory_mb, local_gb, updated_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now()) "
+                "hypervisor_version, host_ip, cpu_info, vcpus, memory_mb, local_gb, "
+                "cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio, "
+                "reserved_host_memory_mb, updated_at) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now()) "
                 "ON CONFLICT (host, hypervisor_hostname, deleted) DO UPDATE SET "
                 "hypervisor_type = EXCLUDED.hypervisor_type, "
                 "hypervisor_version = EXCLUDED.hypervisor_version, host_ip = EXCLUDED.host_ip, "
                 "cpu_info = EXCLUDED.cpu_info, vcpus = EXCLUDED.vcpus, "
-                "memory_mb = EXCLUDED.memory_mb, local_gb = EXCLUDED.local_gb, updated_at = now()",
-                10, p) != DB_OK)
+                "memory_mb = EXCLUDED.memory_mb, local_gb = EXCLUDED.local_gb, "
+                "cpu_allocation_ratio = coalesce($11::float8, compute_nodes.cpu_allocation_ratio), "
+                "ram_allocation_ratio = coalesce($12::float8, compute_nodes.ram_allocation_ratio), "
+                "disk_allocation_ratio = "
+                "coalesce($13::float8, compute_nodes.disk_allocation_ratio), "
+                "reserved_host_memory_mb = "
+                "coalesce($14::int, compute_nodes.reserved_host_memory_mb), updated_at = now()",
+                14, p) != DB_OK)
         return rpc_failure("database: %s", db_errmsg());
     return json_true();
 }
@@ -78,7 +99,8 @@ json_t *conductor_instances_on_host(json_t *args, struct conductor *c) {
                  "coalesce(display_name, ''), coalesce(flavor->>'name', ''), "
                  "coalesce(image_ref, ''), vcpus, memory_mb, root_gb, ephemeral_gb, "
                  "coalesce(nullif(flavor->>'swap', '')::int, 0), "
-                 CONDUCTOR_NICS_SQL("instances.uuid") "::text "
+                 CONDUCTOR_NICS_SQL("instances.uuid") "::text, "
+                 CONDUCTOR_IMAGE_SQL("system_metadata") "::text "
                  "FROM instances WHERE host = $1 AND deleted = 0 ORDER BY id",
                  1, p) != DB_OK)
         return rpc_failure("database: %s", db_errmsg());
@@ -89,14 +111,15 @@ json_t *conductor_instances_on_host(json_t *args, struct conductor *c) {
         snprintf(name, sizeof name, "instance-%08llx", db_int(r, i, 1));
         json_array_append_new(
             out,
-            json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o?}",
+            json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o?, s:o?}",
                       "uuid", db_str(r, i, 0), "name", name, "vm_state", db_str(r, i, 2),
                       "task_state", db_str(r, i, 3), "power_state", (json_int_t)db_int(r, i, 4),
                       "display_name", db_str(r, i, 5), "flavor_name", db_str(r, i, 6), "image_ref",
                       db_str(r, i, 7), "vcpus", (json_int_t)db_int(r, i, 8), "memory_mb",
                       (json_int_t)db_int(r, i, 9), "root_gb", (json_int_t)db_int(r, i, 10),
                       "ephemeral_gb", (json_int_t)db_int(r, i, 11), "swap",
-                      (json_int_t)db_int(r, i, 12), "nics", json_loads(db_str(r, i, 13), 0, NULL)));
+                      (json_int_t)db_int(r, i, 12), "nics", json_loads(db_str(r, i, 13), 0, NULL),
+                      "image", json_loads(db_str(r, i, 14), 0, NULL)));
     }
     PQclear(r);
     return out;

@@ -38,6 +38,7 @@ static const struct {
     {"ping", do_ping},
     {"service_heartbeat", do_service_heartbeat},
     {"build_instances", conductor_build_instances},
+    {"instance_spawning", conductor_instance_spawning},
     {"instance_built", conductor_instance_built},
     {"delete_instance", conductor_delete_instance},
     {"instance_terminated", conductor_instance_terminated},

@@ -59,9 +59,11 @@ static json_t *guest_args(json_t *inst, json_t *flavor, const char *op, bool pow
     char name[32];
     snprintf(name, sizeof name, "instance-%08llx", jint(inst, "id"));
     return json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:o}", "uuid", jstr(inst, "uuid"),
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:b, s:o}", "uuid",
+        jstr(inst, "uuid"),
         "op", op, "name", name, "display_name", jstr(inst, "display_name") ?: "", "flavor_name",
-        jstr(flavor, "name") ?: "", "image_ref", jstr(inst, "image_ref") ?: "", "vcpus",
+        jstr(flavor, "name") ?: "", "image_ref", jstr(inst, "image_ref") ?: "", "image",
+        conductor_guest_image(jstr(inst, "uuid") ?: ""), "vcpus",
         (json_int_t)jint(flavor, "vcpus"), "memory_mb", (json_int_t)jint(flavor, "memory_mb"),
         "root_gb", (json_int_t)jint(flavor, "root_gb"), "ephemeral_gb",
         (json_int_t)jint(flavor, "ephemeral_gb"), "swap", (json_int_t)jint(flavor, "swap"),

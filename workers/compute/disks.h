@@ -1,0 +1,57 @@
+/* disks.h — a guest's files on a QEMU host, laid out as Nova's libvirt
+ * driver lays them out under [DEFAULT] instances_path:
+ *
+ *   _base/<sha1 of image id>   each image once per host (raw), read over
+ *                              HTTP from the image service
+ *   <uuid>/disk                root disk: a qcow2 overlay backed by _base
+ *   <uuid>/disk.eph0           ephemeral disk (flavor ephemeral_gb)
+ *   <uuid>/disk.swap           swap disk (flavor swap)
+ *   <uuid>/kernel, ramdisk     the image's kernel_id / ramdisk_id
+ *   <uuid>/console.log         the serial console
+ *
+ * libvirt's test driver has no files: only QEMU hosts call disks_prepare. */
+#ifndef CNOVA_DISKS_H
+#define CNOVA_DISKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "virt.h"
+
+#define DISKS_PATH_MAX 1024
+
+/* Where the files of one guest are (the domain XML names them). */
+struct disks_layout {
+    char dir[DISKS_PATH_MAX];
+    char root[DISKS_PATH_MAX]; /* "" when the guest has no root image */
+    char eph[DISKS_PATH_MAX];  /* "" when the flavor has none */
+    char swap[DISKS_PATH_MAX]; /* "" when the flavor has none */
+    char kernel[DISKS_PATH_MAX];
+    char ramdisk[DISKS_PATH_MAX];
+    char console[DISKS_PATH_MAX];
+};
+
+/* The name of an image in the cache: the SHA-1 of its id, in hex, as
+ * Nova's imagecache names it (out[41]). */
+void disks_base_name(const char *image_id, char out[41]);
+
+/* The layout of `spec`'s guest under `instances_path` (nothing is
+ * touched): which files it has follows from the flavor and the image.
+ * Returns 0, or -1 when the uuid is not one (a path is built from it). */
+int disks_layout_of(const char *instances_path, const struct virt_spec *spec,
+                    struct disks_layout *out);
+
+/* Creates what the layout names and is missing (files already there are
+ * kept: a guest defined again keeps its disks): the images fetched into the
+ * cache, the overlay, the ephemeral and swap disks, kernel and ramdisk.
+ * Returns 0, or -1 with *why (static text) set. */
+int disks_prepare(const struct virt_spec *spec, const struct disks_layout *l, const char **why);
+
+/* Removes the guest's folder and everything in it; a missing one is fine.
+ * Returns 0 or -1. */
+int disks_remove(const char *instances_path, const char *uuid);
+
+/* [DEFAULT] instances_path. */
+const char *disks_instances_path(void);
+
+#endif
