@@ -499,6 +499,10 @@ compute_conf_extra() {
         [ -e /dev/kvm ] && kind=kvm
         printf 'compute\tlibvirt_uri\t%s\nlibvirt\tvirt_type\t%s\nDEFAULT\tinstances_path\t%s\n' \
             "$(lv_uri "$host")" "$kind" "$RUN/instances/$host"
+        # one network state for the machine's hosts; guests' metadata
+        # through the proxy in each network's namespace
+        printf 'compute\tnetwork_state_path\t%s\nneutron\tmetadata_proxy_socket\t%s\n' \
+            "$RUN/net" "$RUN/metadata.sock"
     else
         read -r vcpus mem disk <<<"$HOST_SIZE"
         printf 'compute\tlibvirt_uri\ttest:///default\ncompute\tvcpus\t%s\n' "${vcpus:-0}"

@@ -148,23 +148,46 @@ static void interfaces_plug_into_the_bridge_or_are_left_out(void **state) {
     (void)state;
     struct virt_spec v = spec();
     v.nics[0] = (struct virt_nic){.port_id = "0123456789abcdef", .mac = "fa:16:3e:00:00:01",
-                                  .network_id = "n1", .mtu = 1450};
+                                  .network_id = "feedbeef-0000-4000-8000-00000000cafe",
+                                  .mtu = 1450};
     v.n_nics = 1;
-    config_set("compute", "bridge", "cnova-no-such-bridge");
+    /* a port joins its network's bridge (hostnet's brq<id[:11]>) */
     char br[64];
-    assert_string_equal(domxml_bridge(&v.nics[0], br, sizeof br), "cnova-no-such-bridge");
+    assert_string_equal(domxml_bridge(&v.nics[0], br, sizeof br), "brqfeedbeef-00");
     struct domxml_opts o = {.type = "test"};
     char *xml = domxml_domain(&v, &o);
     contains(xml, "<interface type='bridge'><mac address='fa:16:3e:00:00:01'/>"
-                  "<source bridge='cnova-no-such-bridge'/><target dev='tap0123456789a'/>"
+                  "<source bridge='brqfeedbeef-00'/><target dev='tap0123456789a'/>"
                   "<model type='virtio'/><mtu size='1450'/></interface>");
     free(xml);
+    /* one without a network: [compute] bridge */
+    config_set("compute", "bridge", "cnova-no-such-bridge");
+    v.nics[0].network_id = NULL;
+    assert_string_equal(domxml_bridge(&v.nics[0], br, sizeof br), "cnova-no-such-bridge");
     /* a QEMU host without that bridge still boots the guest, unplugged */
     o.skip_missing_bridges = true;
     xml = domxml_domain(&v, &o);
     lacks(xml, "<interface");
     free(xml);
     config_free();
+}
+
+/* The config drive: a read-only cdrom, the last device of the IDE bus. */
+static void config_drive_is_the_last_ide_cdrom(void **state) {
+    (void)state;
+    struct virt_spec v = spec();
+    v.config_drive = 1;
+    struct disks_layout l;
+    assert_int_equal(disks_layout_of(INST, &v, &l), 0);
+    assert_non_null(strstr(l.config, "/disk.config"));
+    struct domxml_opts o = {.type = "qemu", .files = &l};
+    char *xml = domxml_domain(&v, &o);
+    contains(xml, "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>");
+    contains(xml, "disk.config'/><target dev='hdd' bus='ide'/><readonly/></disk>");
+    free(xml);
+    v.config_drive = 0;
+    assert_int_equal(disks_layout_of(INST, &v, &l), 0);
+    assert_string_equal(l.config, "");
 }
 
 static void tail_is_novas(void **state) {
@@ -189,6 +212,7 @@ int main(void) {
         cmocka_unit_test(test_driver_domain_has_no_files),
         cmocka_unit_test(qemu_domain_boots_the_kernel_with_its_disks_and_console),
         cmocka_unit_test(interfaces_plug_into_the_bridge_or_are_left_out),
+        cmocka_unit_test(config_drive_is_the_last_ide_cdrom),
         cmocka_unit_test(tail_is_novas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

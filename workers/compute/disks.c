@@ -57,6 +57,7 @@ int disks_layout_of(const char *instances_path, const struct virt_spec *v,
     if (v->swap_mb > 0) ok = ok && join(out->swap, out->dir, "disk.swap");
     if (set(v->kernel_id)) ok = ok && join(out->kernel, out->dir, "kernel");
     if (set(v->ramdisk_id)) ok = ok && join(out->ramdisk, out->dir, "ramdisk");
+    if (v->config_drive) ok = ok && join(out->config, out->dir, "disk.config");
     return ok ? 0 : -1;
 }
 

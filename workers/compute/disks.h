@@ -29,6 +29,7 @@ struct disks_layout {
     char kernel[DISKS_PATH_MAX];
     char ramdisk[DISKS_PATH_MAX];
     char console[DISKS_PATH_MAX];
+    char config[DISKS_PATH_MAX]; /* the config drive; "" when the guest has none */
 };
 
 /* The name of an image in the cache: the SHA-1 of its id, in hex, as

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "domxml.h"
+#include "hostnet.h"
 
 void domxml_text(struct sbuf *b, const char *s) {
     for (; s && *s; s++) {
@@ -58,8 +59,10 @@ static void xmlf(struct sbuf *b, const char *fmt, ...) {
 }
 
 const char *domxml_bridge(const struct virt_nic *n, char *out, size_t len) {
-    (void)n;
-    snprintf(out, len, "%s", config_get("compute", "bridge", "br-int"));
+    if (n->network_id && *n->network_id)
+        hostnet_bridge_name(n->network_id, out, len);
+    else
+        snprintf(out, len, "%s", config_get("compute", "bridge", "br-int"));
     return out;
 }
 
@@ -181,6 +184,13 @@ char *domxml_domain(const struct virt_spec *v, const struct domxml_opts *o) {
         if (f->root[0]) local_disk(&b, f->root, &next);
         if (f->eph[0]) local_disk(&b, f->eph, &next);
         if (f->swap[0]) local_disk(&b, f->swap, &next);
+        /* the config drive as Nova's libvirt driver attaches it on a pc
+         * machine: a read-only cdrom, the last device of the IDE bus */
+        if (f->config[0])
+            xmlf(&b,
+                 "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+                 "<source file='%s'/><target dev='hdd' bus='ide'/><readonly/></disk>",
+                 f->config);
     }
     for (int i = 0; i < v->n_nics; i++)
         if (!o->skip_missing_bridges || bridge_exists(&v->nics[i])) domxml_nic(&b, &v->nics[i]);

@@ -24,9 +24,9 @@ struct domxml_opts {
 /* The whole domain definition (malloc'd). */
 char *domxml_domain(const struct virt_spec *v, const struct domxml_opts *o);
 
-/* The bridge a port's interface is plugged into. One place, so that host
- * networking can name its bridges (brq<network id[:11]>) later: today
- * [compute] bridge for every port. Returns out. */
+/* The bridge a port's interface is plugged into: its network's
+ * (hostnet.h: brq<network id[:11]>), [compute] bridge for a port without
+ * a network. Returns out. */
 const char *domxml_bridge(const struct virt_nic *n, char *out, size_t len);
 
 /* A port's <interface> element (Nova's bridged VIF), appended to b. */

@@ -3,17 +3,21 @@
  * database connection (Nova's "no-DB compute"): its service heartbeat, its
  * node's resources, the outcome of builds and deletes and the power-state
  * sync all go to the conductor as casts. */
+#include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "cnova.h"
 #include "compute_actions.h"
 #include "compute_volumes.h"
 #include "disks.h"
+#include "guest_host.h"
 #include "service.h"
 #include "virt.h"
 
@@ -24,6 +28,8 @@ struct compute {
     const char *host;
     const struct virt_driver *virt;
     int test_driver; /* libvirt's test:/// hypervisor: the node is named after the host */
+    struct guest_host gh; /* a real guest's networks and config drive (not on test:///) */
+    const char *proxy_argv[8];
     double next_heartbeat, next_update, next_sync;
     int heartbeat_ms, update_ms, sync_ms;
 };
@@ -156,11 +162,36 @@ void spec_of(json_t *a, struct virt_spec *v) {
     }
 }
 
+/* Destroys the guest and, on a real hypervisor, takes its ports off the
+ * host's networks. Returns virt's destroy. */
+static int destroy_guest(struct compute *c, const char *uuid) {
+    int rc = c->virt->destroy(uuid);
+    if (!c->test_driver) guest_host_unplug(&c->gh, uuid);
+    return rc;
+}
+
+/* What a real guest needs of this host before it boots: its config drive
+ * (in its folder) and its ports on the host's networks. */
+static int prepare_host(struct compute *c, json_t *doc, struct virt_spec *v, const char **why) {
+    if (c->test_driver) return 0;
+    struct disks_layout files;
+    v->config_drive = 1; /* where it would go */
+    if (disks_layout_of(disks_instances_path(), v, &files) < 0 ||
+        (mkdir(files.dir, 0755) && errno != EEXIST)) {
+        *why = "no instance folder can be made for this uuid";
+        return -1;
+    }
+    int drive = guest_host_config_drive(&c->gh, doc, files.config, why);
+    v->config_drive = drive == 1;
+    return drive < 0 ? -1 : guest_host_plug(&c->gh, doc, why);
+}
+
 /* args {uuid, name, display_name, flavor_name, image_ref, image {disk_format,
  * kernel_id, ramdisk_id, os_command_line}, vcpus, memory_mb, root_gb,
- * ephemeral_gb, swap, nics}: defines and boots the guest, then tells the
- * conductor (instance_built {uuid, host, ok, power_state | fault}). A
- * redelivered message finds the domain already there and reports it again. */
+ * ephemeral_gb, swap, nics, metadata (lib/metadata.h's document)}: defines
+ * and boots the guest, then tells the conductor (instance_built {uuid, host,
+ * ok, power_state | fault}). A redelivered message finds the domain already
+ * there and reports it again. */
 static json_t *do_build_and_run_instance(json_t *args, struct compute *c) {
     struct virt_spec v;
     spec_of(args, &v);
@@ -171,12 +202,13 @@ static json_t *do_build_and_run_instance(json_t *args, struct compute *c) {
     rpc_cast("conductor", "instance_spawning", started);
     json_decref(started);
     const char *why = NULL;
-    int ps = c->virt->spawn(&v, 1, &why);
+    int ps = prepare_host(c, json_object_get(args, "metadata"), &v, &why);
+    if (ps >= 0) ps = c->virt->spawn(&v, 1, &why);
     json_t *res = json_pack("{s:s, s:s, s:b}", "uuid", v.uuid, "host", c->host, "ok", ps >= 0);
     if (ps >= 0) {
         json_object_set_new(res, "power_state", json_integer(ps));
     } else {
-        c->virt->destroy(v.uuid); /* leave nothing half-built behind */
+        destroy_guest(c, v.uuid); /* leave nothing half-built behind */
         char msg[256];
         snprintf(msg, sizeof msg, "Build of instance %s aborted: %s", v.uuid, why);
         json_object_set_new(res, "fault", json_string(msg));
@@ -193,7 +225,7 @@ static json_t *do_build_and_run_instance(json_t *args, struct compute *c) {
 static json_t *do_terminate_instance(json_t *args, struct compute *c) {
     const char *uuid = json_string_value(json_object_get(args, "uuid"));
     if (!uuid) return rpc_failure("terminate_instance needs uuid");
-    if (c->virt->destroy(uuid) < 0) return rpc_failure("could not destroy %s", uuid);
+    if (destroy_guest(c, uuid) < 0) return rpc_failure("could not destroy %s", uuid);
     json_t *res = json_pack("{s:s, s:s}", "uuid", uuid, "host", c->host);
     if (rpc_cast("conductor", "instance_terminated", res) < 0)
         log_warn("instance_terminated for %s not sent", uuid);
@@ -342,7 +374,7 @@ static void sync_power_states(struct compute *c) {
         if (!known) {
             log_warn("reaping domain %s (%s): no instance of this host has it", doms[k].name,
                      doms[k].uuid);
-            c->virt->destroy(doms[k].uuid);
+            destroy_guest(c, doms[k].uuid);
         }
     }
     free(doms);
@@ -424,6 +456,20 @@ int main(int argc, char **argv) {
     const char *uri = sized_uri(config_get("compute", "libvirt_uri", "test:///default"), a.config,
                                 c.host, &own_uri);
     c.test_driver = !strncmp(uri, "test://", 7);
+    /* the metadata proxy is this program's sibling, given our config (the
+     * shared secret) and the metadata service's socket */
+    char exe[4096], proxy[4200];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    snprintf(proxy, sizeof proxy, "%s/cnova-metadata-proxy", dirname(exe));
+    const char *upstream = config_get("neutron", "metadata_proxy_socket", "");
+    const char *pv[] = {proxy, "--config", a.config, "--upstream", upstream, NULL};
+    memcpy(c.proxy_argv, pv, sizeof pv);
+    c.gh = (struct guest_host){
+        .state_dir = config_get("compute", "network_state_path", "/var/lib/cnova/net"),
+        .proxy_argv = *upstream ? c.proxy_argv : NULL,
+        .domain = config_get("api", "dhcp_domain", "novalocal"),
+        .force_config_drive = config_bool("DEFAULT", "force_config_drive", 0)};
     if (c.virt->open(uri) < 0) {
         free(own_uri);
         config_free();

@@ -66,6 +66,7 @@ struct virt_spec {
     int vcpus;
     long memory_mb;
     int root_gb, ephemeral_gb, swap_mb;
+    int config_drive; /* its config drive is written (disk.config in its folder) */
     struct virt_nic nics[VIRT_MAX_NICS]; /* the server's ports, in order */
     int n_nics;
 };
