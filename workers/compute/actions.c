@@ -7,6 +7,7 @@
 
 #include "cnova.h"
 #include "compute_actions.h"
+#include "disks.h"
 
 #define NO_OP -1      /* nothing to do on the hypervisor */
 #define OP_OFFLOAD -2 /* power off, note the power state, undefine (shelve offload) */
@@ -35,7 +36,8 @@ static const struct {
      * restarted (as libvirt restarts it on its rescue image and back) */
     {"rescue_instance", VIRT_OP_REBOOT_HARD},
     {"unrescue_instance", VIRT_OP_REBOOT_HARD},
-    {"shelve_instance", VIRT_OP_STOP}, /* and its snapshot: no disk to upload here */
+    /* these three upload the guest's disk to their image (ctx.image_id) */
+    {"shelve_instance", VIRT_OP_STOP},
     {"shelve_offload_instance", OP_OFFLOAD},
     {"unshelve_instance", OP_SPAWN},
     {"snapshot_instance", NO_OP},
@@ -66,6 +68,10 @@ json_t *compute_instance_op(json_t *args, const char *host, const struct virt_dr
     } else if (op != NO_OP) {
         ps = virt->power(uuid, (enum virt_op)op, &why);
     }
+    const char *image_id =
+        json_string_value(json_object_get(json_object_get(args, "ctx"), "image_id"));
+    if (ps >= 0 && image_id && disks_snapshot(disks_instances_path(), uuid, image_id, &why) < 0)
+        ps = -1;
     json_t *res =
         json_pack("{s:s, s:s, s:s, s:b}", "uuid", uuid, "host", host, "op", method, "ok", ps >= 0);
     if (ps >= 0 && op != NO_OP) json_object_set_new(res, "power_state", json_integer(ps));

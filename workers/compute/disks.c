@@ -61,22 +61,12 @@ int disks_layout_of(const char *instances_path, const struct virt_spec *v,
     return ok ? 0 : -1;
 }
 
-/* Runs argv[0] (found on PATH) with argv, stdin from /dev/null, its output
- * in our log. Returns 0 when it exited 0. */
+/* Runs argv (qemu-img) with lib's run_argv: its output logged on failure.
+ * Returns 0 when it exited 0. */
 static int run(char *const argv[]) {
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
-        if (null >= 0) dup2(null, 0);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return -1;
-    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
-    log_error("%s exited with status %d", argv[0], WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    char err[512];
+    if (run_argv((const char *const *)argv, 3600, err, sizeof err) == 0) return 0;
+    log_error("%s: %s", argv[0], err);
     return -1;
 }
 
@@ -85,8 +75,22 @@ static bool exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
-/* GET <api_servers>/v2/images/<id>/file into `dest`. Returns 0 or -1. */
-static int download(const char *image_id, const char *dest) {
+/* One request to the image service: METHOD <api_servers>/v2/images/<id>
+ * <suffix>, with the service token; the body `body` (a string, with its
+ * content type) or the file `in` (in_len bytes); the answer's body into
+ * `out` when given. Returns 0 on a 2xx answer, else -1 (logged). */
+struct image_call {
+    const char *method, *image_id, *suffix, *ctype, *body;
+    FILE *in, *out;
+    long long in_len;
+};
+
+static size_t discard(char *p, size_t size, size_t n, void *ud) {
+    (void)p, (void)ud;
+    return size * n;
+}
+
+static int image_http(const struct image_call *c) {
     static bool curl_ready;
     if (!curl_ready) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -98,39 +102,102 @@ static int download(const char *image_id, const char *dest) {
     size_t n = strcspn(servers, ",");
     while (n && servers[n - 1] == '/')
         n--;
-    struct sbuf url = {0}, hdr = {0};
-    sbuf_addf(&url, "%.*s/v2/images/%s/file", (int)n, servers, image_id);
+    struct sbuf url = {0}, hdr = {0}, ct = {0};
+    sbuf_addf(&url, "%.*s/v2/images/%s%s", (int)n, servers, c->image_id, c->suffix);
     sbuf_addf(&hdr, "X-Auth-Token: %s", config_get("glance", "service_token", "admin:admin"));
-    FILE *f = fopen(dest, "wb");
-    int rc = -1;
-    if (!f) {
-        log_error("image %s: cannot write %s: %s", image_id, dest, strerror(errno));
-    } else {
-        CURL *h = curl_easy_init();
-        struct curl_slist *headers = curl_slist_append(NULL, hdr.s);
-        curl_easy_setopt(h, CURLOPT_URL, url.s);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
-        curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
-        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-        /* a stalled transfer (under 1 KiB/s for 60 s) fails, a slow one not */
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-        CURLcode cc = curl_easy_perform(h);
-        if (fclose(f) != 0 && cc == CURLE_OK) cc = CURLE_WRITE_ERROR;
-        if (cc == CURLE_OK) {
-            rc = 0;
-        } else {
-            log_error("image %s: GET %s: %s", image_id, url.s, curl_easy_strerror(cc));
-            unlink(dest);
-        }
-        curl_slist_free_all(headers);
-        curl_easy_cleanup(h);
+    CURL *h = curl_easy_init();
+    struct curl_slist *headers = curl_slist_append(NULL, hdr.s);
+    if (c->ctype) {
+        sbuf_addf(&ct, "Content-Type: %s", c->ctype);
+        headers = curl_slist_append(headers, ct.s);
     }
+    curl_easy_setopt(h, CURLOPT_URL, url.s);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    if (c->out)
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, c->out);
+    else
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    if (c->body) curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->body);
+    if (c->in) {
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_READDATA, c->in);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->in_len);
+    }
+    curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    /* a stalled transfer (under 1 KiB/s for 60 s) fails, a slow one not */
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+    CURLcode cc = curl_easy_perform(h);
+    if (cc != CURLE_OK)
+        log_error("image %s: %s %s: %s", c->image_id, c->method, url.s, curl_easy_strerror(cc));
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(h);
     sbuf_free(&url);
     sbuf_free(&hdr);
+    sbuf_free(&ct);
+    return cc == CURLE_OK ? 0 : -1;
+}
+
+/* GET <api_servers>/v2/images/<id>/file into `dest`. Returns 0 or -1. */
+static int download(const char *image_id, const char *dest) {
+    FILE *f = fopen(dest, "wb");
+    if (!f) {
+        log_error("image %s: cannot write %s: %s", image_id, dest, strerror(errno));
+        return -1;
+    }
+    struct image_call c = {.method = "GET", .image_id = image_id, .suffix = "/file", .out = f};
+    int rc = image_http(&c);
+    if (fclose(f) != 0) rc = -1;
+    if (rc) unlink(dest);
+    return rc;
+}
+
+int disks_snapshot(const char *instances_path, const char *uuid, const char *image_id,
+                   const char **why) {
+    char dir[DISKS_PATH_MAX], disk[DISKS_PATH_MAX], snap[DISKS_PATH_MAX];
+    if (!uuid || !uuid_valid(uuid) || !image_id || !uuid_valid(image_id) ||
+        !join(dir, instances_path, uuid) || !join(disk, dir, "disk"))
+        return 1;
+    if (!exists(disk)) return 1; /* no local root disk (volume-backed, simulated) */
+    char name[64];
+    snprintf(name, sizeof name, "snapshot-%s.qcow2", image_id);
+    if (!join(snap, dir, name)) return 1;
+    /* the root disk flattened (overlay and base) into one qcow2; -U reads
+     * a disk a running guest holds, as a crash-consistent copy */
+    const char *argv[] = {"qemu-img", "convert", "-U", "-f", "qcow2",
+                          "-O",       "qcow2",   disk, snap, NULL};
+    char err[512];
+    struct stat st;
+    if (run_argv(argv, 3600, err, sizeof err) || stat(snap, &st)) {
+        log_error("snapshot of %s: %s", uuid, err);
+        unlink(snap);
+        *why = "the guest's disk could not be copied";
+        return -1;
+    }
+    /* Glance wants the formats before the data: qcow2/bare, as Nova's
+     * libvirt driver uploads a snapshot */
+    struct image_call patch = {
+        .method = "PATCH",
+        .image_id = image_id,
+        .suffix = "",
+        .ctype = "application/openstack-images-v2.1-json-patch",
+        .body = "[{\"op\": \"replace\", \"path\": \"/disk_format\", \"value\": \"qcow2\"},"
+                " {\"op\": \"replace\", \"path\": \"/container_format\", \"value\": \"bare\"}]"};
+    FILE *in = fopen(snap, "rb");
+    struct image_call put = {.method = "PUT",
+                             .image_id = image_id,
+                             .suffix = "/file",
+                             .ctype = "application/octet-stream",
+                             .in = in,
+                             .in_len = st.st_size};
+    int rc = in && !image_http(&patch) && !image_http(&put) ? 0 : -1;
+    if (in) fclose(in);
+    unlink(snap);
+    if (rc) *why = "the snapshot could not be uploaded to the image service";
     return rc;
 }
 
@@ -171,8 +238,10 @@ static int cached(const char *image_id, const char *disk_format, char out[DISKS_
             char *argv[] = {"qemu-img", "convert", "-f", "qcow2", "-O", "raw", part, conv, NULL};
             rc = run(argv);
             unlink(part);
-            if (rc == 0) rc = rename(conv, part);
-            else unlink(conv);
+            if (rc == 0)
+                rc = rename(conv, part);
+            else
+                unlink(conv);
         }
         if (rc == 0) rc = rename(part, out);
         if (rc == 0)
@@ -209,8 +278,18 @@ static int overlay(const char *base, const char *path, int root_gb) {
     char size[32] = "";
     if (root_gb > 0 && stat(base, &st) == 0 && (long long)root_gb << 30 >= (long long)st.st_size)
         snprintf(size, sizeof size, "%dG", root_gb);
-    char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", (char *)base,
-                    (char *)path, size[0] ? size : NULL, NULL};
+    char *argv[] = {"qemu-img",
+                    "create",
+                    "-q",
+                    "-f",
+                    "qcow2",
+                    "-F",
+                    "raw",
+                    "-b",
+                    (char *)base,
+                    (char *)path,
+                    size[0] ? size : NULL,
+                    NULL};
     return run(argv);
 }
 

@@ -52,6 +52,14 @@ int disks_prepare(const struct virt_spec *spec, const struct disks_layout *l, co
  * Returns 0 or -1. */
 int disks_remove(const char *instances_path, const char *uuid);
 
+/* Uploads the guest's root disk (flattened into one qcow2) as the data of
+ * the image `image_id` (queued in the image service: its formats set to
+ * qcow2/bare first, as Nova's libvirt driver does). Returns 0, 1 when the
+ * guest has no local root disk here (nothing to upload: volume-backed, or a
+ * simulated host), or -1 with *why (static text). */
+int disks_snapshot(const char *instances_path, const char *uuid, const char *image_id,
+                   const char **why);
+
 /* [DEFAULT] instances_path. */
 const char *disks_instances_path(void);
 

@@ -28,9 +28,10 @@ int conductor_image_delete(const char *image_id) {
     return -1;
 }
 
-/* The snapshot image after the upload: active (sized as the disk it was
- * taken from, whose format libvirt snapshots keep: qcow2/bare), or deleted
- * as Nova deletes the image of a failed snapshot. */
+/* The snapshot image after the upload: active (a real host has uploaded
+ * its data, size and format; a simulated one none: then sized as the disk
+ * it was taken from, qcow2/bare), or deleted as Nova deletes the image of a
+ * failed snapshot. */
 static void image_settle(const char *image_id, bool ok) {
     if (!image_id || !uuid_valid(image_id)) return;
     if (!ok) {
@@ -41,7 +42,7 @@ static void image_settle(const char *image_id, bool ok) {
     if (db_exec("UPDATE images i SET status = 'active', updated_at = now(),"
                 " disk_format = COALESCE(i.disk_format, 'qcow2'),"
                 " container_format = COALESCE(i.container_format, 'bare'),"
-                " size = COALESCE((SELECT b.size FROM image_properties p JOIN images b"
+                " size = COALESCE(i.size, (SELECT b.size FROM image_properties p JOIN images b"
                 "  ON b.id::text = p.value WHERE p.image_id = i.id"
                 "  AND p.key = 'base_image_ref'), 0)"
                 " WHERE i.id = $1::uuid AND NOT i.deleted",
