@@ -469,6 +469,27 @@ lv_stop() {
     stop_pid "$dir/libvirtd.pid" "libvirtd-$host" libvirtd
 }
 
+# net_stop: the guest networks the compute hosts laid out (workers/compute/
+# hostnet.c): their dnsmasq and metadata proxy (by pid file, checked to be
+# ours), veth pair, namespace and bridge. Which guest had which port stays
+# recorded, so that starting a guest again plugs it again.
+net_stop() {
+    local d id f pid
+    for d in "$RUN"/net/dhcp/*/; do
+        [ -d "$d" ] || continue
+        d=${d%/}; id=$(basename "$d")
+        for f in "$d/pid" "$d/metadata-proxy.pid"; do
+            pid=$(cat "$f" 2>/dev/null) || continue
+            tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$d/" && kill "$pid" 2>/dev/null
+        done
+        ip link del "tap${id:0:11}" 2>/dev/null || true
+        ip netns del "qdhcp-$id" 2>/dev/null || true
+        ip link del "brq${id:0:11}" 2>/dev/null || true
+        rm -rf "$d"
+        say "stopped guest network $id"
+    done
+}
+
 # choose_virt: VIRT=qemu with a running libvirtd per host, or VIRT=test
 # (asked for, or QEMU cannot run here: said, with the reason).
 choose_virt() {
@@ -687,6 +708,7 @@ cmd_stop() {
         [ -e "$f" ] || continue
         lv_stop "$(basename "$(dirname "$f")")"
     done
+    net_stop
     stop_pid "$PIDS/cnova-scheduler.pid" cnova-scheduler cnova-scheduler
     stop_pid "$PIDS/cnova-conductor.pid" cnova-conductor cnova-conductor
     rm -f "$SOCKET"

@@ -8,6 +8,7 @@
 #include "cnova.h"
 #include "compute_actions.h"
 #include "disks.h"
+#include "guest_host.h"
 
 #define NO_OP -1      /* nothing to do on the hypervisor */
 #define OP_OFFLOAD -2 /* power off, note the power state, undefine (shelve offload) */
@@ -44,7 +45,8 @@ static const struct {
     {"backup_instance", NO_OP},
 };
 
-json_t *compute_instance_op(json_t *args, const char *host, const struct virt_driver *virt) {
+json_t *compute_instance_op(json_t *args, const char *host, const struct virt_driver *virt,
+                            const struct guest_host *gh) {
     const char *uuid = json_string_value(json_object_get(args, "uuid"));
     const char *method = json_string_value(json_object_get(args, "op"));
     if (!uuid || !method) return rpc_failure("instance operation needs uuid and op");
@@ -57,7 +59,12 @@ json_t *compute_instance_op(json_t *args, const char *host, const struct virt_dr
     if (op == VIRT_OP_REBOOT_SOFT && type && !strcmp(type, "HARD")) op = VIRT_OP_REBOOT_HARD;
     const char *why = NULL;
     int ps = 0;
-    if (op == OP_OFFLOAD) {
+    bool boots = op == OP_SPAWN || op == VIRT_OP_START || op == VIRT_OP_REBOOT_HARD ||
+                 op == VIRT_OP_REBOOT_SOFT || op == VIRT_OP_RESUME;
+    json_t *doc = json_object_get(args, "metadata");
+    if (gh && boots && doc && guest_host_plug(gh, doc, &why) < 0) {
+        ps = -1;
+    } else if (op == OP_OFFLOAD) {
         ps = virt->power(uuid, VIRT_OP_STOP, &why); /* a guest already gone is fine */
         if (ps < 0) ps = VIRT_NOSTATE;
         if (virt->destroy(uuid) < 0) ps = -1, why = "could not undefine the guest";

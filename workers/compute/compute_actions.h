@@ -6,10 +6,15 @@
 
 #include "virt.h"
 
-/* args {uuid, op (the conductor's method), reboot_type?, new_pass?}: runs
- * the operation on the guest and casts instance_action_done {uuid, host,
- * op, ok, power_state?, fault?} to the conductor. Returns that outcome. */
-json_t *compute_instance_op(json_t *args, const char *host, const struct virt_driver *virt);
+struct guest_host;
+/* args {uuid, op (the conductor's method), reboot_type?, new_pass?,
+ * metadata (the instance's document)}: runs the operation on the guest and
+ * casts instance_action_done {uuid, host, op, ok, power_state?, fault?} to
+ * the conductor. Returns that outcome. `gh` (NULL on simulated hosts): an
+ * operation that boots the guest plugs its ports first (again: the host's
+ * networks may have gone with a restart of the stack). */
+json_t *compute_instance_op(json_t *args, const char *host, const struct virt_driver *virt,
+                            const struct guest_host *gh);
 
 /* move.c: args {uuid, op, migration_id?, power_on?, and a build's guest
  * fields for the steps that define the guest}: runs one step of a

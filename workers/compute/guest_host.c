@@ -24,9 +24,14 @@ static int record(const struct guest_host *g, const char *uuid, const char *net,
     snprintf(dir, sizeof dir, "%s/ports", g->state_dir);
     if (mkdir(dir, 0755) && errno != EEXIST) return -1;
     record_path(g, uuid, path, sizeof path);
-    FILE *f = fopen(path, "a");
+    char line[256], want[256];
+    snprintf(want, sizeof want, "%s %s\n", net, mac);
+    FILE *f = fopen(path, "a+"); /* plugged again (a restart): recorded once */
     if (!f) return -1;
-    fprintf(f, "%s %s\n", net, mac);
+    rewind(f);
+    while (fgets(line, sizeof line, f))
+        if (!strcmp(line, want)) return fclose(f) ? -1 : 0;
+    fputs(want, f);
     return fclose(f) ? -1 : 0;
 }
 

@@ -233,7 +233,7 @@ static json_t *do_terminate_instance(json_t *args, struct compute *c) {
 }
 
 static json_t *do_instance_op(json_t *args, struct compute *c) {
-    return compute_instance_op(args, c->host, c->virt);
+    return compute_instance_op(args, c->host, c->virt, c->test_driver ? NULL : &c->gh);
 }
 
 static json_t *do_move_op(json_t *args, struct compute *c) {

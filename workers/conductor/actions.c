@@ -190,6 +190,9 @@ json_t *conductor_forward(const char *method, json_t *args) {
     json_object_del(a, "instance_uuid");
     json_object_set_new(a, "uuid", json_string(uuid));
     json_object_set_new(a, "op", json_string(method));
+    /* what the host needs to plug the guest again before booting it */
+    json_t *doc = conductor_metadata_doc(uuid);
+    if (doc) json_object_set_new(a, "metadata", doc);
     char topic[300];
     snprintf(topic, sizeof topic, "compute.%s", host);
     if (rpc_cast(topic, method, a) < 0)
