@@ -18,6 +18,15 @@ CREATE FUNCTION ipam_dhcp_port(net uuid) RETURNS void AS $$
     INSERT INTO fixed_ips (network_id, address, port_id) SELECT net, a.address, p.id FROM a, p
 $$ LANGUAGE sql;
 
+-- The seeded private network gets an id of its own per deployment (017
+-- seeded Nova's sample id): its bridge and qdhcp- namespace are named
+-- after it, so two stacks on one machine (make run beside make test) never
+-- share them. Only while nothing uses it.
+UPDATE networks SET id = gen_random_uuid()
+    WHERE id = '3cb9bc59-5699-4588-a4b1-b87f96708bc6'
+      AND NOT EXISTS (SELECT 1 FROM ports WHERE network_id = networks.id)
+      AND NOT EXISTS (SELECT 1 FROM floating_ips WHERE network_id = networks.id);
+
 SELECT ipam_dhcp_port(id) FROM networks WHERE NOT external AND enable_dhcp;
 
 CREATE FUNCTION networks_dhcp_port() RETURNS trigger AS $$

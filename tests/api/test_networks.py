@@ -9,7 +9,8 @@ import ipaddress, time, unittest, uuid
 from common import FAKE, ApiTest, psql, request
 
 IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"  # seeded by 007_images_seed.sql
-PRIVATE = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"  # seeded by 017_networks.sql
+# seeded by 017_networks.sql, its id made anew by 020_dhcp_ports.sql
+PRIVATE = psql("SELECT id FROM networks WHERE label = 'private'")
 PUBLIC = "e5b0a2c4-7f31-4d8e-9b6a-1c2d3e4f5a6b"
 PROJECT = "net-proj"
 MEMBER = "net-member:" + PROJECT

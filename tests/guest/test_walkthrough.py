@@ -13,7 +13,7 @@ reads its config drive, one the metadata service (through the proxy in
 the network's namespace); a snapshot's bytes land in the image service and
 boot; deleting the servers leaves no domain, file, lease, namespace or tap.
 Prints the seconds from POST to the console banner and to SSH-ready."""
-import json, os, re, subprocess, sys, tempfile, time, unittest
+import os, re, subprocess, sys, tempfile, time, unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients"))
@@ -22,7 +22,7 @@ from clients import nova_cli  # noqa: E402
 
 PROJECT = "walk"
 TOKEN = "walker:" + PROJECT
-NET = "3cb9bc59-5699-4588-a4b1-b87f96708bc6"  # the shared "private" network
+NET = psql("SELECT id FROM networks WHERE label = 'private'")  # the shared one
 NS = "qdhcp-" + NET
 BANNER = re.compile(r"cnova-guest (\S+) up in ([0-9.]+) s \(([0-9.]+)/")
 SLOW = 240  # seconds: TCG on two shared cores
