@@ -4,15 +4,10 @@
  * timeout), reading and removing. See image_store.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -80,67 +75,12 @@ int image_upload_finish(struct image_upload *u, char md5[33], char sha512[129]) 
  * qemu_img_timeout seconds. 0, or -1 with the reason in err. */
 static int qemu_img_info(const char *driver, const char *path, struct sbuf *out, char *err,
                          size_t errlen) {
-    int pipefd[2];
-    if (pipe(pipefd)) {
-        snprintf(err, errlen, "pipe: %s", strerror(errno));
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        struct rlimit as = {1L << 30, 1L << 30}, cpu = {30, 30};
-        setrlimit(RLIMIT_AS, &as);
-        setrlimit(RLIMIT_CPU, &cpu);
-        int null = open("/dev/null", O_RDWR);
-        dup2(null, 0);
-        dup2(pipefd[1], 1);
-        dup2(null, 2);
-        execlp("qemu-img", "qemu-img", "info", "--output=json", "-f", driver, path, (char *)NULL);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    long timeout = config_int("image", "qemu_img_timeout", 30);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    bool timed_out = false;
-    for (;;) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long left_ms = timeout * 1000 -
-                       ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
-        if (left_ms <= 0) {
-            timed_out = true;
-            break;
-        }
-        struct pollfd pfd = {pipefd[0], POLLIN, 0};
-        int pr = poll(&pfd, 1, (int)left_ms);
-        if (pr < 0 && errno == EINTR) continue;
-        if (pr <= 0) continue;
-        char buf[4096];
-        ssize_t n = read(pipefd[0], buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        if (out->len < 65536) sbuf_add(out, buf, (size_t)n);
-    }
-    close(pipefd[0]);
-    if (timed_out) kill(pid, SIGKILL);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (timed_out) {
-        snprintf(err, errlen, "qemu-img info did not finish in %ld s", timeout);
-        return -1;
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-        snprintf(err, errlen, "qemu-img info failed (status %d)", status);
-        return -1;
-    }
-    return 0;
+    const char *argv[] = {"qemu-img", "info", "--output=json", "-f", driver, path, NULL};
+    struct run_opts o = {.timeout_s = (int)config_int("image", "qemu_img_timeout", 30),
+                         .out = out,
+                         .limit_as = 1L << 30,
+                         .limit_cpu = 30};
+    return run_cmd(argv, &o, err, errlen);
 }
 
 int image_upload_inspect(struct image_upload *u, const char *declared, long long *virtual_size,

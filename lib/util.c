@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,7 +173,13 @@ bool str_to_bool(const char *s, bool *out) {
 /* ---- running a program ---- */
 
 int run_argv(const char *const argv[], int timeout_s, char *err, size_t errlen) {
+    struct run_opts o = {.timeout_s = timeout_s};
+    return run_cmd(argv, &o, err, errlen);
+}
+
+int run_cmd(const char *const argv[], const struct run_opts *o, char *err, size_t errlen) {
     int pipefd[2];
+    int timeout_s = o->timeout_s;
     if (errlen) err[0] = 0;
     if (pipe2(pipefd, O_CLOEXEC)) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -186,10 +193,12 @@ int run_argv(const char *const argv[], int timeout_s, char *err, size_t errlen) 
         return -1;
     }
     if (pid == 0) {
-        int devnull = open("/dev/null", O_RDONLY);
+        if (o->limit_as) setrlimit(RLIMIT_AS, &(struct rlimit){o->limit_as, o->limit_as});
+        if (o->limit_cpu) setrlimit(RLIMIT_CPU, &(struct rlimit){o->limit_cpu, o->limit_cpu});
+        int devnull = open("/dev/null", O_RDWR);
         if (devnull >= 0) dup2(devnull, 0);
         dup2(pipefd[1], 1);
-        dup2(pipefd[1], 2);
+        dup2(o->out && devnull >= 0 ? devnull : pipefd[1], 2);
         execvp(argv[0], (char *const *)argv);
         dprintf(2, "cannot run %s: %s", argv[0], strerror(errno));
         _exit(127);
@@ -214,6 +223,10 @@ int run_argv(const char *const argv[], int timeout_s, char *err, size_t errlen) 
         ssize_t n = read(pipefd[0], buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
+        if (o->out) {
+            if (o->out->len < 65536) sbuf_add(o->out, buf, (size_t)n);
+            continue;
+        }
         for (ssize_t i = 0; i < n && errlen > 1; i++) {
             if (kept == errlen - 1) {
                 memmove(err, err + 1, errlen - 2);

@@ -22,11 +22,22 @@ bool str_to_int(const char *s, long long *out);
  * their opposites, any case, blanks around allowed). */
 bool str_to_bool(const char *s, bool *out);
 
+struct sbuf;
+/* How run_cmd runs a program: at most timeout_s seconds (then killed);
+ * its stdout into *out (at most 64 KiB; its stderr then goes nowhere) or,
+ * with out NULL, stdout and stderr into the message; the child's address
+ * space and CPU seconds limited when limit_as / limit_cpu are not 0. */
+struct run_opts {
+    int timeout_s;
+    struct sbuf *out;
+    long limit_as, limit_cpu;
+};
 /* Runs the program argv[0] (looked up in PATH) with argv, never through a
- * shell, its stdin /dev/null and its stdout and stderr captured: waits at
- * most `timeout_s` seconds (then kills it). Returns 0 when it exited 0;
- * else -1 with the end of what it printed (or why it did not run) in
+ * shell, its stdin /dev/null. Returns 0 when it exited 0; else -1 with the
+ * end of what it printed (or why it did not run, or was killed) in
  * err[errlen]. */
+int run_cmd(const char *const argv[], const struct run_opts *o, char *err, size_t errlen);
+/* run_cmd with its output into the message and a time limit only. */
 int run_argv(const char *const argv[], int timeout_s, char *err, size_t errlen);
 /* Removes `path` and, when it is a folder, everything under it (no
  * symbolic link is followed). Returns 0, or -1 with errno set. */
