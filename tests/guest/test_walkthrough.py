@@ -11,7 +11,8 @@ with scripts/guest-image.sh's tiny guest, which the stack registers in the
 image service as kernel (aki), ramdisk (ari) and machine (ami) images. One guest
 reads its config drive, one the metadata service (through the proxy in
 the network's namespace); a snapshot's bytes land in the image service and
-boot; deleting the servers leaves no domain, file, lease, namespace or tap.
+boot; an interface attached gets its lease and loses it when detached;
+deleting the servers leaves no domain, file, lease, namespace or tap.
 Prints the seconds from POST to the console banner and to SSH-ready."""
 import os, re, subprocess, sys, tempfile, time, unittest
 
@@ -167,6 +168,29 @@ class Walkthrough(unittest.TestCase):
         _, t0 = self.boot("FromSnap", snap)
         log, ip, _ = self.banner("FromSnap", t0)
         self.assertEqual(self.ssh_ready(ip, t0)[0], "fromsnap")
+
+    def test_3b_interface_attach_detach(self):
+        sid = self.servers["FromSnap"]
+        r = request("POST", f"/v2.1/servers/{sid}/os-interface",
+                    {"interfaceAttachment": {"net_id": NET}}, token=TOKEN)
+        self.assertEqual(r.status, 200, r)
+        att = r.json["interfaceAttachment"]
+        hosts = os.path.join(RUN, "net", "dhcp", NET, "hosts")
+        lease = f"{att['mac_addr']},{att['fixed_ips'][0]['ip_address']},fromsnap"
+
+        def leases():
+            with open(hosts) as f:
+                return f.read().split()
+
+        deadline = time.time() + SLOW
+        while lease not in leases():
+            self.assertLess(time.time(), deadline, f"no lease {lease}: {leases()}")
+            time.sleep(0.5)
+        r = request("DELETE", f"/v2.1/servers/{sid}/os-interface/{att['port_id']}", token=TOKEN)
+        self.assertEqual(r.status, 202, r)
+        while lease in leases():
+            self.assertLess(time.time(), deadline, f"lease {lease} kept")
+            time.sleep(0.5)
 
     def test_4_delete_leaves_nothing(self):
         for name in list(self.servers):

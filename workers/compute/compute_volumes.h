@@ -17,7 +17,9 @@ json_t *compute_volume_op(json_t *args, const char *host, const struct virt_driv
  * "detach_interface"), nic {port_id, mac_address, network_id, mtu, ...}}:
  * plugs or unplugs the port's interface and casts interface_op_done {uuid,
  * host, op, nic, ok, fault?} to the conductor. Returns that outcome. */
-json_t *compute_interface_op(json_t *args, const char *host, const struct virt_driver *virt);
+struct guest_host;
+json_t *compute_interface_op(json_t *args, const char *host, const struct virt_driver *virt,
+                             const struct guest_host *gh);
 
 /* interfaces.c: args {uuid}: the guest's interfaces, as the reply
  * {"nics": [{mac_address, target}]} or {"error": "InstanceNotFound"}. */

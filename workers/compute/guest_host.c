@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,22 +68,49 @@ int guest_host_plug(const struct guest_host *g, const json_t *doc, const char **
     return 0;
 }
 
-void guest_host_unplug(const struct guest_host *g, const char *uuid) {
+/* One port off its network; the network down with its last port. */
+static void unplug_one(const struct guest_host *g, const char *uuid, const char *net,
+                       const char *mac) {
+    const char *why = NULL;
+    if (hostnet_port_remove(g->state_dir, net, mac, &why))
+        log_warn("guest %s: port %s not unplugged: %s", uuid, mac, why);
+    if (hostnet_port_count(g->state_dir, net) == 0 && hostnet_net_teardown(g->state_dir, net, &why))
+        log_warn("network %s not torn down: %s", net, why);
+}
+
+/* Unplugs the recorded ports of `uuid` with MAC `only` (NULL: all of
+ * them), keeping the record of the others. */
+static void unplug(const struct guest_host *g, const char *uuid, const char *only) {
     char path[700], line[256], net[128], mac[64];
     record_path(g, uuid, path, sizeof path);
     FILE *f = fopen(path, "r");
     if (!f) return;
+    struct sbuf kept = {0};
     while (fgets(line, sizeof line, f)) {
         if (sscanf(line, "%127s %63s", net, mac) != 2) continue;
-        const char *why = NULL;
-        if (hostnet_port_remove(g->state_dir, net, mac, &why))
-            log_warn("guest %s: port %s not unplugged: %s", uuid, mac, why);
-        if (hostnet_port_count(g->state_dir, net) == 0 &&
-            hostnet_net_teardown(g->state_dir, net, &why))
-            log_warn("network %s not torn down: %s", net, why);
+        if (only && strcasecmp(only, mac)) {
+            sbuf_addf(&kept, "%s", line);
+            continue;
+        }
+        unplug_one(g, uuid, net, mac);
     }
     fclose(f);
-    unlink(path);
+    FILE *w = kept.len ? fopen(path, "w") : NULL;
+    if (w) {
+        fputs(kept.s, w);
+        fclose(w);
+    } else {
+        unlink(path);
+    }
+    sbuf_free(&kept);
+}
+
+void guest_host_unplug(const struct guest_host *g, const char *uuid) {
+    unplug(g, uuid, NULL);
+}
+
+void guest_host_unplug_port(const struct guest_host *g, const char *uuid, const char *mac) {
+    unplug(g, uuid, mac);
 }
 
 int guest_host_config_drive(const struct guest_host *g, const json_t *doc, const char *path,

@@ -31,6 +31,8 @@ int guest_host_plug(const struct guest_host *g, const json_t *doc, const char **
 /* Unplugs what guest_host_plug recorded for `uuid`; nothing recorded is
  * fine. Failures are logged. */
 void guest_host_unplug(const struct guest_host *g, const char *uuid);
+/* Unplugs the one port of `uuid` with MAC `mac` (an interface detached). */
+void guest_host_unplug_port(const struct guest_host *g, const char *uuid, const char *mac);
 /* Writes the config drive of `doc` to `path` when the server asked for one
  * (or force_config_drive). Returns 1 when written, 0 when none is wanted,
  * -1 with *why. */

@@ -9,8 +9,10 @@
 #include "cnova.h"
 #include "compute_actions.h"
 #include "compute_volumes.h"
+#include "guest_host.h"
 
-json_t *compute_interface_op(json_t *args, const char *host, const struct virt_driver *virt) {
+json_t *compute_interface_op(json_t *args, const char *host, const struct virt_driver *virt,
+                             const struct guest_host *gh) {
     const char *uuid = json_string_value(json_object_get(args, "uuid"));
     const char *op = json_string_value(json_object_get(args, "op"));
     json_t *nic = json_object_get(args, "nic");
@@ -20,7 +22,12 @@ json_t *compute_interface_op(json_t *args, const char *host, const struct virt_d
         return rpc_failure("interface operation needs uuid, op and a nic");
     bool attach = !strcmp(op, "attach_interface");
     const char *why = NULL;
-    int rc = attach ? virt->attach_nic(uuid, &n, &why) : virt->detach_nic(uuid, n.mac, &why);
+    /* a real guest's new port goes on the host's network first (plugging
+     * the guest's ports is idempotent: the document lists them all) */
+    json_t *doc = json_object_get(args, "metadata");
+    int rc = gh && attach && doc ? guest_host_plug(gh, doc, &why) : 0;
+    if (!rc) rc = attach ? virt->attach_nic(uuid, &n, &why) : virt->detach_nic(uuid, n.mac, &why);
+    if (!rc && gh && !attach) guest_host_unplug_port(gh, uuid, n.mac);
     json_t *res = json_pack("{s:s,s:s,s:s,s:O,s:b}", "uuid", uuid, "host", host, "op", op, "nic",
                             nic, "ok", rc == 0);
     if (rc) json_object_set_new(res, "fault", json_string(why ? why : "failed"));

@@ -245,7 +245,7 @@ static json_t *do_volume_op(json_t *args, struct compute *c) {
 }
 
 static json_t *do_interface_op(json_t *args, struct compute *c) {
-    return compute_interface_op(args, c->host, c->virt);
+    return compute_interface_op(args, c->host, c->virt, c->test_driver ? NULL : &c->gh);
 }
 
 static json_t *do_guest_nics(json_t *args, struct compute *c) {

@@ -60,6 +60,9 @@ static json_t *forward(const char *op, json_t *args) {
     if (!found || !host[0]) return json_false();
     conductor_op_event(uuid, op, host, NULL);
     json_t *a = json_pack("{s:s,s:s,s:O}", "uuid", uuid, "op", op, "nic", nic);
+    /* what a real host needs to put the port on its network */
+    json_t *doc = conductor_metadata_doc(uuid);
+    if (doc) json_object_set_new(a, "metadata", doc);
     char topic[300];
     snprintf(topic, sizeof topic, "compute.%s", host);
     if (rpc_cast(topic, op, a) < 0) log_warn("%s of %s: cast to %s failed", op, uuid, topic);
