@@ -170,8 +170,10 @@ static int cached(const char *image_id, const char *disk_format, char out[DISKS_
             char *argv[] = {"qemu-img", "convert", "-f", "qcow2", "-O", "raw", part, conv, NULL};
             rc = run(argv);
             unlink(part);
-            if (rc == 0) rc = rename(conv, part);
-            else unlink(conv);
+            if (rc == 0)
+                rc = rename(conv, part);
+            else
+                unlink(conv);
         }
         if (rc == 0) rc = rename(part, out);
         if (rc == 0)
@@ -208,8 +210,18 @@ static int overlay(const char *base, const char *path, int root_gb) {
     char size[32] = "";
     if (root_gb > 0 && stat(base, &st) == 0 && (long long)root_gb << 30 >= (long long)st.st_size)
         snprintf(size, sizeof size, "%dG", root_gb);
-    char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", (char *)base,
-                    (char *)path, size[0] ? size : NULL, NULL};
+    char *argv[] = {"qemu-img",
+                    "create",
+                    "-q",
+                    "-f",
+                    "qcow2",
+                    "-F",
+                    "raw",
+                    "-b",
+                    (char *)base,
+                    (char *)path,
+                    size[0] ? size : NULL,
+                    NULL};
     return run(argv);
 }
 

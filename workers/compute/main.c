@@ -111,9 +111,9 @@ static void report_node(struct compute *c) {
         "{s:s, s:s, s:s, s:I, s:i, s:I, s:I, s:s, s:s, s:f, s:f, s:f, s:I}", "host", c->host,
         "hypervisor_hostname", nodename(c, &hi), "hypervisor_type",
         c->test_driver ? "QEMU" : hi.hypervisor_type, "hypervisor_version",
-        (json_int_t)hi.hypervisor_version, "vcpus", hi.vcpus, "memory_mb",
-        (json_int_t)hi.memory_mb, "local_gb", (json_int_t)local_gb_of(c), "cpu_info", cpu_info,
-        "host_ip", config_get("compute", "my_ip", "127.0.0.1"), "cpu_allocation_ratio",
+        (json_int_t)hi.hypervisor_version, "vcpus", hi.vcpus, "memory_mb", (json_int_t)hi.memory_mb,
+        "local_gb", (json_int_t)local_gb_of(c), "cpu_info", cpu_info, "host_ip",
+        config_get("compute", "my_ip", "127.0.0.1"), "cpu_allocation_ratio",
         allocation_ratio("cpu", 16.0), "ram_allocation_ratio", allocation_ratio("ram", 1.5),
         "disk_allocation_ratio", allocation_ratio("disk", 1.0), "reserved_host_memory_mb",
         (json_int_t)config_int("DEFAULT", "reserved_host_memory_mb", 512));

@@ -260,7 +260,7 @@ json_t *conductor_guest_image(const char *uuid) {
     json_t *img = NULL;
     if (db_query(&r,
                  "SELECT " CONDUCTOR_IMAGE_SQL("system_metadata") "::text FROM instances "
-                 "WHERE uuid = $1::uuid",
+                                                                  "WHERE uuid = $1::uuid",
                  1, p) == DB_OK &&
         PQntuples(r))
         img = json_loads(db_str(r, 0, 0), 0, NULL);
@@ -277,16 +277,14 @@ static json_t *build_args(const char *uuid, PGresult *r, json_t *flavor) {
     char name[32];
     snprintf(name, sizeof name, "instance-%08llx", db_int(r, 0, I_ID));
     json_t *fname = json_object_get(flavor, "name");
-    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:o}", "uuid",
-                     uuid,
-                     "id", (json_int_t)db_int(r, 0, I_ID), "name", name, "display_name",
-                     db_str(r, 0, I_NAME), "flavor_name",
-                     json_is_string(fname) ? json_string_value(fname) : "", "image_ref",
-                     db_str(r, 0, I_IMAGE), "image", conductor_guest_image(uuid), "vcpus",
-                     (json_int_t)db_int(r, 0, I_VCPUS), "memory_mb",
-                     (json_int_t)db_int(r, 0, I_MEM), "root_gb", (json_int_t)db_int(r, 0, I_ROOT),
-                     "ephemeral_gb", (json_int_t)db_int(r, 0, I_EPH), "swap",
-                     (json_int_t)swap_mb(flavor), "nics", conductor_nics(uuid));
+    return json_pack(
+        "{s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:o}", "uuid", uuid, "id",
+        (json_int_t)db_int(r, 0, I_ID), "name", name, "display_name", db_str(r, 0, I_NAME),
+        "flavor_name", json_is_string(fname) ? json_string_value(fname) : "", "image_ref",
+        db_str(r, 0, I_IMAGE), "image", conductor_guest_image(uuid), "vcpus",
+        (json_int_t)db_int(r, 0, I_VCPUS), "memory_mb", (json_int_t)db_int(r, 0, I_MEM), "root_gb",
+        (json_int_t)db_int(r, 0, I_ROOT), "ephemeral_gb", (json_int_t)db_int(r, 0, I_EPH), "swap",
+        (json_int_t)swap_mb(flavor), "nics", conductor_nics(uuid));
 }
 
 /* Nova's MaxRetriesExceeded: every host tried has failed the build. */
@@ -404,7 +402,8 @@ json_t *conductor_build_instances(json_t *args, struct conductor *c) {
 json_t *conductor_instance_spawning(json_t *args, struct conductor *c) {
     const char *uuid = json_string_value(json_object_get(args, "uuid"));
     const char *host = json_string_value(json_object_get(args, "host"));
-    if (!uuid || !uuid_valid(uuid) || !host) return rpc_failure("instance_spawning needs uuid, host");
+    if (!uuid || !uuid_valid(uuid) || !host)
+        return rpc_failure("instance_spawning needs uuid, host");
     const char *p[] = {uuid, host};
     if (db_exec("UPDATE instances SET updated_at = now() WHERE uuid = $1 AND host = $2 AND "
                 "deleted = 0 AND vm_state = 'building' AND task_state = 'spawning'",
