@@ -52,8 +52,8 @@ MAX_BODY=${CNOVA_MAX_BODY:-1048576}
 IMAGE_SIZE_CAP=${CNOVA_IMAGE_SIZE_CAP:-1099511627776}
 HELLO_SOCKET=${CNOVA_HELLO_SOCKET:-}
 WAIT=${CNOVA_WAIT:-60}
-VIRT=${CNOVA_VIRT:-qemu}
-HOST_SIZE=${CNOVA_HOST_SIZE:-1000 800000 600000}
+VIRT=${CNOVA_VIRT:-}
+HOST_SIZE=${CNOVA_HOST_SIZE:-}
 GLANCE_URL=${CNOVA_GLANCE_URL:-http://127.0.0.1:$PORT/image}
 
 PG_BIN=/usr/lib/postgresql/15/bin
@@ -66,6 +66,10 @@ case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 case $HELLO_SOCKET in /* | '') ;; *) HELLO_SOCKET=$PWD/$HELLO_SOCKET ;; esac
 
 CONF=$RUN/cnova.conf
+# A running stack keeps the hypervisor it was started with when `start`
+# runs again without the knobs (a test restarting a compute host).
+[ -n "$VIRT" ] || VIRT=$(cat "$RUN/virt" 2>/dev/null || echo qemu)
+[ -n "$HOST_SIZE" ] || HOST_SIZE=$(cat "$RUN/host_size" 2>/dev/null || echo 1000 800000 600000)
 SOCKET=$RUN/cnova-api.sock
 LOG=$RUN/log
 PIDS=$RUN/pids
@@ -679,6 +683,7 @@ cmd_start() {
         write_conf "$RUN/compute-$h.conf" "$h" "$(compute_conf_extra "$h")"
     done
     echo "$VIRT" >"$RUN/virt"
+    echo "$HOST_SIZE" >"$RUN/host_size"
 
     if [ -x "$BIN/cnova-manage" ]; then
         "$BIN/cnova-manage" --config "$CONF" db sync >>"$LOG/cnova-manage.log" 2>&1 ||
@@ -757,6 +762,7 @@ cmd_stop() {
     rm -f "$SOCKET"
     rmq_stop
     pg_stop
+    rm -f "$RUN/virt" "$RUN/host_size"
 }
 
 cmd_status() {

@@ -2,11 +2,11 @@
  * image cache's names and an instance folder's layout (disks.c), the domain
  * XML for libvirt's test driver and for QEMU (domxml.c), and the console
  * log's tail (lifecycle.c). */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -51,8 +51,10 @@ static void xmlf(struct sbuf *b, const char *fmt, ...) {
             break;
         }
         sbuf_add(b, p, (size_t)(pct - p));
-        if (pct[1] == 's') domxml_text(b, va_arg(ap, const char *));
-        else if (pct[1] == '%') sbuf_add(b, "%", 1);
+        if (pct[1] == 's')
+            domxml_text(b, va_arg(ap, const char *));
+        else if (pct[1] == '%')
+            sbuf_add(b, "%", 1);
         p = pct + 1;
     }
     va_end(ap);
@@ -72,8 +74,9 @@ const char *domxml_bridge(const struct virt_nic *n, char *out, size_t len) {
 void domxml_nic(struct sbuf *b, const struct virt_nic *n) {
     char br[64], tap[16];
     snprintf(tap, sizeof tap, "tap%.11s", n->port_id ? n->port_id : "");
-    xmlf(b, "<interface type='bridge'><mac address='%s'/><source bridge='%s'/>"
-            "<target dev='%s'/><model type='virtio'/>",
+    xmlf(b,
+         "<interface type='bridge'><mac address='%s'/><source bridge='%s'/>"
+         "<target dev='%s'/><model type='virtio'/>",
          n->mac, domxml_bridge(n, br, sizeof br), tap);
     if (n->mtu > 0) sbuf_addf(b, "<mtu size='%d'/>", n->mtu);
     sbuf_addf(b, "%s", "</interface>");

@@ -29,7 +29,8 @@ json_t *compute_console_output(json_t *args, const struct virt_driver *virt) {
     if (rc < 0) return rpc_failure("%s", why ? why : "console output failed");
     if (rc > 0) return json_pack("{s:s}", "error", "ConsoleNotAvailable");
     json_t *len = json_object_get(args, "length");
-    const char *from = json_is_integer(len) ? compute_tail_lines(log, json_integer_value(len)) : log;
+    const char *from =
+        json_is_integer(len) ? compute_tail_lines(log, json_integer_value(len)) : log;
     /* decoded as ASCII with replacement, control characters but tab and
      * newline removed (Nova's API filters them) */
     struct sbuf b = {0};

@@ -149,8 +149,7 @@ struct virt_driver {
      * Returns 0 with *out filled, 1 when the guest has no such console
      * (Nova's ConsoleTypeUnavailable), 2 when no guest of `uuid` is
      * defined here (InstanceNotFound), or -1 with *why (static text). */
-    int (*console)(const char *uuid, const char *kind, struct virt_console *out,
-                   const char **why);
+    int (*console)(const char *uuid, const char *kind, struct virt_console *out, const char **why);
 };
 
 extern const struct virt_driver virt_libvirt;

@@ -260,7 +260,7 @@ json_t *conductor_guest_image(const char *uuid) {
     json_t *img = NULL;
     if (db_query(&r,
                  "SELECT " CONDUCTOR_IMAGE_SQL("system_metadata") "::text FROM instances "
-                 "WHERE uuid = $1::uuid",
+                                                                  "WHERE uuid = $1::uuid",
                  1, p) == DB_OK &&
         PQntuples(r))
         img = json_loads(db_str(r, 0, 0), 0, NULL);
@@ -406,7 +406,8 @@ json_t *conductor_build_instances(json_t *args, struct conductor *c) {
 json_t *conductor_instance_spawning(json_t *args, struct conductor *c) {
     const char *uuid = json_string_value(json_object_get(args, "uuid"));
     const char *host = json_string_value(json_object_get(args, "host"));
-    if (!uuid || !uuid_valid(uuid) || !host) return rpc_failure("instance_spawning needs uuid, host");
+    if (!uuid || !uuid_valid(uuid) || !host)
+        return rpc_failure("instance_spawning needs uuid, host");
     const char *p[] = {uuid, host};
     if (db_exec("UPDATE instances SET updated_at = now() WHERE uuid = $1 AND host = $2 AND "
                 "deleted = 0 AND vm_state = 'building' AND task_state = 'spawning'",

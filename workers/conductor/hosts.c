@@ -62,8 +62,20 @@ json_t *conductor_compute_node_update(json_t *args, struct conductor *c) {
     const char *type = json_string_value(json_object_get(args, "hypervisor_type"));
     const char *cpu = json_string_value(json_object_get(args, "cpu_info"));
     const char *ip = json_string_value(json_object_get(args, "host_ip"));
-    const char *p[] = {uuid, host, node, type ? type : "QEMU", ver, ip, cpu ? cpu : "{}", vcpus,
-                       mem,  disk, rp[0], rp[1], rp[2], json_is_integer(res) ? reserved : NULL};
+    const char *p[] = {uuid,
+                       host,
+                       node,
+                       type ? type : "QEMU",
+                       ver,
+                       ip,
+                       cpu ? cpu : "{}",
+                       vcpus,
+                       mem,
+                       disk,
+                       rp[0],
+                       rp[1],
+                       rp[2],
+                       json_is_integer(res) ? reserved : NULL};
     if (db_exec("INSERT INTO compute_nodes (uuid, host, hypervisor_hostname, hypervisor_type, "
                 "hypervisor_version, host_ip, cpu_info, vcpus, memory_mb, local_gb, "
                 "cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio, "
@@ -111,15 +123,16 @@ json_t *conductor_instances_on_host(json_t *args, struct conductor *c) {
         snprintf(name, sizeof name, "instance-%08llx", db_int(r, i, 1));
         json_array_append_new(
             out,
-            json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o?, s:o?}",
-                      "uuid", db_str(r, i, 0), "name", name, "vm_state", db_str(r, i, 2),
-                      "task_state", db_str(r, i, 3), "power_state", (json_int_t)db_int(r, i, 4),
-                      "display_name", db_str(r, i, 5), "flavor_name", db_str(r, i, 6), "image_ref",
-                      db_str(r, i, 7), "vcpus", (json_int_t)db_int(r, i, 8), "memory_mb",
-                      (json_int_t)db_int(r, i, 9), "root_gb", (json_int_t)db_int(r, i, 10),
-                      "ephemeral_gb", (json_int_t)db_int(r, i, 11), "swap",
-                      (json_int_t)db_int(r, i, 12), "nics", json_loads(db_str(r, i, 13), 0, NULL),
-                      "image", json_loads(db_str(r, i, 14), 0, NULL)));
+            json_pack(
+                "{s:s, s:s, s:s, s:s?, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o?, s:o?}",
+                "uuid", db_str(r, i, 0), "name", name, "vm_state", db_str(r, i, 2), "task_state",
+                db_str(r, i, 3), "power_state", (json_int_t)db_int(r, i, 4), "display_name",
+                db_str(r, i, 5), "flavor_name", db_str(r, i, 6), "image_ref", db_str(r, i, 7),
+                "vcpus", (json_int_t)db_int(r, i, 8), "memory_mb", (json_int_t)db_int(r, i, 9),
+                "root_gb", (json_int_t)db_int(r, i, 10), "ephemeral_gb",
+                (json_int_t)db_int(r, i, 11), "swap", (json_int_t)db_int(r, i, 12), "nics",
+                json_loads(db_str(r, i, 13), 0, NULL), "image",
+                json_loads(db_str(r, i, 14), 0, NULL)));
     }
     PQclear(r);
     return out;

@@ -260,18 +260,18 @@ json_t *conductor_unshelve_instance(json_t *args, struct conductor *c) {
         snprintf(name, sizeof name, "instance-%08llx", db_int(r, 0, U_ID));
         json_t *fname = json_object_get(flavor, "name");
         json_t *s = json_object_get(flavor, "swap");
-        json_t *a = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:o}", "instance_uuid", uuid,
-            "name", name, "display_name", db_str(r, 0, U_NAME), "flavor_name",
-            json_is_string(fname) ? json_string_value(fname) : "", "image_ref",
-            db_str(r, 0, U_IMAGE), "image", conductor_guest_image(uuid), "vcpus",
-            (json_int_t)db_int(r, 0, U_VCPUS), "memory_mb",
-            (json_int_t)db_int(r, 0, U_MEM), "root_gb", (json_int_t)db_int(r, 0, U_ROOT),
-            "ephemeral_gb", (json_int_t)db_int(r, 0, U_EPH), "swap",
-            (json_int_t)(json_is_integer(s)
-                             ? json_integer_value(s)
-                             : atoll(json_string_value(s) ? json_string_value(s) : "0")),
-            "nics", conductor_nics(uuid));
+        json_t *a =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:o}",
+                      "instance_uuid", uuid, "name", name, "display_name", db_str(r, 0, U_NAME),
+                      "flavor_name", json_is_string(fname) ? json_string_value(fname) : "",
+                      "image_ref", db_str(r, 0, U_IMAGE), "image", conductor_guest_image(uuid),
+                      "vcpus", (json_int_t)db_int(r, 0, U_VCPUS), "memory_mb",
+                      (json_int_t)db_int(r, 0, U_MEM), "root_gb", (json_int_t)db_int(r, 0, U_ROOT),
+                      "ephemeral_gb", (json_int_t)db_int(r, 0, U_EPH), "swap",
+                      (json_int_t)(json_is_integer(s)
+                                       ? json_integer_value(s)
+                                       : atoll(json_string_value(s) ? json_string_value(s) : "0")),
+                      "nics", conductor_nics(uuid));
         res = conductor_forward("unshelve_instance", a);
         json_decref(a);
     }

@@ -60,14 +60,14 @@ static json_t *guest_args(json_t *inst, json_t *flavor, const char *op, bool pow
     snprintf(name, sizeof name, "instance-%08llx", jint(inst, "id"));
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:b, s:o}", "uuid",
-        jstr(inst, "uuid"),
-        "op", op, "name", name, "display_name", jstr(inst, "display_name") ?: "", "flavor_name",
-        jstr(flavor, "name") ?: "", "image_ref", jstr(inst, "image_ref") ?: "", "image",
-        conductor_guest_image(jstr(inst, "uuid") ?: ""), "vcpus",
-        (json_int_t)jint(flavor, "vcpus"), "memory_mb", (json_int_t)jint(flavor, "memory_mb"),
-        "root_gb", (json_int_t)jint(flavor, "root_gb"), "ephemeral_gb",
-        (json_int_t)jint(flavor, "ephemeral_gb"), "swap", (json_int_t)jint(flavor, "swap"),
-        "power_on", power_on, "nics", conductor_nics(jstr(inst, "uuid") ?: ""));
+        jstr(inst, "uuid"), "op", op, "name", name, "display_name",
+        jstr(inst, "display_name") ?: "", "flavor_name", jstr(flavor, "name") ?: "", "image_ref",
+        jstr(inst, "image_ref") ?: "", "image", conductor_guest_image(jstr(inst, "uuid") ?: ""),
+        "vcpus", (json_int_t)jint(flavor, "vcpus"), "memory_mb",
+        (json_int_t)jint(flavor, "memory_mb"), "root_gb", (json_int_t)jint(flavor, "root_gb"),
+        "ephemeral_gb", (json_int_t)jint(flavor, "ephemeral_gb"), "swap",
+        (json_int_t)jint(flavor, "swap"), "power_on", power_on, "nics",
+        conductor_nics(jstr(inst, "uuid") ?: ""));
 }
 
 static void cast_host(const char *host, const char *op, json_t *args) {
