@@ -2,11 +2,13 @@
  * image cache's names and an instance folder's layout (disks.c), the domain
  * XML for libvirt's test driver and for QEMU (domxml.c), and the console
  * log's tail (lifecycle.c). */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,7 +149,8 @@ static void qemu_domain_boots_the_kernel_with_its_disks_and_console(void **state
 static void interfaces_plug_into_the_bridge_or_are_left_out(void **state) {
     (void)state;
     struct virt_spec v = spec();
-    v.nics[0] = (struct virt_nic){.port_id = "0123456789abcdef", .mac = "fa:16:3e:00:00:01",
+    v.nics[0] = (struct virt_nic){.port_id = "0123456789abcdef",
+                                  .mac = "fa:16:3e:00:00:01",
                                   .network_id = "feedbeef-0000-4000-8000-00000000cafe",
                                   .mtu = 1450};
     v.n_nics = 1;
