@@ -77,9 +77,9 @@ json_t *conductor_backup_instance(json_t *args, struct conductor *c);
  * shelved system metadata and the offload at shelved_offload_time = 0, the
  * host and claim of an offloaded instance. */
 json_t *conductor_unshelve_instance(json_t *args, struct conductor *c);
-/* Deletes the image `image_id` from the registry (as a Glance delete:
- * status deleted); an unknown or already deleted one is fine. Returns 0 or
- * -1 (logged). */
+/* Deletes the image `image_id` through the image service (its data with
+ * it), else in the registry only (logged); an unknown or already deleted
+ * one is fine. Returns 0 or -1 (logged). */
 int conductor_image_delete(const char *image_id);
 typedef void (*conductor_after_fn)(const char *uuid, const char *host, bool ok, json_t *args);
 /* The after-hook of a simple action's method (args: the host's answer),

@@ -12,13 +12,14 @@
 
 #include "cnova.h"
 #include "conductor.h"
+#include "image_client.h"
 
 static const char *ctx_str(json_t *args, const char *key) {
     return json_string_value(json_object_get(json_object_get(args, "ctx"), key));
 }
 
-int conductor_image_delete(const char *image_id) {
-    if (!image_id || !uuid_valid(image_id)) return 0;
+/* The image deleted in the registry only (its data, if any, stays). */
+static int registry_delete(const char *image_id) {
     const char *p[] = {image_id};
     if (db_exec("UPDATE images SET status = 'deleted', deleted = true, deleted_at = now(),"
                 " updated_at = now() WHERE id = $1::uuid AND NOT deleted",
@@ -28,14 +29,23 @@ int conductor_image_delete(const char *image_id) {
     return -1;
 }
 
+int conductor_image_delete(const char *image_id) {
+    if (!image_id || !uuid_valid(image_id)) return 0;
+    /* through the image service, as Nova asks Glance: its data goes too */
+    struct image_call c = {.method = "DELETE", .image_id = image_id, .suffix = ""};
+    if (image_call(&c) == 0) return 0;
+    log_warn("image %s: deleted in the registry only (any data it had stays)", image_id);
+    return registry_delete(image_id);
+}
+
 /* The snapshot image after the upload: active (a real host has uploaded
  * its data, size and format; a simulated one none: then sized as the disk
  * it was taken from, qcow2/bare), or deleted as Nova deletes the image of a
  * failed snapshot. */
 static void image_settle(const char *image_id, bool ok) {
     if (!image_id || !uuid_valid(image_id)) return;
-    if (!ok) {
-        conductor_image_delete(image_id);
+    if (!ok) { /* the failed snapshot's data never came: the registry only */
+        registry_delete(image_id);
         return;
     }
     const char *p[] = {image_id};
@@ -62,17 +72,30 @@ static void after_snapshot(const char *uuid, const char *host, bool ok, json_t *
     char rotation[24];
     snprintf(rotation, sizeof rotation, "%lld", json_integer_value(rot));
     const char *p[] = {uuid, type, rotation};
-    if (db_exec("UPDATE images SET status = 'deleted', deleted = true, deleted_at = now(),"
-                " updated_at = now() WHERE id IN (SELECT i.id FROM images i"
-                "  JOIN image_properties a ON a.image_id = i.id AND a.key = 'instance_uuid'"
-                "   AND a.value = $1"
-                "  JOIN image_properties b ON b.image_id = i.id AND b.key = 'backup_type'"
-                "   AND b.value = $2"
-                "  JOIN image_properties t ON t.image_id = i.id AND t.key = 'image_type'"
-                "   AND t.value = 'backup'"
-                "  WHERE NOT i.deleted ORDER BY i.created_at DESC, i.id DESC OFFSET $3::int)",
-                3, p) != DB_OK)
+    PGresult *r = NULL;
+    if (db_query(&r,
+                 "SELECT i.id FROM images i"
+                 " JOIN image_properties a ON a.image_id = i.id AND a.key = 'instance_uuid'"
+                 "  AND a.value = $1"
+                 " JOIN image_properties b ON b.image_id = i.id AND b.key = 'backup_type'"
+                 "  AND b.value = $2"
+                 " JOIN image_properties t ON t.image_id = i.id AND t.key = 'image_type'"
+                 "  AND t.value = 'backup'"
+                 " WHERE NOT i.deleted ORDER BY i.created_at DESC, i.id DESC OFFSET $3::int",
+                 3, p) != DB_OK) {
         log_error("backups of %s not rotated: %s", uuid, db_errmsg());
+        return;
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *id = db_str(r, i, 0);
+        /* the new backup's row is this transaction's (image_settle): the
+         * image service would wait for it, so it goes in the registry */
+        if (image_id && !strcmp(id, image_id))
+            image_settle(id, false);
+        else
+            conductor_image_delete(id);
+    }
+    PQclear(r);
 }
 
 static void after_shelve(const char *uuid, const char *host, bool ok, json_t *args) {
