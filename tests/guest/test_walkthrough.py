@@ -192,6 +192,31 @@ class Walkthrough(unittest.TestCase):
             self.assertLess(time.time(), deadline, f"lease {lease} kept")
             time.sleep(0.5)
 
+    def test_3c_shelve_unshelve_boots_the_snapshot(self):
+        sid = self.servers["Md2"]
+        r = request("POST", f"/v2.1/servers/{sid}/action", {"shelve": None}, token=TOKEN)
+        self.assertEqual(r.status, 202, r)
+        self.wait_status(sid, "SHELVED_OFFLOADED")
+        # offloaded: no guest, no folder, its port off the host's network
+        for d in os.listdir(os.path.join(RUN, "instances")):
+            self.assertNotIn(sid, os.listdir(os.path.join(RUN, "instances", d)))
+        t0 = time.time()
+        r = request("POST", f"/v2.1/servers/{sid}/action", {"unshelve": None}, token=TOKEN)
+        self.assertEqual(r.status, 202, r)
+        self.wait_status(sid, "ACTIVE")
+        # booted from its shelved snapshot (Nova's unshelve), plugged again
+        log, ip, _ = self.banner("Md2", t0)
+        self.assertEqual(self.ssh_ready(ip, t0)[0], "md2")
+
+    def wait_status(self, sid, status):
+        deadline = time.time() + SLOW
+        while True:
+            s = request("GET", f"/v2.1/servers/{sid}", token=TOKEN).json["server"]
+            if s["status"] == status and s["OS-EXT-STS:task_state"] is None:
+                return s
+            self.assertLess(time.time(), deadline, f"{sid}: {s['status']}")
+            time.sleep(1)
+
     def test_4_delete_leaves_nothing(self):
         for name in list(self.servers):
             request("DELETE", f"/v2.1/servers/{self.servers.pop(name)}", token=TOKEN)

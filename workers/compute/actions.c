@@ -59,8 +59,8 @@ json_t *compute_instance_op(json_t *args, const char *host, const struct virt_dr
     if (op == VIRT_OP_REBOOT_SOFT && type && !strcmp(type, "HARD")) op = VIRT_OP_REBOOT_HARD;
     const char *why = NULL;
     int ps = 0;
-    bool boots = op == OP_SPAWN || op == VIRT_OP_START || op == VIRT_OP_REBOOT_HARD ||
-                 op == VIRT_OP_REBOOT_SOFT || op == VIRT_OP_RESUME;
+    bool boots = op == VIRT_OP_START || op == VIRT_OP_REBOOT_HARD || op == VIRT_OP_REBOOT_SOFT ||
+                 op == VIRT_OP_RESUME;
     json_t *doc = json_object_get(args, "metadata");
     if (gh && boots && doc && guest_host_plug(gh, doc, &why) < 0) {
         ps = -1;
@@ -68,10 +68,16 @@ json_t *compute_instance_op(json_t *args, const char *host, const struct virt_dr
         ps = virt->power(uuid, VIRT_OP_STOP, &why); /* a guest already gone is fine */
         if (ps < 0) ps = VIRT_NOSTATE;
         if (virt->destroy(uuid) < 0) ps = -1, why = "could not undefine the guest";
+        if (gh) guest_host_unplug(gh, uuid); /* its ports leave this host too */
     } else if (op == OP_SPAWN) {
         struct virt_spec v;
         spec_of(args, &v);
-        ps = v.name ? virt->spawn(&v, 1, &why) : (why = "no guest definition", -1);
+        if (!v.name)
+            ps = -1, why = "no guest definition";
+        else if (gh && doc && guest_host_prepare(gh, doc, &v, &why))
+            ps = -1; /* its drive and ports, as a build has them */
+        else
+            ps = virt->spawn(&v, 1, &why);
     } else if (op != NO_OP) {
         ps = virt->power(uuid, (enum virt_op)op, &why);
     }

@@ -9,6 +9,7 @@
 
 #include "cnova.h"
 #include "configdrive.h"
+#include "disks.h"
 #include "guest_host.h"
 #include "hostnet.h"
 
@@ -117,4 +118,18 @@ int guest_host_config_drive(const struct guest_host *g, const json_t *doc, const
                             const char **why) {
     if (!g->force_config_drive && !json_is_true(json_object_get(doc, "config_drive"))) return 0;
     return configdrive_build(doc, g->domain, path, why) ? -1 : 1;
+}
+
+int guest_host_prepare(const struct guest_host *g, const json_t *doc, struct virt_spec *v,
+                       const char **why) {
+    struct disks_layout files;
+    v->config_drive = 1; /* where it would go */
+    if (disks_layout_of(disks_instances_path(), v, &files) < 0 ||
+        (mkdir(files.dir, 0755) && errno != EEXIST)) {
+        *why = "no instance folder can be made for this uuid";
+        return -1;
+    }
+    int drive = guest_host_config_drive(g, doc, files.config, why);
+    v->config_drive = drive == 1;
+    return drive < 0 ? -1 : guest_host_plug(g, doc, why);
 }

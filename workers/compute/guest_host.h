@@ -38,5 +38,11 @@ void guest_host_unplug_port(const struct guest_host *g, const char *uuid, const 
  * -1 with *why. */
 int guest_host_config_drive(const struct guest_host *g, const json_t *doc, const char *path,
                             const char **why);
+struct virt_spec;
+/* All a real guest needs of this host before it is defined (a build, an
+ * unshelve): its folder, its config drive (v->config_drive set when one is
+ * written) and its ports plugged. Returns 0, or -1 with *why. */
+int guest_host_prepare(const struct guest_host *g, const json_t *doc, struct virt_spec *v,
+                       const char **why);
 
 #endif

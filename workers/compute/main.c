@@ -27,7 +27,7 @@
 struct compute {
     const char *host;
     const struct virt_driver *virt;
-    int test_driver; /* libvirt's test:/// hypervisor: the node is named after the host */
+    int test_driver;      /* libvirt's test:/// hypervisor: the node is named after the host */
     struct guest_host gh; /* a real guest's networks and config drive (not on test:///) */
     const char *proxy_argv[8];
     double next_heartbeat, next_update, next_sync;
@@ -170,22 +170,6 @@ static int destroy_guest(struct compute *c, const char *uuid) {
     return rc;
 }
 
-/* What a real guest needs of this host before it boots: its config drive
- * (in its folder) and its ports on the host's networks. */
-static int prepare_host(struct compute *c, json_t *doc, struct virt_spec *v, const char **why) {
-    if (c->test_driver) return 0;
-    struct disks_layout files;
-    v->config_drive = 1; /* where it would go */
-    if (disks_layout_of(disks_instances_path(), v, &files) < 0 ||
-        (mkdir(files.dir, 0755) && errno != EEXIST)) {
-        *why = "no instance folder can be made for this uuid";
-        return -1;
-    }
-    int drive = guest_host_config_drive(&c->gh, doc, files.config, why);
-    v->config_drive = drive == 1;
-    return drive < 0 ? -1 : guest_host_plug(&c->gh, doc, why);
-}
-
 /* args {uuid, name, display_name, flavor_name, image_ref, image {disk_format,
  * kernel_id, ramdisk_id, os_command_line}, vcpus, memory_mb, root_gb,
  * ephemeral_gb, swap, nics, metadata (lib/metadata.h's document)}: defines
@@ -205,7 +189,9 @@ static json_t *do_build_and_run_instance(json_t *args, struct compute *c) {
         json_decref(started);
     }
     const char *why = NULL;
-    int ps = prepare_host(c, json_object_get(args, "metadata"), &v, &why);
+    int ps = c->test_driver
+                 ? 0
+                 : guest_host_prepare(&c->gh, json_object_get(args, "metadata"), &v, &why);
     if (ps >= 0) ps = c->virt->spawn(&v, 1, &why);
     json_t *res = json_pack("{s:s, s:s, s:b}", "uuid", v.uuid, "host", c->host, "ok", ps >= 0);
     if (ps >= 0) {

@@ -184,7 +184,20 @@ conductor_after_fn conductor_after(const char *method) {
     return NULL;
 }
 
-enum { U_ID, U_HOST, U_NAME, U_FLAVOR, U_IMAGE, U_VCPUS, U_MEM, U_ROOT, U_EPH, U_SPEC, U_PROJECT };
+enum {
+    U_ID,
+    U_HOST,
+    U_NAME,
+    U_FLAVOR,
+    U_IMAGE, /* the shelved snapshot when there is one (Nova boots from it) */
+    U_VCPUS,
+    U_MEM,
+    U_ROOT,
+    U_EPH,
+    U_SPEC,
+    U_PROJECT,
+    U_FORMAT /* that snapshot's disk format, "" when none */
+};
 
 /* Not placed: the task is given up and the instance stays offloaded
  * (Nova: "No valid host found for unshelve instance"). */
@@ -259,8 +272,10 @@ json_t *conductor_unshelve_instance(json_t *args, struct conductor *c) {
     PGresult *r = NULL;
     if (db_query(&r,
                  "SELECT id, host, COALESCE(display_name, ''), flavor::text,"
-                 " COALESCE(image_ref, ''), vcpus, memory_mb, root_gb, ephemeral_gb,"
-                 " request_spec::text, project_id FROM instances"
+                 " COALESCE(NULLIF(system_metadata->>'shelved_image_id', ''), image_ref, ''),"
+                 " vcpus, memory_mb, root_gb, ephemeral_gb, request_spec::text, project_id,"
+                 " COALESCE((SELECT m.disk_format FROM images m"
+                 "  WHERE m.id::text = system_metadata->>'shelved_image_id'), '') FROM instances"
                  " WHERE uuid = $1::uuid AND deleted = 0 AND task_state = 'unshelving'",
                  1, p) != DB_OK)
         return rpc_failure("database: %s", db_errmsg());
@@ -295,6 +310,9 @@ json_t *conductor_unshelve_instance(json_t *args, struct conductor *c) {
                                        ? json_integer_value(s)
                                        : atoll(json_string_value(s) ? json_string_value(s) : "0")),
                       "nics", conductor_nics(uuid));
+        if (*db_str(r, 0, U_FORMAT)) /* the snapshot's bytes are its own format */
+            json_object_set_new(json_object_get(a, "image"), "disk_format",
+                                json_string(db_str(r, 0, U_FORMAT)));
         res = conductor_forward("unshelve_instance", a);
         json_decref(a);
     }
