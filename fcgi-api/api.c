@@ -45,6 +45,11 @@ static int status_index(int code) {
     return -1;
 }
 
+const char *api_status_reason(int code) {
+    int i = status_index(code);
+    return i >= 0 ? statuses[i].reason : "Unknown";
+}
+
 int api_error(struct req *r, int status, const char *fmt, ...) {
     char msg[1024];
     va_list ap;
@@ -357,7 +362,6 @@ void api_handle(struct req *r) {
 }
 
 void api_render(struct req *r, struct sbuf *out) {
-    int i = status_index(r->status);
     struct sbuf text = {0};
     if (r->resp && jsonw_render(r->resp, &text)) {
         log_msg(LOG_ERROR, r->request_id, "response body nested too deep");
@@ -366,7 +370,6 @@ void api_render(struct req *r, struct sbuf *out) {
         r->resp = NULL;
         api_unexpected(r, "ValueError");
         jsonw_render(r->resp, &text);
-        i = status_index(r->status);
     }
     const char *body = text.s;
     size_t blen = text.len;
@@ -383,7 +386,7 @@ void api_render(struct req *r, struct sbuf *out) {
     int n = snprintf(head, sizeof head,
                      "Status: %d %s\r\n%sContent-Length: %zu\r\n"
                      "x-openstack-request-id: %s\r\nx-compute-request-id: %s\r\n%s",
-                     r->status, i >= 0 ? statuses[i].reason : "Unknown",
+                     r->status, api_status_reason(r->status),
                      body ? "Content-Type: application/json\r\n" : "", blen, r->request_id,
                      r->request_id, ver);
     sbuf_add(out, head, (size_t)n < sizeof head ? (size_t)n : sizeof head - 1);

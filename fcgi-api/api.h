@@ -110,6 +110,8 @@ int api_unexpected(struct req *r, const char *klass);
  * database fails. */
 json_t *api_query_json(struct req *r, int *rc, const char *sql, int n, const char *const *params);
 void api_header(struct req *r, const char *name, const char *value);
+/* HTTP's reason phrase of a status code ("Not Found"; "Unknown"). */
+const char *api_status_reason(int code);
 /* Reads up to n bytes of the request body as it arrives (see struct req):
  * the count, 0 at its end, -1 when the connection broke. */
 long req_body_read(struct req *r, char *buf, size_t n);

@@ -14,25 +14,7 @@
 
 #include "api.h"
 #include "metadata.h"
-
-static const char *reason(int status) {
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 409:
-        return "Conflict";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Internal Server Error";
-    }
-}
+#include "resources/servers.h"
 
 static void answer(struct req *r, struct sbuf *out, int status, const char *mime, const char *body,
                    size_t len) {
@@ -40,14 +22,14 @@ static void answer(struct req *r, struct sbuf *out, int status, const char *mime
     sbuf_addf(out,
               "Status: %d %s\r\nContent-Type: %s; charset=UTF-8\r\nContent-Length: %zu\r\n"
               "x-openstack-request-id: %s\r\n\r\n",
-              status, reason(status), mime, len, r->request_id);
+              status, api_status_reason(status), mime, len, r->request_id);
     sbuf_add(out, body, len);
 }
 
 /* webob's plain-text error page, which Nova's metadata service answers. */
 static void fail(struct req *r, struct sbuf *out, int status, const char *explanation) {
     char body[512];
-    int n = snprintf(body, sizeof body, "%d %s\n\n%s\n\n   ", status, reason(status),
+    int n = snprintf(body, sizeof body, "%d %s\n\n%s\n\n   ", status, api_status_reason(status),
                      explanation     ? explanation
                      : status == 404 ? "The resource could not be found."
                                      : "");
@@ -115,10 +97,7 @@ static void password(struct req *r, struct sbuf *out, const char *id) {
     PGresult *res;
     if (r->method == GET) {
         enum db_status st = db_query(&res,
-                                     "SELECT concat(system_metadata->>'password_0',"
-                                     " system_metadata->>'password_1',"
-                                     " system_metadata->>'password_2',"
-                                     " system_metadata->>'password_3') FROM instances"
+                                     "SELECT " SERVER_PASSWORD_SQL " FROM instances"
                                      " WHERE uuid = $1::uuid AND deleted = 0",
                                      1, p);
         if (st) {
@@ -138,9 +117,7 @@ static void password(struct req *r, struct sbuf *out, const char *id) {
                         " 'password_1', substr($2, 256, 255), 'password_2', substr($2, 511, 255),"
                         " 'password_3', substr($2, 766, 255)), updated_at = now()"
                         " WHERE uuid = $1::uuid AND deleted = 0"
-                        " AND concat(system_metadata->>'password_0',"
-                        "  system_metadata->>'password_1', system_metadata->>'password_2',"
-                        "  system_metadata->>'password_3') = '' RETURNING 1",
+                        " AND " SERVER_PASSWORD_SQL " = '' RETURNING 1",
                         2, p)) {
         fail(r, out, 500, NULL);
     } else {

@@ -3,6 +3,7 @@
  * instances.system_metadata ("password", or Nova's 255-character chunks
  * "password_0".."password_3"). GET shows it ("" when none), DELETE clears it. */
 #include "api.h"
+#include "servers.h"
 
 int server_password_index(struct req *r) {
     struct instance_ref inst;
@@ -10,13 +11,8 @@ int server_password_index(struct req *r) {
     if (err) return err;
     const char *params[] = {inst.uuid};
     PGresult *res;
-    enum db_status st =
-        db_query(&res,
-                 "SELECT COALESCE(NULLIF(system_metadata->>'password', ''),"
-                 " concat(system_metadata->>'password_0', system_metadata->>'password_1',"
-                 "        system_metadata->>'password_2', system_metadata->>'password_3'))"
-                 " FROM instances WHERE uuid = $1::uuid",
-                 1, params);
+    enum db_status st = db_query(
+        &res, "SELECT " SERVER_PASSWORD_SQL " FROM instances WHERE uuid = $1::uuid", 1, params);
     if (st) return api_db_error(r, st);
     json_t *body = json_pack("{s:s}", "password", PQntuples(res) ? db_str(res, 0, 0) : "");
     PQclear(res);

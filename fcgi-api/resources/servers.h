@@ -73,6 +73,14 @@ json_t *servers_view(const struct req *r, json_t *row, enum servers_view kind);
  * with {"server": view}; 404 when gone. */
 int servers_reply_one(struct req *r, const char *uuid, int status, enum servers_view kind);
 
+/* The password a guest posted to the metadata service, as SQL of the
+ * instances row ("" when none): the "password" key, or Nova's 255-character
+ * chunks password_0..3 (os-server-password and the metadata service). */
+#define SERVER_PASSWORD_SQL                                                                        \
+    "COALESCE(NULLIF(system_metadata->>'password', ''),"                                           \
+    " concat(system_metadata->>'password_0', system_metadata->>'password_1',"                      \
+    "        system_metadata->>'password_2', system_metadata->>'password_3'))"
+
 /* Nova's generate_password (servers_create.c): 12 characters with a digit,
  * an upper and a lower case letter; used for adminPass and rescue. */
 void servers_generate_password(char out[16]);

@@ -255,18 +255,10 @@ static json_t *select_args(const char *uuid, PGresult *r, json_t *flavor, json_t
 }
 
 json_t *conductor_guest_image(const char *uuid) {
-    const char *p[] = {uuid};
-    PGresult *r = NULL;
-    json_t *img = NULL;
-    if (db_query(&r,
-                 "SELECT " CONDUCTOR_IMAGE_SQL("system_metadata") "::text FROM instances "
-                                                                  "WHERE uuid = $1::uuid",
-                 1, p) == DB_OK &&
-        PQntuples(r))
-        img = json_loads(db_str(r, 0, 0), 0, NULL);
-    else
-        log_error("image of %s not read: %s", uuid, db_errmsg());
-    PQclear(r);
+    json_t *img = conductor_instance_json(
+        "SELECT " CONDUCTOR_IMAGE_SQL("system_metadata") "::text FROM instances"
+        " WHERE uuid = $1::uuid",
+        "image", uuid);
     return img ? img : json_object();
 }
 

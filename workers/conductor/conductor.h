@@ -132,6 +132,10 @@ json_t *conductor_interface_op_done(json_t *args, struct conductor *c);
     "(SELECT COALESCE(jsonb_agg(jsonb_build_object('port_id', p.id, 'mac_address',"                \
     " p.mac_address, 'network_id', p.network_id, 'mtu', n.mtu) ORDER BY p.created_at, p.id),"      \
     " '[]') FROM ports p JOIN networks n ON n.id = p.network_id WHERE p.instance_uuid = " inst ")"
+/* The JSON text the statement `sql` (of one parameter, the instance's
+ * uuid) answers, parsed; NULL (logged as `what` not read) when it answers
+ * nothing. */
+json_t *conductor_instance_json(const char *sql, const char *what, const char *uuid);
 json_t *conductor_nics(const char *uuid);
 /* The instance's metadata document (lib/metadata.h), which the host needs
  * for the guest's network and config drive; NULL when it cannot be read. */

@@ -14,9 +14,7 @@
 #include "conductor.h"
 #include "metadata.h"
 
-/* The JSON text the statement `sql` (of one parameter, the instance's
- * uuid) answers, parsed; NULL (logged) when it answers nothing. */
-static json_t *instance_json(const char *sql, const char *what, const char *uuid) {
+json_t *conductor_instance_json(const char *sql, const char *what, const char *uuid) {
     const char *p[] = {uuid};
     PGresult *r = NULL;
     json_t *v = NULL;
@@ -29,12 +27,13 @@ static json_t *instance_json(const char *sql, const char *what, const char *uuid
 }
 
 json_t *conductor_nics(const char *uuid) {
-    json_t *nics = instance_json("SELECT " CONDUCTOR_NICS_SQL("$1::uuid") "::text", "ports", uuid);
+    json_t *nics =
+        conductor_instance_json("SELECT " CONDUCTOR_NICS_SQL("$1::uuid") "::text", "ports", uuid);
     return nics ? nics : json_array();
 }
 
 json_t *conductor_metadata_doc(const char *uuid) {
-    return instance_json(METADATA_DOC_SQL, "metadata", uuid);
+    return conductor_instance_json(METADATA_DOC_SQL, "metadata", uuid);
 }
 
 /* args {instance_uuid, nic {port_id, mac_address, network_id, mtu,
