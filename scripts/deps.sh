@@ -15,7 +15,7 @@ PACKAGES=(
     wrk curl python3 python3-openstackclient python3-novaclient
     python3-jsonschema python3-cryptography openssh-client openssl postgresql-client
     json-schema-test-suite genisoimage
-    iproute2 dnsmasq-base dnsmasq-utils
+    iproute2 dnsmasq-base dnsmasq-utils nftables
 )
 [ $# -eq 0 ] || PACKAGES=("$@")
 

@@ -517,7 +517,8 @@ guest_image() {
 
 # net_stop: the guest networks the compute hosts laid out (workers/compute/
 # hostnet.c): their dnsmasq and metadata proxy (by pid file, checked to be
-# ours), veth pair, namespace and bridge. Which guest had which port stays
+# ours), veth pair, namespace and bridge, and the hosts' firewall tables.
+# Which guest had which port stays
 # recorded, so that starting a guest again plugs it again.
 net_stop() {
     local d id f pid
@@ -533,6 +534,12 @@ net_stop() {
         ip link del "brq${id:0:11}" 2>/dev/null || true
         rm -rf "$d"
         say "stopped guest network $id"
+    done
+    # the hosts' security group tables (workers/compute/firewall.c)
+    for f in "$RUN"/net/firewall/*.nft; do
+        [ -f "$f" ] || continue
+        nft delete table bridge "$(basename "$f" .nft)" 2>/dev/null || true
+        rm -f "$f"
     done
 }
 

@@ -220,6 +220,7 @@ int security_groups_delete(struct req *r) {
     int deleted = PQntuples(res);
     PQclear(res);
     if (!deleted) return api_error(r, 400, "Security group is still in use");
+    outbox_flush(); /* sql/021: the hosts load their rules again */
     return api_reply(r, 202, NULL);
 }
 
@@ -427,6 +428,7 @@ int security_group_rules_create(struct req *r) {
         x.group_id ? json_pack("{s:s,s:s}", "name", source.name, "tenant_id", source.project_id)
                    : json_object(),
         "ip_range", x.group_id ? json_object() : json_pack("{s:s}", "cidr", x.cidr));
+    outbox_flush(); /* sql/021: the hosts load their rules again */
     return api_reply(r, 200, json_pack("{s:o}", "security_group_rule", rule));
 }
 
@@ -456,6 +458,7 @@ int security_group_rules_delete(struct req *r) {
     if (st) return api_db_error(r, st);
     int n = PQntuples(res);
     PQclear(res);
+    if (n) outbox_flush(); /* sql/021: the hosts load their rules again */
     return n ? api_reply(r, 202, NULL) : api_error(r, 404, "Rule (%s) not found", id);
 }
 
@@ -514,6 +517,7 @@ static int change_membership(struct req *r, const char *action, bool add) {
                          add ? "Security group %s is already associated with the instance %s"
                              : "Security group %s is not associated with the instance %s",
                          g.id, inst.uuid);
+    outbox_flush(); /* sql/021: the hosts load their rules again */
     return api_reply(r, 202, NULL);
 }
 

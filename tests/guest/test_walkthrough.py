@@ -12,6 +12,7 @@ image service as kernel (aki), ramdisk (ari) and machine (ami) images. One guest
 reads its config drive, one the metadata service (through the proxy in
 the network's namespace); a snapshot's bytes land in the image service and
 boot; an interface attached gets its lease and loses it when detached;
+security group rules open and close the guests' taps (nftables);
 deleting the servers leaves no domain, file, lease, namespace or tap.
 Prints the seconds from POST to the console banner and to SSH-ready."""
 import os, re, subprocess, sys, tempfile, time, unittest
@@ -207,6 +208,41 @@ class Walkthrough(unittest.TestCase):
         # booted from its shelved snapshot (Nova's unshelve), plugged again
         log, ip, _ = self.banner("Md2", t0)
         self.assertEqual(self.ssh_ready(ip, t0)[0], "md2")
+
+    def test_3d_security_groups_filter_the_taps(self):
+        """Two guests of the project's default group (no rules: nothing
+        gets in but from the namespace and replies); a rule from the group
+        itself lets ICMP in, its delete shuts it again."""
+        a, b = (request("GET", f"/v2.1/servers/{self.servers[n]}", token=TOKEN).json["server"]
+                ["addresses"]["private"][0]["addr"] for n in ("TestInstance1", "FromSnap"))
+
+        def pings(expect):
+            deadline = time.time() + 30
+            while True:
+                r = ssh(self.key, a, "ping", "-c", "1", "-W", "1", b)
+                if (r.returncode == 0) == expect:
+                    return
+                self.assertLess(time.time(), deadline, f"ping {a} -> {b}: {r.stdout}{r.stderr}")
+                time.sleep(1)
+
+        pings(False)
+        groups = request("GET", "/v2.1/os-security-groups", token=TOKEN).json["security_groups"]
+        gid = [g["id"] for g in groups if g["name"] == "default"][0]
+        r = request("POST", "/v2.1/os-security-group-rules", {"security_group_rule": {
+            "parent_group_id": gid, "ip_protocol": "icmp", "from_port": -1, "to_port": -1,
+            "group_id": gid}}, token=TOKEN)
+        self.assertEqual(r.status, 200, r)
+        rule = r.json["security_group_rule"]["id"]
+        self.addCleanup(request, "DELETE", f"/v2.1/os-security-group-rules/{rule}", token=TOKEN)
+        pings(True)
+        # the host's table holds the group members' addresses as the rule's sources
+        self.assertIn(f"ip saddr {a} ip protocol icmp accept", subprocess.run(
+            ["nft", "list", "ruleset", "bridge"], capture_output=True, text=True).stdout)
+        r = request("DELETE", f"/v2.1/os-security-group-rules/{rule}", token=TOKEN)
+        self.assertEqual(r.status, 202, r)
+        pings(False)
+        # what comes from the network's namespace always gets in (ssh above)
+        self.assertEqual(self.ssh_ready(b, time.time())[0], "fromsnap")
 
     def wait_status(self, sid, status):
         deadline = time.time() + SLOW

@@ -10,6 +10,7 @@
 #include "cnova.h"
 #include "configdrive.h"
 #include "disks.h"
+#include "firewall.h"
 #include "guest_host.h"
 #include "hostnet.h"
 
@@ -66,7 +67,28 @@ int guest_host_plug(const struct guest_host *g, const json_t *doc, const char **
             return -1;
         }
     }
+    guest_host_firewall(g, NULL, NULL); /* before the guest runs: never a moment unfiltered */
     return 0;
+}
+
+void guest_host_firewall(const struct guest_host *g, const char *gone, const char *gone_mac) {
+    if (!g->fw) return;
+    const char *err = NULL;
+    json_t *q = json_pack("{s:s}", "host", g->host);
+    json_t *ports = rpc_call("conductor", "host_firewall", q, 10000, &err);
+    json_decref(q);
+    for (size_t i = json_array_size(ports); gone && i-- > 0;) {
+        json_t *p = json_array_get(ports, i);
+        const char *owner = str(p, "instance_uuid"), *mac = str(p, "mac");
+        if (owner && !strcasecmp(owner, gone) && (!gone_mac || (mac && !strcasecmp(mac, gone_mac))))
+            json_array_remove(ports, i);
+    }
+    if (!json_is_array(ports)) {
+        log_warn("firewall not loaded: host_firewall: %s", err ? err : "bad reply");
+    } else if (firewall_apply(g->fw, ports, &err)) {
+        log_error("firewall not loaded: %s", err);
+    }
+    json_decref(ports);
 }
 
 /* One port off its network; the network down with its last port. */
@@ -104,6 +126,7 @@ static void unplug(const struct guest_host *g, const char *uuid, const char *onl
         unlink(path);
     }
     sbuf_free(&kept);
+    guest_host_firewall(g, uuid, only);
 }
 
 void guest_host_unplug(const struct guest_host *g, const char *uuid) {

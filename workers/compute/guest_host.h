@@ -17,8 +17,12 @@
 
 #include <jansson.h>
 
+struct firewall;
+
 struct guest_host {
+    const char *host;              /* [DEFAULT] host */
     const char *state_dir;         /* [compute] network_state_path */
+    struct firewall *fw;           /* the host's security groups; NULL: none */
     const char *const *proxy_argv; /* cnova-metadata-proxy's first arguments; NULL: none */
     const char *domain;            /* [api] dhcp_domain */
     bool force_config_drive;       /* [DEFAULT] force_config_drive */
@@ -28,6 +32,11 @@ struct guest_host {
  * Returns 0, or -1 with *why (what is plugged already stays recorded, for
  * guest_host_unplug). */
 int guest_host_plug(const struct guest_host *g, const json_t *doc, const char **why);
+/* Loads the host's security group rules (firewall.h) as the conductor has
+ * them now, but for the ports of instance `gone` (NULL: none) with MAC
+ * `gone_mac` (NULL: all of its ports), which are being unplugged; plugging
+ * and unplugging do it themselves. Failures are logged. */
+void guest_host_firewall(const struct guest_host *g, const char *gone, const char *gone_mac);
 /* Unplugs what guest_host_plug recorded for `uuid`; nothing recorded is
  * fine. Failures are logged. */
 void guest_host_unplug(const struct guest_host *g, const char *uuid);

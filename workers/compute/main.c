@@ -17,6 +17,7 @@
 #include "compute_actions.h"
 #include "compute_volumes.h"
 #include "disks.h"
+#include "firewall.h"
 #include "guest_host.h"
 #include "service.h"
 #include "virt.h"
@@ -29,6 +30,7 @@ struct compute {
     const struct virt_driver *virt;
     int test_driver;      /* libvirt's test:/// hypervisor: the node is named after the host */
     struct guest_host gh; /* a real guest's networks and config drive (not on test:///) */
+    struct firewall fw;   /* its security groups (gh.fw: NULL where nft cannot run) */
     const char *proxy_argv[8];
     double next_heartbeat, next_update, next_sync;
     int heartbeat_ms, update_ms, sync_ms;
@@ -237,6 +239,13 @@ static json_t *do_interface_op(json_t *args, struct compute *c) {
     return compute_interface_op(args, c->host, c->virt, c->test_driver ? NULL : &c->gh);
 }
 
+/* args {}: the security groups changed (the conductor's
+ * security_groups_changed): load this host's rules again. */
+static json_t *do_refresh_firewall(json_t *args, struct compute *c) {
+    if (!c->test_driver) guest_host_firewall(&c->gh, NULL, NULL);
+    return json_true();
+}
+
 static json_t *do_guest_nics(json_t *args, struct compute *c) {
     return compute_guest_nics(args, c->virt);
 }
@@ -272,6 +281,7 @@ static const struct {
     {"attach_interface", do_interface_op},
     {"detach_interface", do_interface_op},
     {"get_guest_nics", do_guest_nics},
+    {"refresh_firewall", do_refresh_firewall},
     {"restore_instance", do_instance_op},
     {"rescue_instance", do_instance_op},
     {"unrescue_instance", do_instance_op},
@@ -394,6 +404,7 @@ static void tick(void *ud) {
     }
     if (now >= c->next_sync) {
         sync_power_states(c);
+        if (!c->test_driver) guest_host_firewall(&c->gh, NULL, NULL); /* and at start */
         c->next_sync = now_ms() + c->sync_ms;
     }
 }
@@ -455,10 +466,21 @@ int main(int argc, char **argv) {
     const char *pv[] = {proxy, "--config", a.config, "--upstream", upstream, NULL};
     memcpy(c.proxy_argv, pv, sizeof pv);
     c.gh = (struct guest_host){
+        .host = c.host,
         .state_dir = config_get("compute", "network_state_path", "/var/lib/cnova/net"),
         .proxy_argv = *upstream ? c.proxy_argv : NULL,
         .domain = config_get("api", "dhcp_domain", "novalocal"),
         .force_config_drive = config_bool("DEFAULT", "force_config_drive", 0)};
+    const char *fw_why = NULL;
+    if (!c.test_driver) {
+        if (firewall_init(&c.fw, c.host, c.gh.state_dir, &fw_why) == 0) {
+            c.gh.fw = &c.fw;
+            log_info("security groups: nftables table %s (%s)", c.fw.table,
+                     c.fw.stateful ? "connection tracking" : "stateless: no bridge conntrack");
+        } else {
+            log_error("security groups not enforced: nft cannot run: %s", fw_why);
+        }
+    }
     if (c.virt->open(uri) < 0) {
         free(own_uri);
         config_free();

@@ -33,6 +33,10 @@ PGresult *conductor_take_due(const char *sql, int timeout_s, const char *p2);
 /* hosts.c */
 json_t *conductor_compute_node_update(json_t *args, struct conductor *c);
 json_t *conductor_instances_on_host(json_t *args, struct conductor *c);
+/* firewall.c: a host's ports with their security group rules; a change of
+ * the groups sends every compute host refresh_firewall. */
+json_t *conductor_host_firewall(json_t *args, struct conductor *c);
+json_t *conductor_security_groups_changed(json_t *args, struct conductor *c);
 json_t *conductor_instance_power_sync(json_t *args, struct conductor *c);
 json_t *conductor_delete_instance(json_t *args, struct conductor *c);
 json_t *conductor_instance_terminated(json_t *args, struct conductor *c);

@@ -44,6 +44,8 @@ static const struct {
     {"instance_terminated", conductor_instance_terminated},
     {"compute_node_update", conductor_compute_node_update},
     {"instances_on_host", conductor_instances_on_host},
+    {"host_firewall", conductor_host_firewall},
+    {"security_groups_changed", conductor_security_groups_changed},
     {"instance_power_sync", conductor_instance_power_sync},
     {"start_instance", conductor_start_instance},
     {"stop_instance", conductor_stop_instance},
