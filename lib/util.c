@@ -257,6 +257,41 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
     return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
+char *file_read(const char *path, size_t max, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    struct sbuf b = {0};
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len + n <= max)
+        sbuf_add(&b, chunk, n);
+    bool ok = !ferror(f) && feof(f) && b.len <= max;
+    fclose(f);
+    if (!ok) {
+        sbuf_free(&b);
+        return NULL;
+    }
+    if (!b.s) sbuf_add(&b, "", 0);
+    *len = b.len;
+    return b.s;
+}
+
+int file_write(const char *path, const void *data, size_t len) {
+    struct sbuf tmp = {0};
+    sbuf_addf(&tmp, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp.s, "wb");
+    int rc = f && fwrite(data, 1, len, f) == len ? 0 : -1;
+    if (f && fclose(f)) rc = -1;
+    if (rc == 0) rc = rename(tmp.s, path);
+    if (rc) {
+        int e = errno;
+        unlink(tmp.s);
+        errno = e;
+    }
+    sbuf_free(&tmp);
+    return rc;
+}
+
 int rm_tree(const char *path) {
     int rc = nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     if (rc && errno == ENOENT) return 0;

@@ -42,6 +42,12 @@ int run_argv(const char *const argv[], int timeout_s, char *err, size_t errlen);
 /* Removes `path` and, when it is a folder, everything under it (no
  * symbolic link is followed). Returns 0, or -1 with errno set. */
 int rm_tree(const char *path);
+/* The whole file at `path` (malloc'd, NUL added; its length in *len), or
+ * NULL when it cannot be read or is longer than max bytes. */
+char *file_read(const char *path, size_t max, size_t *len);
+/* Writes data to `path` whole or not at all (a temporary file renamed
+ * over it). Returns 0, or -1 with errno set. */
+int file_write(const char *path, const void *data, size_t len);
 
 /* A growable NUL-terminated byte buffer. */
 struct sbuf {

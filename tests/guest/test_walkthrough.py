@@ -12,7 +12,8 @@ image service as kernel (aki), ramdisk (ari) and machine (ami) images. One guest
 reads its config drive, one the metadata service (through the proxy in
 the network's namespace); a snapshot's bytes land in the image service and
 boot; an interface attached gets its lease and loses it when detached;
-security group rules open and close the guests' taps (nftables);
+security group rules open and close the guests' taps (nftables); rescue
+boots the rescue disk with the guest's own second, unrescue its own again;
 deleting the servers leaves no domain, file, lease, namespace or tap.
 Prints the seconds from POST to the console banner and to SSH-ready."""
 import os, re, subprocess, sys, tempfile, time, unittest
@@ -243,6 +244,33 @@ class Walkthrough(unittest.TestCase):
         pings(False)
         # what comes from the network's namespace always gets in (ssh above)
         self.assertEqual(self.ssh_ready(b, time.time())[0], "fromsnap")
+
+    def test_3e_rescue_boots_the_rescue_disk_then_unrescue(self):
+        """Nova's libvirt rescue: the guest boots the rescue image's disk
+        with its own root disk second (vdb); unrescue boots its own again
+        and the rescue files go."""
+        sid = self.servers["TestInstance1"]
+        folder = [os.path.join(RUN, "instances", d, sid) for d in os.listdir(
+            os.path.join(RUN, "instances")) if os.path.isdir(os.path.join(RUN, "instances", d, sid))]
+        self.assertEqual(len(folder), 1)
+        t0 = time.time()
+        nova("rescue", "TestInstance1")
+        self.wait_status(sid, "RESCUE")
+        for f in ("disk.rescue", "kernel.rescue", "ramdisk.rescue", "unrescue.xml", "disk"):
+            self.assertTrue(os.path.exists(os.path.join(folder[0], f)), f)
+        ip = request("GET", f"/v2.1/servers/{sid}", token=TOKEN).json["server"]["addresses"][
+            "private"][0]["addr"]
+        self.ssh_ready(ip, t0)
+        disks = ssh(self.key, ip, "ls", "/sys/block").stdout.split()
+        self.assertEqual([d for d in disks if d.startswith("vd")], ["vda", "vdb"], disks)
+        t0 = time.time()
+        nova("unrescue", "TestInstance1")
+        self.wait_status(sid, "ACTIVE")
+        self.ssh_ready(ip, t0)
+        disks = ssh(self.key, ip, "ls", "/sys/block").stdout.split()
+        self.assertEqual([d for d in disks if d.startswith("vd")], ["vda"], disks)
+        for f in ("disk.rescue", "kernel.rescue", "ramdisk.rescue", "unrescue.xml"):
+            self.assertFalse(os.path.exists(os.path.join(folder[0], f)), f)
 
     def wait_status(self, sid, status):
         deadline = time.time() + SLOW

@@ -146,6 +146,31 @@ static void qemu_domain_boots_the_kernel_with_its_disks_and_console(void **state
     free(xml);
 }
 
+/* Nova's rescue: the rescue image's disk and kernel (*.rescue), the
+ * guest's own root disk second, no ephemeral or swap disk. */
+static void rescue_boots_the_rescue_disk_with_the_guests_own_second(void **state) {
+    (void)state;
+    struct virt_spec v = spec();
+    v.kernel_id = "k";
+    v.ephemeral_gb = 1;
+    v.swap_mb = 128;
+    v.rescue = 1;
+    struct disks_layout l;
+    assert_int_equal(disks_layout_of(INST, &v, &l), 0);
+    assert_string_equal(l.root, INST "/" UUID "/disk.rescue");
+    assert_string_equal(l.rescued, INST "/" UUID "/disk");
+    assert_string_equal(l.kernel, INST "/" UUID "/kernel.rescue");
+    assert_string_equal(l.eph, "");
+    assert_string_equal(l.swap, "");
+    struct domxml_opts o = {.type = "qemu", .files = &l};
+    char *xml = domxml_domain(&v, &o);
+    contains(xml, "/disk.rescue'/><target dev='vda' bus='virtio'/>");
+    contains(xml, "/disk'/><target dev='vdb' bus='virtio'/>");
+    contains(xml, "<kernel>" INST "/" UUID "/kernel.rescue</kernel>");
+    lacks(xml, "disk.eph0");
+    free(xml);
+}
+
 static void interfaces_plug_into_the_bridge_or_are_left_out(void **state) {
     (void)state;
     struct virt_spec v = spec();
@@ -214,6 +239,7 @@ int main(void) {
         cmocka_unit_test(layout_refuses_what_is_not_a_uuid),
         cmocka_unit_test(test_driver_domain_has_no_files),
         cmocka_unit_test(qemu_domain_boots_the_kernel_with_its_disks_and_console),
+        cmocka_unit_test(rescue_boots_the_rescue_disk_with_the_guests_own_second),
         cmocka_unit_test(interfaces_plug_into_the_bridge_or_are_left_out),
         cmocka_unit_test(config_drive_is_the_last_ide_cdrom),
         cmocka_unit_test(tail_is_novas),

@@ -13,6 +13,8 @@
 #define NO_OP -1      /* nothing to do on the hypervisor */
 #define OP_OFFLOAD -2 /* power off, note the power state, undefine (shelve offload) */
 #define OP_SPAWN -3   /* define the guest from the message again and boot it (unshelve) */
+#define OP_RESCUE -4  /* boot the message's "rescue" definition, the guest's own kept */
+#define OP_UNRESCUE -5
 
 static const struct {
     const char *method;
@@ -33,10 +35,10 @@ static const struct {
     {"inject_network_info", NO_OP},
     {"soft_delete_instance", VIRT_OP_STOP},
     {"restore_instance", VIRT_OP_START},
-    /* the test driver has no rescue disk to boot from: the guest is
-     * restarted (as libvirt restarts it on its rescue image and back) */
-    {"rescue_instance", VIRT_OP_REBOOT_HARD},
-    {"unrescue_instance", VIRT_OP_REBOOT_HARD},
+    /* virt.h's rescue: a real guest boots the rescue image with its own
+     * disk second; a simulated one is restarted */
+    {"rescue_instance", OP_RESCUE},
+    {"unrescue_instance", OP_UNRESCUE},
     /* these three upload the guest's disk to their image (ctx.image_id) */
     {"shelve_instance", VIRT_OP_STOP},
     {"shelve_offload_instance", OP_OFFLOAD},
@@ -60,7 +62,7 @@ json_t *compute_instance_op(json_t *args, const char *host, const struct virt_dr
     const char *why = NULL;
     int ps = 0;
     bool boots = op == VIRT_OP_START || op == VIRT_OP_REBOOT_HARD || op == VIRT_OP_REBOOT_SOFT ||
-                 op == VIRT_OP_RESUME;
+                 op == VIRT_OP_RESUME || op == OP_RESCUE || op == OP_UNRESCUE;
     json_t *doc = json_object_get(args, "metadata");
     if (gh && boots && doc && guest_host_plug(gh, doc, &why) < 0) {
         ps = -1;
@@ -78,6 +80,14 @@ json_t *compute_instance_op(json_t *args, const char *host, const struct virt_dr
             ps = -1; /* its drive and ports, as a build has them */
         else
             ps = virt->spawn(&v, 1, &why);
+    } else if (op == OP_RESCUE) {
+        struct virt_spec v;
+        spec_of(json_object_get(args, "rescue"), &v);
+        v.uuid = uuid; /* no definition (volume-backed): restarted */
+        v.rescue = v.name != NULL;
+        ps = virt->rescue(&v, &why);
+    } else if (op == OP_UNRESCUE) {
+        ps = virt->unrescue(uuid, &why);
     } else if (op != NO_OP) {
         ps = virt->power(uuid, (enum virt_op)op, &why);
     }

@@ -52,11 +52,14 @@ int disks_layout_of(const char *instances_path, const struct virt_spec *v,
     memset(out, 0, sizeof *out);
     if (!v->uuid || !uuid_valid(v->uuid) || !join(out->dir, instances_path, v->uuid)) return -1;
     bool ok = join(out->console, out->dir, "console.log");
-    if (set(v->image_ref)) ok = ok && join(out->root, out->dir, "disk");
-    if (v->ephemeral_gb > 0) ok = ok && join(out->eph, out->dir, "disk.eph0");
-    if (v->swap_mb > 0) ok = ok && join(out->swap, out->dir, "disk.swap");
-    if (set(v->kernel_id)) ok = ok && join(out->kernel, out->dir, "kernel");
-    if (set(v->ramdisk_id)) ok = ok && join(out->ramdisk, out->dir, "ramdisk");
+    bool r = v->rescue; /* Nova's rescue: the rescue disk, then the guest's own */
+    if (set(v->image_ref)) ok = ok && join(out->root, out->dir, r ? "disk.rescue" : "disk");
+    if (r) ok = ok && join(out->rescued, out->dir, "disk");
+    if (v->ephemeral_gb > 0 && !r) ok = ok && join(out->eph, out->dir, "disk.eph0");
+    if (v->swap_mb > 0 && !r) ok = ok && join(out->swap, out->dir, "disk.swap");
+    if (set(v->kernel_id)) ok = ok && join(out->kernel, out->dir, r ? "kernel.rescue" : "kernel");
+    if (set(v->ramdisk_id))
+        ok = ok && join(out->ramdisk, out->dir, r ? "ramdisk.rescue" : "ramdisk");
     if (v->config_drive) ok = ok && join(out->config, out->dir, "disk.config");
     return ok ? 0 : -1;
 }

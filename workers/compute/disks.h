@@ -8,6 +8,9 @@
  *   <uuid>/disk.swap           swap disk (flavor swap)
  *   <uuid>/kernel, ramdisk     the image's kernel_id / ramdisk_id
  *   <uuid>/console.log         the serial console
+ *   <uuid>/disk.rescue, kernel.rescue, ramdisk.rescue
+ *                              a guest in rescue: the rescue image's disk
+ *                              and kernel (unrescue.xml: its own definition)
  *
  * libvirt's test driver has no files: only QEMU hosts call disks_prepare. */
 #ifndef CNOVA_DISKS_H
@@ -30,6 +33,7 @@ struct disks_layout {
     char ramdisk[DISKS_PATH_MAX];
     char console[DISKS_PATH_MAX];
     char config[DISKS_PATH_MAX]; /* the config drive; "" when the guest has none */
+    char rescued[DISKS_PATH_MAX]; /* in rescue: the guest's own root disk, second */
 };
 
 /* The name of an image in the cache: the SHA-1 of its id, in hex, as

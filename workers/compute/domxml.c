@@ -185,6 +185,7 @@ char *domxml_domain(const struct virt_spec *v, const struct domxml_opts *o) {
     if (f) {
         int next = 0;
         if (f->root[0]) local_disk(&b, f->root, &next);
+        if (f->rescued[0]) local_disk(&b, f->rescued, &next);
         if (f->eph[0]) local_disk(&b, f->eph, &next);
         if (f->swap[0]) local_disk(&b, f->swap, &next);
         /* the config drive as Nova's libvirt driver attaches it on a pc

@@ -641,6 +641,106 @@ static int lv_list_nics(const char *uuid, char **out, const char **why) {
     return 0;
 }
 
+/* ---- rescue ---- */
+
+/* <the guest's folder>/name into out. */
+static bool guest_file(const char *uuid, const char *name, char out[DISKS_PATH_MAX]) {
+    return uuid_valid(uuid) && (size_t)snprintf(out, DISKS_PATH_MAX, "%s/%s/%s",
+                                                disks_instances_path(), uuid,
+                                                name) < DISKS_PATH_MAX;
+}
+
+/* Replaces the guest's definition with `xml` and boots it (the files it
+ * names must be there). Returns the power state or -1 with *why. */
+static int redefine_and_boot(virDomainPtr d, const char *xml, const char **why) {
+    if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0) {
+        *why = "could not power the guest off";
+        return -1;
+    }
+    if (virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0) {
+        *why = "could not undefine the guest";
+        return -1;
+    }
+    virDomainPtr n = virDomainDefineXML(conn, xml);
+    if (!n) {
+        log_error("libvirt: define: %s", lasterr());
+        *why = "could not define the guest";
+        return -1;
+    }
+    int rc = boot(n) < 0 ? -1 : VIRT_RUNNING;
+    if (rc < 0) {
+        log_error("libvirt: start %s: %s", virDomainGetName(n), lasterr());
+        *why = "could not start the guest";
+    }
+    virDomainFree(n);
+    return rc;
+}
+
+static int lv_rescue(const struct virt_spec *v, const char **why) {
+    *why = NULL;
+    if (ensure() < 0) {
+        *why = "hypervisor unreachable";
+        return -1;
+    }
+    if (!real_hypervisor() || !v->rescue) return lv_power(v->uuid, VIRT_OP_REBOOT_HARD, why);
+    virDomainPtr d = virDomainLookupByUUIDString(conn, v->uuid);
+    if (!d) {
+        *why = "the guest is not defined on this host";
+        return -1;
+    }
+    char kept[DISKS_PATH_MAX];
+    struct disks_layout files;
+    int rc = -1;
+    char *xml = NULL;
+    if (!guest_file(v->uuid, "unrescue.xml", kept) ||
+        disks_layout_of(disks_instances_path(), v, &files) < 0) {
+        *why = "no instance folder can be named after this uuid";
+    } else if (access(kept, F_OK) && !(xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE))) {
+        *why = "could not read the guest's definition";
+    } else if (xml && file_write(kept, xml, strlen(xml)) < 0) {
+        *why = "could not keep the guest's definition";
+    } else if (disks_prepare(v, &files, why) == 0) {
+        /* a message delivered again finds its own definition kept already */
+        struct domxml_opts o = {.type = config_get("libvirt", "virt_type", "kvm"),
+                                .files = &files,
+                                .skip_missing_bridges = true};
+        char *rx = domxml_domain(v, &o);
+        rc = redefine_and_boot(d, rx, why);
+        free(rx);
+    }
+    free(xml);
+    virDomainFree(d);
+    return rc;
+}
+
+static int lv_unrescue(const char *uuid, const char **why) {
+    *why = NULL;
+    if (ensure() < 0) {
+        *why = "hypervisor unreachable";
+        return -1;
+    }
+    char kept[DISKS_PATH_MAX];
+    size_t len = 0;
+    char *xml = real_hypervisor() && guest_file(uuid, "unrescue.xml", kept)
+                    ? file_read(kept, 1 << 20, &len)
+                    : NULL;
+    if (!xml) return lv_power(uuid, VIRT_OP_REBOOT_HARD, why); /* not in rescue here */
+    virDomainPtr d = virDomainLookupByUUIDString(conn, uuid);
+    int rc = -1;
+    if (!d) {
+        *why = "the guest is not defined on this host";
+    } else if ((rc = redefine_and_boot(d, xml, why)) >= 0) {
+        static const char *const gone[] = {"disk.rescue", "kernel.rescue", "ramdisk.rescue",
+                                           "unrescue.xml"};
+        char path[DISKS_PATH_MAX];
+        for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+            if (guest_file(uuid, gone[i], path)) unlink(path);
+    }
+    if (d) virDomainFree(d);
+    free(xml);
+    return rc;
+}
+
 const struct virt_driver virt_libvirt = {
     .name = "libvirt",
     .open = lv_open,
@@ -650,6 +750,8 @@ const struct virt_driver virt_libvirt = {
     .spawn = lv_spawn,
     .destroy = lv_destroy,
     .power = lv_power,
+    .rescue = lv_rescue,
+    .unrescue = lv_unrescue,
     .attach_disk = lv_attach_disk,
     .detach_disk = lv_detach_disk,
     .attach_nic = lv_attach_nic,

@@ -67,6 +67,10 @@ struct virt_spec {
     long memory_mb;
     int root_gb, ephemeral_gb, swap_mb;
     int config_drive; /* its config drive is written (disk.config in its folder) */
+    /* the guest in rescue: image_ref and the boot properties are the
+     * rescue image's, its files are named *.rescue and the guest's own
+     * root disk follows the rescue disk (disks.h) */
+    int rescue;
     struct virt_nic nics[VIRT_MAX_NICS]; /* the server's ports, in order */
     int n_nics;
 };
@@ -120,6 +124,14 @@ struct virt_driver {
     /* Runs `op` on the guest of `uuid`. Returns its power state afterwards,
      * or -1 with *why (static text) set. */
     int (*power)(const char *uuid, enum virt_op op, const char **why);
+    /* Rescue (Nova's driver.rescue): the guest's definition is kept
+     * aside (unrescue.xml in its folder) and it boots `rescue` (a spec with
+     * .rescue set), its own root disk attached second. Unrescue boots the
+     * kept definition again and removes the rescue files. A guest without
+     * local files (libvirt's test driver) is rebooted hard, either way.
+     * Both return the power state, or -1 with *why (static text). */
+    int (*rescue)(const struct virt_spec *rescue, const char **why);
+    int (*unrescue)(const char *uuid, const char **why);
     /* Adds a volume's disk to the guest of `uuid` (live and persistent;
      * persistent only where the hypervisor cannot hot-plug, as libvirt's
      * test driver): target "vdb", bus "virtio", serial = the volume id,

@@ -97,26 +97,32 @@ json_t *conductor_compute_node_update(json_t *args, struct conductor *c) {
     return json_true();
 }
 
-/* args {host}: the instances the database has on that host, with what the
- * host needs to define one again. */
-json_t *conductor_instances_on_host(json_t *args, struct conductor *c) {
-    const char *host = json_string_value(json_object_get(args, "host"));
-    if (!host) return rpc_failure("instances_on_host needs host");
-    const char *p[] = {host};
+/* The guests the rows of instances that `where` (an SQL condition on
+ * instances with one parameter, $1) selects, as a host defines them:
+ * {uuid, name, vm_state, task_state, power_state, display_name,
+ * flavor_name, image_ref, vcpus, memory_mb, root_gb, ephemeral_gb, swap,
+ * nics, image}. NULL (logged) when the database cannot answer. */
+static json_t *guest_specs(const char *where, const char *param) {
+    const char *p[] = {param};
     PGresult *r = NULL;
+    struct sbuf sql = {0};
     /* the ports, from a macro inside the string: laid out by hand */
     // clang-format off
-    if (db_query(&r,
+    sbuf_addf(&sql, "%s%s ORDER BY id",
                  "SELECT uuid, id, vm_state, task_state, power_state, "
                  "coalesce(display_name, ''), coalesce(flavor->>'name', ''), "
                  "coalesce(image_ref, ''), vcpus, memory_mb, root_gb, ephemeral_gb, "
                  "coalesce(nullif(flavor->>'swap', '')::int, 0), "
                  CONDUCTOR_NICS_SQL("instances.uuid") "::text, "
                  CONDUCTOR_IMAGE_SQL("system_metadata") "::text "
-                 "FROM instances WHERE host = $1 AND deleted = 0 ORDER BY id",
-                 1, p) != DB_OK)
-        return rpc_failure("database: %s", db_errmsg());
+                 "FROM instances WHERE deleted = 0 AND ", where);
     // clang-format on
+    enum db_status st = db_query(&r, sql.s, 1, p);
+    sbuf_free(&sql);
+    if (st != DB_OK) {
+        log_error("guests not read: %s", db_errmsg());
+        return NULL;
+    }
     json_t *out = json_array();
     for (int i = 0; i < PQntuples(r); i++) {
         char name[32];
@@ -136,6 +142,54 @@ json_t *conductor_instances_on_host(json_t *args, struct conductor *c) {
     }
     PQclear(r);
     return out;
+}
+
+/* args {host}: the instances the database has on that host, with what the
+ * host needs to define one again. */
+json_t *conductor_instances_on_host(json_t *args, struct conductor *c) {
+    const char *host = json_string_value(json_object_get(args, "host"));
+    if (!host) return rpc_failure("instances_on_host needs host");
+    json_t *out = guest_specs("host = $1", host);
+    return out ? out : rpc_failure("database: %s", db_errmsg());
+}
+
+/* The image `id` as a guest boots it: {disk_format, kernel_id, ramdisk_id,
+ * os_command_line} (those it has). */
+#define IMAGE_BOOT_SQL                                                                             \
+    "SELECT jsonb_strip_nulls(jsonb_build_object('disk_format', i.disk_format,"                    \
+    " 'kernel_id', (SELECT value FROM image_properties WHERE image_id = i.id"                      \
+    "  AND key = 'kernel_id'), 'ramdisk_id', (SELECT value FROM image_properties"                  \
+    "  WHERE image_id = i.id AND key = 'ramdisk_id'), 'os_command_line', (SELECT value"            \
+    "  FROM image_properties WHERE image_id = i.id AND key = 'os_command_line')))::text"           \
+    " FROM images i WHERE i.id = $1::uuid"
+
+/* args {instance_uuid, rescue_password, rescue_image_ref?} from the API:
+ * the host gets the guest's definition with the rescue image in place of
+ * its own (rescue_image_ref, else [libvirt] rescue_image_id, else the
+ * server's image, as Nova's libvirt driver picks it) under "rescue". */
+json_t *conductor_rescue_instance(json_t *args, struct conductor *c) {
+    (void)c;
+    const char *uuid = json_string_value(json_object_get(args, "instance_uuid"));
+    if (!uuid || !uuid_valid(uuid)) return conductor_forward("rescue_instance", args);
+    json_t *specs = guest_specs("uuid = $1::uuid", uuid), *a = json_deep_copy(args);
+    json_t *spec = json_array_get(specs, 0);
+    const char *image = json_string_value(json_object_get(args, "rescue_image_ref"));
+    if (!image || !*image) image = config_get("libvirt", "rescue_image_id", "");
+    if (!*image && spec) image = json_string_value(json_object_get(spec, "image_ref"));
+    json_t *boot = image && uuid_valid(image)
+                       ? conductor_instance_json(IMAGE_BOOT_SQL, "rescue image", image)
+                       : NULL;
+    if (spec && boot) {
+        json_object_set_new(spec, "image_ref", json_string(image));
+        json_object_set_new(spec, "image", boot);
+        json_object_set(a, "rescue", spec);
+    } else {
+        json_decref(boot); /* volume-backed: no local root disk to keep, rebooted */
+    }
+    json_t *res = conductor_forward("rescue_instance", a);
+    json_decref(a);
+    json_decref(specs);
+    return res;
 }
 
 /* args {uuid, host, power_state}: what the hypervisor says. Nova's sync:
