@@ -33,6 +33,10 @@
 #   CNOVA_MAX_BODY       1048576         largest request body (bytes)
 #   CNOVA_IMAGE_SIZE_CAP 1099511627776   largest image upload (bytes, [image] image_size_cap)
 #   CNOVA_HELLO_SOCKET   ""              bench: serve /hello from this socket
+#   CNOVA_RESIZE_SAME_HOST  true with one compute host, else false
+#                                        [DEFAULT] allow_resize_to_same_host
+#                                        (as DevStack sets it: one host can
+#                                        resize only onto itself)
 #   CNOVA_WAIT           60              seconds to wait for each component
 set -euo pipefail
 
@@ -54,6 +58,7 @@ HELLO_SOCKET=${CNOVA_HELLO_SOCKET:-}
 WAIT=${CNOVA_WAIT:-60}
 VIRT=${CNOVA_VIRT:-}
 HOST_SIZE=${CNOVA_HOST_SIZE:-}
+RESIZE_SAME_HOST=${CNOVA_RESIZE_SAME_HOST:-$(w=($COMPUTE_HOSTS) && [ ${#w[@]} -eq 1 ] && echo true || echo false)}
 GLANCE_URL=${CNOVA_GLANCE_URL:-http://127.0.0.1:$PORT/image}
 
 PG_BIN=/usr/lib/postgresql/15/bin
@@ -349,6 +354,7 @@ image	image_size_cap	$IMAGE_SIZE_CAP
 glance	api_servers	$GLANCE_URL"
     o="$o
 DEFAULT	host	$host
+DEFAULT	allow_resize_to_same_host	$RESIZE_SAME_HOST
 neutron	metadata_proxy_shared_secret	$(metadata_secret)"
     [ -n "$extra" ] && o="$o
 $extra"

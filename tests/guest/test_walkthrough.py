@@ -14,6 +14,7 @@ the network's namespace); a snapshot's bytes land in the image service and
 boot; an interface attached gets its lease and loses it when detached;
 security group rules open and close the guests' taps (nftables); rescue
 boots the rescue disk with the guest's own second, unrescue its own again;
+a resize onto the same host keeps what the guest wrote and grows its disk;
 deleting the servers leaves no domain, file, lease, namespace or tap.
 Prints the seconds from POST to the console banner and to SSH-ready."""
 import os, re, subprocess, sys, tempfile, time, unittest
@@ -271,6 +272,52 @@ class Walkthrough(unittest.TestCase):
         self.assertEqual([d for d in disks if d.startswith("vd")], ["vda"], disks)
         for f in ("disk.rescue", "kernel.rescue", "ramdisk.rescue", "unrescue.xml"):
             self.assertFalse(os.path.exists(os.path.join(folder[0], f)), f)
+
+    def test_3f_resize_on_the_same_host_keeps_the_disk_and_grows_it(self):
+        """allow_resize_to_same_host (the one-host stack sets it, as DevStack
+        does): what the guest wrote to its root disk survives a resize, a
+        revert and a confirm; the disk grows to the new flavor's root_gb and
+        is back to the old size after the revert."""
+        name, sid = "TestInstance1", self.servers["TestInstance1"]
+        r = request("POST", "/v2.1/flavors", {"flavor": {
+            "name": "walk-2g", "ram": 256, "vcpus": 1, "disk": 2, "id": "walk-2g"}})
+        self.assertIn(r.status, (200, 409), r)
+        self.addCleanup(request, "DELETE", "/v2.1/flavors/walk-2g")
+        ip = request("GET", f"/v2.1/servers/{sid}", token=TOKEN).json["server"]["addresses"][
+            "private"][0]["addr"]
+        mark = f"cnova-{sid[:8]}"
+        r = ssh(self.key, ip, "sh", "-c", f"'echo {mark} | dd of=/dev/vda bs=512 seek=8 conv=fsync'")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        def disk(t0):
+            self.ssh_ready(ip, t0)
+            r = ssh(self.key, ip, "sh", "-c",
+                    "'cat /sys/block/vda/size; dd if=/dev/vda bs=512 skip=8 count=1 2>/dev/null'")
+            size, data = r.stdout.split("\n", 1)
+            return int(size) * 512 >> 30, data.split("\0", 1)[0].strip()
+
+        def resize(body, status):
+            t0 = time.time()
+            r = request("POST", f"/v2.1/servers/{sid}/action", body, token=TOKEN)
+            self.assertEqual(r.status, 204 if "confirmResize" in body else 202, r)
+            self.wait_status(sid, status)
+            return t0
+
+        self.assertEqual(disk(time.time()), (1, mark))
+        self.assertEqual(disk(resize({"resize": {"flavorRef": "walk-2g"}}, "VERIFY_RESIZE")),
+                         (2, mark))
+        self.assertEqual(disk(resize({"revertResize": None}, "ACTIVE")), (1, mark))
+        self.assertEqual(disk(resize({"resize": {"flavorRef": "walk-2g"}}, "VERIFY_RESIZE")),
+                         (2, mark))
+        self.assertEqual(disk(resize({"confirmResize": None}, "ACTIVE")), (2, mark))
+        # the files kept for a revert go once the resize is confirmed (the
+        # host's next power-state sync)
+        kept = [os.path.join(RUN, "instances", d, sid + "_resize")
+                for d in os.listdir(os.path.join(RUN, "instances"))]
+        deadline = time.time() + 120
+        while any(os.path.exists(k) for k in kept):
+            self.assertLess(time.time(), deadline, f"{kept} kept after the confirm")
+            time.sleep(2)
 
     def wait_status(self, sid, status):
         deadline = time.time() + SLOW

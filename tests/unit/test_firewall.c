@@ -20,7 +20,7 @@
 
 #define PORT_JSON(rules)                                                                           \
     "[{\"instance_uuid\": \"0b3f4c4e-8d3c-4f5e-9a0b-1c2d3e4f5a6b\","                               \
-    " \"port_id\": \"5e0a1b2c-3d4e-4f50-8a1b-2c3d4e5f6a7b\", \"mac\": \"fa:16:3e:11:22:33\","     \
+    " \"port_id\": \"5e0a1b2c-3d4e-4f50-8a1b-2c3d4e5f6a7b\", \"mac\": \"fa:16:3e:11:22:33\","      \
     " \"ip\": \"10.0.0.5\", \"dhcp_ip\": \"10.0.0.2\", \"rules\": " rules "}]"
 
 static char *script_of(const char *json, bool stateful) {
@@ -49,18 +49,17 @@ static void nft_accepts(const char *script) {
 }
 
 static void rules_become_nft_rules(void **state) {
-    char *s = script_of(
-        PORT_JSON("[{\"protocol\": \"tcp\", \"from_port\": 22, \"to_port\": 22,"
-                  " \"cidr\": \"0.0.0.0/0\"},"
-                  " {\"protocol\": \"udp\", \"from_port\": 1000, \"to_port\": 2000,"
-                  " \"cidr\": \"192.168.0.0/16\"},"
-                  " {\"protocol\": \"icmp\", \"from_port\": -1, \"to_port\": -1,"
-                  " \"cidr\": \"10.0.0.7/32\"},"
-                  " {\"protocol\": \"icmp\", \"from_port\": 8, \"to_port\": -1,"
-                  " \"cidr\": \"10.0.0.8/32\"},"
-                  " {\"protocol\": null, \"from_port\": null, \"to_port\": null,"
-                  " \"cidr\": \"10.0.0.9/32\"}]"),
-        false);
+    char *s = script_of(PORT_JSON("[{\"protocol\": \"tcp\", \"from_port\": 22, \"to_port\": 22,"
+                                  " \"cidr\": \"0.0.0.0/0\"},"
+                                  " {\"protocol\": \"udp\", \"from_port\": 1000, \"to_port\": 2000,"
+                                  " \"cidr\": \"192.168.0.0/16\"},"
+                                  " {\"protocol\": \"icmp\", \"from_port\": -1, \"to_port\": -1,"
+                                  " \"cidr\": \"10.0.0.7/32\"},"
+                                  " {\"protocol\": \"icmp\", \"from_port\": 8, \"to_port\": -1,"
+                                  " \"cidr\": \"10.0.0.8/32\"},"
+                                  " {\"protocol\": null, \"from_port\": null, \"to_port\": null,"
+                                  " \"cidr\": \"10.0.0.9/32\"}]"),
+                        false);
     assert_non_null(strstr(s, "oifname vmap { \"tap5e0a1b2c-3d\" : jump to-tap5e0a1b2c-3d }"));
     assert_non_null(strstr(s, "iifname vmap { \"tap5e0a1b2c-3d\" : jump from-tap5e0a1b2c-3d }"));
     assert_non_null(strstr(s, "    tcp dport 22 accept\n"));
@@ -98,23 +97,23 @@ static void rules_become_nft_rules(void **state) {
 }
 
 static void bad_values_left_out(void **state) {
-    char *s = script_of(
-        PORT_JSON("[{\"protocol\": \"tcp\", \"from_port\": 1, \"to_port\": 2,"
-                  " \"cidr\": \"1.2.3.4/32 accept; flush ruleset\"},"
-                  " {\"protocol\": \"tcp\", \"from_port\": 1, \"to_port\": 2,"
-                  " \"cidr\": \"::/0\"},"
-                  " {\"protocol\": \"gre\", \"from_port\": null, \"to_port\": null,"
-                  " \"cidr\": \"0.0.0.0/0\"}]"),
-        false);
+    char *s = script_of(PORT_JSON("[{\"protocol\": \"tcp\", \"from_port\": 1, \"to_port\": 2,"
+                                  " \"cidr\": \"1.2.3.4/32 accept; flush ruleset\"},"
+                                  " {\"protocol\": \"tcp\", \"from_port\": 1, \"to_port\": 2,"
+                                  " \"cidr\": \"::/0\"},"
+                                  " {\"protocol\": \"gre\", \"from_port\": null, \"to_port\": null,"
+                                  " \"cidr\": \"0.0.0.0/0\"}]"),
+                        false);
     assert_null(strstr(s, "flush"));
     assert_null(strstr(s, "::"));
     assert_null(strstr(s, "gre"));
     assert_null(strstr(s, "dport 1-2"));
     free(s);
     /* a port id that is not one: no chain at all; a MAC that is not one: no MAC rule */
-    s = script_of("[{\"port_id\": \"x\\\"; flush ruleset\", \"mac\": \"fa:16:3e:00:00:01\"},"
-                  " {\"port_id\": \"5e0a1b2c-3d4e\", \"mac\": \"zz; drop\", \"ip\": \"1.2.3.4 x\"}]",
-                  false);
+    s = script_of(
+        "[{\"port_id\": \"x\\\"; flush ruleset\", \"mac\": \"fa:16:3e:00:00:01\"},"
+        " {\"port_id\": \"5e0a1b2c-3d4e\", \"mac\": \"zz; drop\", \"ip\": \"1.2.3.4 x\"}]",
+        false);
     assert_null(strstr(s, "flush"));
     assert_null(strstr(s, "zz"));
     assert_null(strstr(s, "1.2.3.4 x"));

@@ -2,6 +2,8 @@
 #ifndef CNOVA_COMPUTE_ACTIONS_H
 #define CNOVA_COMPUTE_ACTIONS_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "virt.h"
@@ -20,8 +22,11 @@ json_t *compute_instance_op(json_t *args, const char *host, const struct virt_dr
  * fields for the steps that define the guest}: runs one step of a
  * rebuild, resize or cold migration, confirm or revert on this host and
  * casts move_done {uuid, host, op, ok, migration_id?, power_state | fault}
- * to the conductor. Returns that outcome. */
-json_t *compute_move_op(json_t *args, const char *host, const struct virt_driver *virt);
+ * to the conductor. Returns that outcome. `files`: the host has the
+ * guests' files (not libvirt's test driver), which a resize keeps aside
+ * and a same-host resize carries over (disks.h). */
+json_t *compute_move_op(json_t *args, const char *host, const struct virt_driver *virt,
+                        bool files);
 
 /* move.c: at start, drops the guests of instances evacuated from this host
  * and reports them to the conductor (evacuation_cleaned). */

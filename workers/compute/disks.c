@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/sha.h>
 
 #include "config.h"
@@ -289,4 +290,99 @@ int disks_remove(const char *instances_path, const char *uuid) {
     if (!exists(dir)) return 0;
     nftw(dir, unlink_one, 16, FTW_DEPTH | FTW_PHYS);
     return exists(dir) ? -1 : 0;
+}
+
+/* ---- resize: the folder kept aside ---- */
+
+/* <instances_path>/<uuid><suffix> into out; false when uuid is not one. */
+static bool folder(const char *uuid, const char *suffix, char out[DISKS_PATH_MAX]) {
+    return uuid && uuid_valid(uuid) &&
+           (size_t)snprintf(out, DISKS_PATH_MAX, "%s/%s%s", disks_instances_path(), uuid, suffix) <
+               DISKS_PATH_MAX;
+}
+
+int disks_resize_keep(const char *uuid, const char **why) {
+    char dir[DISKS_PATH_MAX], kept[DISKS_PATH_MAX];
+    if (!folder(uuid, "", dir) || !folder(uuid, "_resize", kept)) return 0;
+    if (!exists(dir) || exists(kept)) return 0; /* nothing here, or kept already */
+    if (rename(dir, kept) == 0) return 0;
+    log_error("cannot keep %s as %s: %s", dir, kept, strerror(errno));
+    *why = "could not keep the guest's disks for the resize";
+    return -1;
+}
+
+/* The virtual size of a disk image in bytes, from qemu-img; -1 when unknown. */
+static long long virtual_size(const char *path) {
+    struct sbuf out = {0};
+    const char *argv[] = {"qemu-img", "info", "-U", "--output=json", path, NULL};
+    struct run_opts o = {.timeout_s = 60, .out = &out};
+    char err[256];
+    long long size = -1;
+    if (run_cmd(argv, &o, err, sizeof err) == 0) {
+        json_t *info = json_loads(out.s ? out.s : "", 0, NULL);
+        json_t *v = json_object_get(info, "virtual-size");
+        if (json_is_integer(v)) size = json_integer_value(v);
+        json_decref(info);
+    }
+    sbuf_free(&out);
+    return size;
+}
+
+int disks_resize_take(struct virt_spec *v, const char **why) {
+    char dir[DISKS_PATH_MAX], kept[DISKS_PATH_MAX];
+    if (!folder(v->uuid, "", dir) || !folder(v->uuid, "_resize", kept) || !exists(kept)) return 0;
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        *why = "cannot create the instance's folder";
+        return -1;
+    }
+    /* the disks with what the guest wrote, its config drive and console;
+     * the kernel, ramdisk and a swap disk of the new size come from
+     * disks_prepare as for a build (qcow2 overlays keep their base in
+     * _base: a copy on this host is as good as the original) */
+    static const char *const files[] = {"disk", "disk.eph0", "disk.config", "console.log"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char from[DISKS_PATH_MAX], to[DISKS_PATH_MAX];
+        if (!join(from, kept, files[i]) || !join(to, dir, files[i]) || !exists(from) || exists(to))
+            continue;
+        char *argv[] = {"cp", "--sparse=always", "--", from, to, NULL};
+        if (run(argv) < 0) {
+            *why = "could not copy the guest's disks";
+            return -1;
+        }
+    }
+    char disk[DISKS_PATH_MAX], config[DISKS_PATH_MAX], size[32];
+    v->config_drive = join(config, dir, "disk.config") && exists(config);
+    if (!join(disk, dir, "disk") || !exists(disk) || v->root_gb <= 0) return 0;
+    long long now = virtual_size(disk);
+    if (now < 0 || now >= (long long)v->root_gb << 30) return 0; /* never shrunk */
+    snprintf(size, sizeof size, "%dG", v->root_gb);
+    char *argv[] = {"qemu-img", "resize", "-q", "-f", "qcow2", disk, size, NULL};
+    if (run(argv) < 0) {
+        *why = "could not grow the root disk";
+        return -1;
+    }
+    log_info("root disk of %s grown to %s", v->uuid, size);
+    return 0;
+}
+
+int disks_resize_restore(struct virt_spec *v, const char **why) {
+    char dir[DISKS_PATH_MAX], kept[DISKS_PATH_MAX], config[DISKS_PATH_MAX];
+    if (!folder(v->uuid, "", dir) || !folder(v->uuid, "_resize", kept)) return 0;
+    v->config_drive = join(config, exists(kept) ? kept : dir, "disk.config") && exists(config);
+    if (!exists(kept)) return 0;
+    if (exists(dir) && disks_remove(disks_instances_path(), v->uuid) < 0) {
+        *why = "could not remove the resized guest's files";
+        return -1;
+    }
+    if (rename(kept, dir) == 0) return 0;
+    log_error("cannot restore %s: %s", kept, strerror(errno));
+    *why = "could not restore the guest's disks";
+    return -1;
+}
+
+int disks_resize_drop(const char *uuid) {
+    char kept[DISKS_PATH_MAX];
+    if (!folder(uuid, "_resize", kept) || !exists(kept)) return 0;
+    nftw(kept, unlink_one, 16, FTW_DEPTH | FTW_PHYS);
+    return exists(kept) ? -1 : 0;
 }

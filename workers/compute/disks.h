@@ -64,6 +64,23 @@ int disks_remove(const char *instances_path, const char *uuid);
 int disks_snapshot(const char *instances_path, const char *uuid, const char *image_id,
                    const char **why);
 
+/* A resize keeps the guest's files aside as Nova's libvirt driver does:
+ * <uuid>_resize, the folder as it was when the guest stopped.
+ *   disks_resize_keep:    <uuid> -> <uuid>_resize (source, guest off)
+ *   disks_resize_take:    <uuid>_resize's disks copied into a new <uuid>
+ *                         and the root disk grown to spec->root_gb (the
+ *                         target, when it is the same host); sets
+ *                         spec->config_drive when the guest had one
+ *   disks_resize_restore: <uuid>_resize -> <uuid> (revert, on the source);
+ *                         sets spec->config_drive as take does
+ *   disks_resize_drop:    <uuid>_resize removed (confirmed, deleted)
+ * A step that finds nothing to do (no folder kept here: another host, or
+ * done before) succeeds. Returns 0, or -1 with *why (static text). */
+int disks_resize_keep(const char *uuid, const char **why);
+int disks_resize_take(struct virt_spec *spec, const char **why);
+int disks_resize_restore(struct virt_spec *spec, const char **why);
+int disks_resize_drop(const char *uuid);
+
 /* [DEFAULT] instances_path. */
 const char *disks_instances_path(void);
 

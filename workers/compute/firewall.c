@@ -117,8 +117,7 @@ void firewall_script(const char *table, bool stateful, const json_t *ports, stru
         port_chains(port, tap, stateful, &chains);
     }
     sbuf_addf(out, "  chain forward {\n    type filter hook forward priority 0; policy accept;\n");
-    if (in.len)
-        sbuf_addf(out, "    oifname vmap { %s }\n    iifname vmap { %s }\n", in.s, outs.s);
+    if (in.len) sbuf_addf(out, "    oifname vmap { %s }\n    iifname vmap { %s }\n", in.s, outs.s);
     sbuf_addf(out, "  }\n%s}\n", chains.len ? chains.s : "");
     sbuf_free(&in);
     sbuf_free(&outs);
@@ -145,10 +144,10 @@ int firewall_init(struct firewall *fw, const char *host, const char *state_dir, 
     char name[48];
     size_t n = 0;
     for (const char *p = host; *p && n < 40; p++)
-        name[n++] = (strchr("-_", *p) || (*p >= '0' && *p <= '9') ||
-                     ((*p | 32) >= 'a' && (*p | 32) <= 'z'))
-                        ? *p
-                        : '_';
+        name[n++] =
+            (strchr("-_", *p) || (*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' && (*p | 32) <= 'z'))
+                ? *p
+                : '_';
     name[n] = 0;
     snprintf(fw->table, sizeof fw->table, "cnova_%s_%08x", name, h);
     char dir[600];

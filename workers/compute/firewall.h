@@ -27,9 +27,9 @@
 struct sbuf;
 
 struct firewall {
-    char table[96];    /* "cnova_<host>_<hash of the state folder>" */
-    char path[720];    /* the last script loaded: <state_dir>/firewall/<table>.nft */
-    bool stateful;     /* the kernel tracks connections through bridges */
+    char table[96]; /* "cnova_<host>_<hash of the state folder>" */
+    char path[720]; /* the last script loaded: <state_dir>/firewall/<table>.nft */
+    bool stateful;  /* the kernel tracks connections through bridges */
 };
 
 /* Names the host's table and finds out whether the kernel can track

@@ -645,9 +645,9 @@ static int lv_list_nics(const char *uuid, char **out, const char **why) {
 
 /* <the guest's folder>/name into out. */
 static bool guest_file(const char *uuid, const char *name, char out[DISKS_PATH_MAX]) {
-    return uuid_valid(uuid) && (size_t)snprintf(out, DISKS_PATH_MAX, "%s/%s/%s",
-                                                disks_instances_path(), uuid,
-                                                name) < DISKS_PATH_MAX;
+    return uuid_valid(uuid) &&
+           (size_t)snprintf(out, DISKS_PATH_MAX, "%s/%s/%s", disks_instances_path(), uuid, name) <
+               DISKS_PATH_MAX;
 }
 
 /* Replaces the guest's definition with `xml` and boots it (the files it

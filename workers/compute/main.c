@@ -169,6 +169,7 @@ void spec_of(json_t *a, struct virt_spec *v) {
 static int destroy_guest(struct compute *c, const char *uuid) {
     int rc = c->virt->destroy(uuid);
     if (!c->test_driver) guest_host_unplug(&c->gh, uuid);
+    if (!c->test_driver && disks_resize_drop(uuid) < 0) rc = -1; /* deleted mid-resize */
     return rc;
 }
 
@@ -228,7 +229,7 @@ static json_t *do_instance_op(json_t *args, struct compute *c) {
 }
 
 static json_t *do_move_op(json_t *args, struct compute *c) {
-    return compute_move_op(args, c->host, c->virt);
+    return compute_move_op(args, c->host, c->virt, !c->test_driver);
 }
 
 static json_t *do_volume_op(json_t *args, struct compute *c) {
@@ -346,6 +347,9 @@ static void sync_power_states(struct compute *c) {
         const char *uuid = json_string_value(json_object_get(inst, "uuid"));
         const char *vm = json_string_value(json_object_get(inst, "vm_state"));
         if (!uuid || !vm || !json_is_null(json_object_get(inst, "task_state"))) continue;
+        /* a resize onto this same host confirmed: the old files go (the
+         * conductor asks no host to confirm it) */
+        if (!c->test_driver && strcmp(vm, "resized")) disks_resize_drop(uuid);
         int db_ps = (int)json_integer_value(json_object_get(inst, "power_state"));
         const struct virt_instance *d = find_domain(doms, nd, uuid);
         int ps = d ? d->power_state : VIRT_NOSTATE;

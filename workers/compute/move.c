@@ -9,26 +9,32 @@
 
 #include "cnova.h"
 #include "compute_actions.h"
+#include "disks.h"
+
+/* What a step does with a real guest's files (disks.h's resize folder). */
+enum move_files { FILES_NONE, FILES_KEEP, FILES_TAKE, FILES_RESTORE, FILES_DROP };
 
 static const struct move_step {
     const char *op;
-    bool stop;    /* power the guest off */
-    bool destroy; /* drop its definition */
-    bool define;  /* define it from the message (and boot it if power_on) */
+    bool stop;             /* power the guest off */
+    bool destroy;          /* drop its definition */
+    bool define;           /* define it from the message (and boot it if power_on) */
+    enum move_files files; /* after stop / destroy, before define */
 } steps[] = {
-    {"rebuild_instance", false, true, true},     /* same host, new image */
-    {"resize_instance", true, false, false},     /* source: off, kept until confirm */
-    {"finish_resize", false, true, true},        /* target: the new flavor */
-    {"confirm_resize", false, true, false},      /* source: the old guest goes */
-    {"revert_resize", false, true, false},       /* target: the new guest goes */
-    {"finish_revert_resize", false, true, true}, /* source: the old flavor again */
-    {"pre_live_migration", false, false, true},  /* target: a running copy */
-    {"live_migration", false, true, false},      /* source: its copy goes */
-    {"rollback_live_migration_at_destination", false, true, false}, /* abort: target */
-    {"rollback_live_migration", false, false, true},                /* abort: source runs it */
+    {"rebuild_instance", false, true, true, FILES_NONE},        /* same host, new image */
+    {"resize_instance", true, false, false, FILES_KEEP},        /* source: off, kept */
+    {"finish_resize", false, true, true, FILES_TAKE},           /* target: the new flavor */
+    {"confirm_resize", false, true, false, FILES_DROP},         /* source: the old guest goes */
+    {"revert_resize", false, true, false, FILES_NONE},          /* target: the new guest goes */
+    {"finish_revert_resize", false, true, true, FILES_RESTORE}, /* source: the old flavor */
+    {"pre_live_migration", false, false, true, FILES_NONE},     /* target: a running copy */
+    {"live_migration", false, true, false, FILES_NONE},         /* source: its copy goes */
+    {"rollback_live_migration_at_destination", false, true, false, FILES_NONE}, /* abort: target */
+    {"rollback_live_migration", false, false, true, FILES_NONE}, /* abort: source runs it */
 };
 
-json_t *compute_move_op(json_t *args, const char *host, const struct virt_driver *virt) {
+json_t *compute_move_op(json_t *args, const char *host, const struct virt_driver *virt,
+                        bool files) {
     const char *uuid = json_string_value(json_object_get(args, "uuid"));
     const char *op = json_string_value(json_object_get(args, "op"));
     if (!uuid || !op) return rpc_failure("move step needs uuid and op");
@@ -38,14 +44,23 @@ json_t *compute_move_op(json_t *args, const char *host, const struct virt_driver
     if (!s) return rpc_failure("compute has no move step %s", op);
     const char *why = NULL;
     int ps = 0;
+    struct virt_spec v;
+    spec_of(args, &v);
+    v.uuid = uuid;
     if (s->stop) ps = virt->power(uuid, VIRT_OP_STOP, &why);
     if (ps >= 0 && s->destroy && virt->destroy(uuid) < 0) {
         ps = -1;
         why = "could not remove the guest";
     }
+    if (ps >= 0 && files) {
+        int rc = s->files == FILES_KEEP      ? disks_resize_keep(uuid, &why)
+                 : s->files == FILES_TAKE    ? disks_resize_take(&v, &why)
+                 : s->files == FILES_RESTORE ? disks_resize_restore(&v, &why)
+                 : s->files == FILES_DROP    ? disks_resize_drop(uuid)
+                                             : 0;
+        if (rc < 0) ps = -1, why = why ? why : "could not remove the kept disks";
+    }
     if (ps >= 0 && s->define) {
-        struct virt_spec v;
-        spec_of(args, &v);
         ps = v.name ? virt->spawn(&v, json_is_true(json_object_get(args, "power_on")), &why) : -1;
         if (ps < 0) virt->destroy(uuid); /* nothing half-defined left behind */
     }

@@ -12,7 +12,7 @@
 /* One row per port of the host's live instances: {instance_uuid, port_id, mac, ip,
  * dhcp_ip, rules [{protocol, from_port, to_port, cidr}]}, as one array. */
 #define HOST_FIREWALL_SQL                                                                          \
-    "SELECT COALESCE(jsonb_agg(jsonb_build_object('instance_uuid', i.uuid, 'port_id', p.id,"        \
+    "SELECT COALESCE(jsonb_agg(jsonb_build_object('instance_uuid', i.uuid, 'port_id', p.id,"       \
     " 'mac', p.mac_address,"                                                                       \
     " 'ip', (SELECT host(f.address) FROM fixed_ips f WHERE f.port_id = p.id"                       \
     "  ORDER BY f.address LIMIT 1),"                                                               \
