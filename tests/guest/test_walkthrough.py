@@ -15,14 +15,16 @@ boot; an interface attached gets its lease and loses it when detached;
 security group rules open and close the guests' taps (nftables); rescue
 boots the rescue disk with the guest's own second, unrescue its own again;
 a resize onto the same host keeps what the guest wrote and grows its disk;
+a qcow2 cloud image uploaded with `openstack image create` boots from its
+own disk;
 deleting the servers leaves no domain, file, lease, namespace or tap.
 Prints the seconds from POST to the console banner and to SSH-ready."""
 import os, re, subprocess, sys, tempfile, time, unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients"))
-from common import RUN, psql, request  # noqa: E402
-from clients import nova_cli  # noqa: E402
+from common import REPO, RUN, psql, request  # noqa: E402
+from clients import BASE, OPENSTACK, nova_cli  # noqa: E402
 
 PROJECT = "walk"
 TOKEN = "walker:" + PROJECT
@@ -318,6 +320,28 @@ class Walkthrough(unittest.TestCase):
         while any(os.path.exists(k) for k in kept):
             self.assertLess(time.time(), deadline, f"{kept} kept after the confirm")
             time.sleep(2)
+
+    def test_3g_an_uploaded_cloud_image_boots_from_its_own_disk(self):
+        """A qcow2 whole-disk image as users upload them (MBR, a partition,
+        a boot loader: scripts/guest-disk.sh), no kernel_id: `openstack
+        image create --file`, then the BIOS boots it from the root disk."""
+        disk = os.path.join(self.tmp, "cloud.qcow2")
+        subprocess.run([os.path.join(REPO, "scripts", "guest-disk.sh"), os.path.join(RUN, "guest"),
+                        disk], check=True, capture_output=True, timeout=600)
+        p = subprocess.run(
+            [OPENSTACK, "--os-auth-type", "admin_token", "--os-token", TOKEN, "--os-endpoint",
+             BASE + "/image/v2", "image", "create", "--file", disk, "--disk-format", "qcow2",
+             "--container-format", "bare", "-f", "value", "-c", "id", "walk-cloud"],
+            capture_output=True, text=True, timeout=300,
+            env={k: v for k, v in os.environ.items() if not k.startswith("OS_")})
+        os.unlink(disk)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.images.append(p.stdout.strip())
+        sid, t0 = self.boot("Cloudy", "walk-cloud")
+        log, ip, t_banner = self.banner("Cloudy", t0)
+        self.assertIn("SYSLINUX", log)  # its own boot loader, from its own disk
+        self.assertEqual(self.ssh_ready(ip, t0)[0], "cloudy")
+        self.figures["POST to banner (cloud image)"] = t_banner
 
     def wait_status(self, sid, status):
         deadline = time.time() + SLOW
