@@ -558,7 +558,14 @@ struct rparse {
     struct regex *re;
     int err;         /* invalid in Python */
     int unsupported; /* valid in Python, not handled here */
+    int depth;       /* groups open around the parser's position */
 };
+
+/* Groups nested deeper are refused as invalid: the parser recurses once
+ * per group, and a pattern is user data (format "regex"), so 20000 "("
+ * overflowed the stack. Python's re stops near 495 with a RecursionError
+ * (a 500 in Nova). */
+#define REGEX_MAX_DEPTH 400
 
 static struct rnode *rnew(struct rparse *ps, enum rop op) {
     struct regex *re = ps->re;
@@ -982,7 +989,13 @@ static struct rnode *parse_seq(struct rparse *ps) {
                 }
             }
             if (cap == -2) cap = ps->re->ncaps++;
+            if (ps->depth == REGEX_MAX_DEPTH) {
+                ps->err = 1;
+                return NULL;
+            }
+            ps->depth++;
             struct rnode *g = parse_alts(ps, cap);
+            ps->depth--;
             if (!g) return NULL;
             if (ps->i >= ps->n || ps->p[ps->i] != ')') {
                 ps->err = 1; /* missing ) */
