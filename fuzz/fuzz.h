@@ -27,7 +27,8 @@ static inline void fuzz_init(void) {
 }
 
 /* The schemas of api/request-schemas.json of one kind ("request",
- * "query"), in file order, as a borrowed array kept for the process. */
+ * "query"; "" for all), in file order, as a borrowed array kept for the
+ * process. */
 static inline const json_t *fuzz_schemas(const char *kind) {
     static json_t *doc, *lists;
     if (!doc) {
@@ -41,7 +42,7 @@ static inline const json_t *fuzz_schemas(const char *kind) {
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(doc, "schemas"), i, e) {
-        if (!strcmp(json_string_value(json_object_get(e, "kind")), kind))
+        if (!*kind || !strcmp(json_string_value(json_object_get(e, "kind")), kind))
             json_array_append(list, json_object_get(e, "schema"));
     }
     if (!json_array_size(list)) abort();

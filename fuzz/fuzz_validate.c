@@ -1,6 +1,6 @@
 /* fuzz_validate.c — libFuzzer target: the JSON-schema validator
- * (lib/validate.c) against Nova's request schemas. Input: two bytes
- * choosing the schema (api/request-schemas.json, kind "request"), a byte
+ * (lib/validate.c) against Nova's request and query schemas. Input: two
+ * bytes choosing the schema (api/request-schemas.json, in file order), a byte
  * choosing the mode and the size of the message buffer, then a JSON body
  * (any value). The message buffer is exactly its size, so ASan sees any
  * write past it; a failure must leave it NUL-terminated. */
@@ -9,7 +9,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_init();
     if (size < 3) return 0;
-    const json_t *schemas = fuzz_schemas("request");
+    const json_t *schemas = fuzz_schemas("");
     const json_t *schema =
         json_array_get(schemas, (size_t)(data[0] << 8 | data[1]) % json_array_size(schemas));
     static const enum validate_mode modes[] = {VALIDATE_BODY, VALIDATE_BODY_LEGACY, VALIDATE_QUERY};

@@ -72,6 +72,22 @@ def bodies_for(schema, by_keys, limit=3):
     return found[:limit]
 
 
+def query_params(schema, limit=6):
+    """(name, a plausible value) for the first parameters of a query schema."""
+    out = []
+    for name, sub in list(((schema or {}).get("properties") or {}).items())[:limit]:
+        items = sub.get("items", sub) if isinstance(sub, dict) else {}
+        val = "1"
+        if isinstance(items, dict) and items.get("enum"):
+            val = str(items["enum"][0])
+        elif isinstance(items, dict) and items.get("format") == "uuid":
+            val = UUID
+        elif isinstance(items, dict) and items.get("format") == "date-time":
+            val = "2026-12-04T00:00:00Z"
+        out.append((name, val))
+    return out
+
+
 def main():
     outdir = sys.argv[1]
     rows = routes()
@@ -100,16 +116,7 @@ def main():
     # query: schema byte, raw query string
     s = Seeds(outdir, "fuzz_query")
     for i, e in enumerate(query[:256]):
-        props = (e["schema"] or {}).get("properties") or {}
-        parts = []
-        for name, sub in list(props.items())[:6]:
-            val = "1"
-            items = sub.get("items", sub) if isinstance(sub, dict) else {}
-            if isinstance(items, dict) and items.get("enum"):
-                val = str(items["enum"][0])
-            elif isinstance(items, dict) and items.get("format") == "uuid":
-                val = UUID
-            parts.append(f"{name}={val}")
+        parts = [f"{k}={v}" for k, v in query_params(e["schema"])]
         s.add(bytes([i]) + "&".join(parts).encode())
     for q in ["limit=2&marker=" + UUID, "all_tenants&deleted=true", "name=a%20b+c&name=%E2%82%AC",
               "sort_key=display_name&sort_dir=asc&sort_key=created_at", "changes-since=2026-01-01T00:00:00Z"]:
@@ -117,9 +124,13 @@ def main():
 
     # validate: two bytes of schema index, mode/size byte, JSON body
     s = Seeds(outdir, "fuzz_validate")
-    for i, e in enumerate(request):
+    for i, e in enumerate(schemas):
         idx = bytes([i >> 8, i & 255])
         s.add(idx + b"\x00{}")
+        if e["kind"] == "query":  # the map of parameter -> values
+            body = json.dumps({k: [v] for k, v in query_params(e["schema"])})
+            s.add(idx + b"\x02" + body.encode())
+            continue
         for body in bodies_for(e["schema"], by_keys):
             s.add(idx + b"\x00" + body.encode())
             s.add(idx + b"\xc8" + body.encode())  # a 9-byte message buffer
@@ -156,7 +167,9 @@ def main():
         for f in sorted(d.iterdir()):
             shutil.copy(f, dst / f"hand-{f.name}")
     for d in sorted(Path(outdir).iterdir()):
-        print(f"fuzz-seeds: {d.name}: {len(os.listdir(d))} seeds", file=sys.stderr)
+        seeds = sum(1 for f in os.listdir(d) if f.startswith(("seed-", "hand-")))
+        print(f"fuzz-seeds: {d.name}: {seeds} seeds, {len(os.listdir(d))} inputs in the corpus",
+              file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,10 @@ for t in "${targets[@]}"; do
     secs=$(($(date +%s) - start))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     execs=${execs:-?}
-    corpus=$(find "$B/corpus/$t" -type f | wc -l)
+    # libFuzzer's corpus at the end (the inputs that add coverage); the
+    # folder keeps every input it ever saved
+    corpus=$(grep -o 'corp: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+    corpus=${corpus:-?}
     mapfile -t found < <(grep -o "Test unit written to .*" "$log" | sed 's/^Test unit written to //')
     rate=$([ "$execs" != "?" ] && [ "$secs" -gt 0 ] && echo $((execs / secs)) || echo "?")
     printf '%-20s %8s %12s %9s %8s %8s\n' "$t" "$secs" "$execs" "$rate" "$corpus" "${#found[@]}"
