@@ -18,9 +18,10 @@ B=build-fuzz
 scripts/deps.sh clang libclang-rt-dev
 
 echo "fuzz: building the targets into $B/ (clang, libFuzzer, ASan+UBSan)" >&2
-nice -n 10 make --no-print-directory FUZZ=1 -j2 fuzzers >"$B.log" 2>&1 || {
-    tail -n 30 "$B.log" >&2
-    echo "fuzz: build failed (whole log: $B.log)" >&2
+mkdir -p "$B"
+nice -n 10 make --no-print-directory FUZZ=1 -j2 fuzzers >"$B/build.log" 2>&1 || {
+    tail -n 30 "$B/build.log" >&2
+    echo "fuzz: build failed (whole log: $B/build.log)" >&2
     exit 2
 }
 
@@ -52,7 +53,7 @@ for t in "${targets[@]}"; do
     execs=${execs:-?}
     # libFuzzer's corpus at the end (the inputs that add coverage); the
     # folder keeps every input it ever saved
-    corpus=$(grep -o 'corp: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+    corpus=$(grep -o 'corp: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2 || true)
     corpus=${corpus:-?}
     mapfile -t found < <(grep -o "Test unit written to .*" "$log" | sed 's/^Test unit written to //')
     rate=$([ "$execs" != "?" ] && [ "$secs" -gt 0 ] && echo $((execs / secs)) || echo "?")
