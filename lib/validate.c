@@ -1609,13 +1609,15 @@ static int fmt_name(const char *s, size_t n, const struct name_rule *r) {
     return ok;
 }
 
-/* format "regex": non-empty and compiles under Python's re. */
+/* format "regex": non-empty and compiles under Python's re. The pattern
+ * is the user's, so it stays out of the cache, which is for the schemas'
+ * own patterns (each user pattern took a slot for good, and once the
+ * slots were gone the schemas' patterns were compiled at every use). */
 static int fmt_regex(const char *s, size_t n) {
     if (n == 0 || strlen(s) != n) return n != 0;
     struct regex *re;
-    int owned;
-    int st = regex_get(s, &re, &owned);
-    if (owned) regex_free(re);
+    int st = regex_compile(s, &re);
+    regex_free(re);
     return st != 1;
 }
 
