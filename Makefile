@@ -1,8 +1,18 @@
-# cnova — the only entry points: run, stop, test, bench, format, lint.
-# `make` builds into build/; `make SAN=1` builds with ASan+UBSan into build-asan/.
+# cnova — the only entry points: run, stop, test, bench, fuzz, format, lint.
+# `make` builds into build/; `make SAN=1` builds with ASan+UBSan into build-asan/;
+# `make fuzz` (scripts/fuzz.sh) builds with clang, libFuzzer, ASan+UBSan
+# (FUZZ=1) into build-fuzz/ and runs every target in fuzz/ (FUZZ_SECONDS
+# in all, default 600, shared between the targets).
 
 SAN ?= 0
-ifeq ($(SAN),1)
+FUZZ ?= 0
+ifeq ($(FUZZ),1)
+B ?= build-fuzz
+CC = clang
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+OPT = -O1 -g
+else ifeq ($(SAN),1)
 B ?= build-asan
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT = -O1 -g
@@ -39,8 +49,9 @@ COMP_A = $(B)/libcnova-compute.a
 BINS = $(B)/cnova-api $(B)/cnova-conductor $(B)/cnova-scheduler $(B)/cnova-compute \
 	$(B)/cnova-manage $(B)/cnova-metadata-proxy $(B)/hello-fcgi
 UNITS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+FUZZERS = $(patsubst fuzz/%.c,$(B)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 
-.PHONY: all deps run stop test units bench format lint clean routes
+.PHONY: all deps run stop test units bench fuzz fuzzers format lint clean routes
 all: $(BINS)
 
 $(B)/obj/%.o: %.c
@@ -76,6 +87,14 @@ $(B)/tests/hostnet-cli: $(call obj,tests/guest/hostnet-cli.c workers/compute/hos
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LDLIBS)
 
+# libFuzzer targets (fuzz/), only with FUZZ=1: scripts/fuzz.sh builds them.
+$(B)/fuzz/%: $(call obj,fuzz/%.c) $(API_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+fuzzers:
+	@test "$(FUZZ)" = 1 || { echo "fuzzers: build them with FUZZ=1 (make fuzz)" >&2; exit 2; }
+	@$(MAKE) --no-print-directory $(FUZZERS)
+
 deps:
 	@scripts/deps.sh
 
@@ -99,6 +118,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
 
+# Every libFuzzer target for FUZZ_SECONDS (default 600) in all; non-zero on
+# any crash, with the reproducer's path (see README, Fuzzing).
+fuzz: deps
+	@scripts/fuzz.sh
+
 # Regenerates fcgi-api/routes.h from api/routes.tsv (keeps built handlers).
 routes:
 	@scripts/gen-routes.py
@@ -111,6 +135,6 @@ lint:
 		-Ilib -Ifcgi-api lib fcgi-api workers
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

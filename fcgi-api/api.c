@@ -51,11 +51,14 @@ const char *api_status_reason(int code) {
 }
 
 int api_error(struct req *r, int status, const char *fmt, ...) {
-    char msg[1024];
+    char text[1024], msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    /* what it echoes (a header, a path) may not be UTF-8, and vsnprintf may
+     * have cut a character: jansson takes neither */
+    utf8_sanitize(msg, sizeof msg, text);
     int i = status_index(status);
     const char *name = i >= 0 && statuses[i].name ? statuses[i].name : "computeFault";
     json_decref(r->resp);
@@ -152,18 +155,56 @@ void req_init(struct req *r, const char *method, const char *uri, char **envp) {
     r->resp_fd = -1;
 }
 
-static void parse_query(struct req *r) {
+/* A FastCGI parameter by name (what FCGX_GetParam answers), or NULL. */
+static const char *param(char **envp, const char *name) {
+    size_t n = strlen(name);
+    for (char **e = envp; e && *e; e++)
+        if (!strncmp(*e, name, n) && (*e)[n] == '=') return *e + n + 1;
+    return NULL;
+}
+
+/* "http://host:port" for links: [api] public_endpoint, else the request's. */
+static void base_url(struct req *r) {
+    const char *pub = config_get("api", "public_endpoint", NULL);
+    if (pub) {
+        snprintf(r->base_url, sizeof r->base_url, "%s", pub);
+        size_t n = strlen(r->base_url);
+        if (n && r->base_url[n - 1] == '/') r->base_url[n - 1] = 0;
+        return;
+    }
+    const char *host = param(r->envp, "HTTP_HOST");
+    const char *proto = param(r->envp, "HTTP_X_FORWARDED_PROTO");
+    const char *https = param(r->envp, "HTTPS");
+    if (!proto) proto = https && *https ? "https" : "http";
+    snprintf(r->base_url, sizeof r->base_url, "%s://%s", proto, host ? host : "localhost");
+}
+
+void req_from_params(struct req *r, char **envp) {
+    const char *method = param(envp, "REQUEST_METHOD");
+    const char *uri = param(envp, "REQUEST_URI");
+    req_init(r, method ? method : "GET", uri ? uri : "/", envp);
+    base_url(r);
+    r->content_type = param(envp, "CONTENT_TYPE");
+    const char *cl = param(envp, "CONTENT_LENGTH");
+    r->content_length = cl && *cl ? strtoll(cl, NULL, 10) : -1;
+}
+
+void req_parse_query(struct req *r) {
     r->query_map = json_object();
     char *copy = strdup(r->query), *save = NULL;
     for (char *kv = strtok_r(copy, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
         char *eq = strchr(kv, '=');
         if (eq) *eq = 0;
+        char *val = eq ? eq + 1 : kv + strlen(kv); /* "" in writable memory */
         url_decode(kv, true);
-        char *val = eq ? eq + 1 : "";
         url_decode(val, true);
-        json_t *list = json_object_get(r->query_map, kv);
-        if (!list) json_object_set_new(r->query_map, kv, list = json_array());
-        json_array_append_new(list, json_string(val));
+        /* as webob reads them: UTF-8, a byte that is not as U+FFFD */
+        char *key = utf8_dup(kv), *text = utf8_dup(val);
+        json_t *list = json_object_get(r->query_map, key);
+        if (!list) json_object_set_new(r->query_map, key, list = json_array());
+        json_array_append_new(list, json_string(text));
+        free(key);
+        free(text);
     }
     free(copy);
 }
@@ -200,7 +241,7 @@ static int strip_prefix(struct req *r) {
 
 /* ---- microversions ---- */
 
-static int parse_version(struct req *r) {
+int req_parse_version(struct req *r) {
     r->version = MV_MIN;
     if (r->legacy) {
         r->version = MV_LEGACY;
@@ -316,13 +357,7 @@ static bool needs_token(const struct route *rt) {
     return rt->handler != versions_show;
 }
 
-static int dispatch(struct req *r) {
-    parse_query(r);
-    const char *images = image_service_path(r->path);
-    if (images) {
-        r->legacy = true; /* no compute microversion headers */
-        return image_service(r, images);
-    }
+int api_route(struct req *r) {
     int st = strip_prefix(r);
     if (st == 1) return versions_root(r);
     if (st) return api_error(r, 404, "The resource could not be found.");
@@ -334,14 +369,24 @@ static int dispatch(struct req *r) {
         return api_error(r, 405, "The method is not allowed for the requested URL.");
     }
     if (needs_token(r->route) && (st = auth_request(r))) return st;
-    if ((st = parse_version(r))) return st;
+    if ((st = req_parse_version(r))) return st;
     if (!in_range(r->route, r->version)) return api_error(r, 404, "The resource could not be found.");
     if ((st = parse_body(r))) return st;
     if ((st = router_action(r))) return st;
     if (r->route->handler == gone) return gone(r); /* Nova checks neither schema nor policy */
     if ((st = check_schemas(r))) return st;
-    if ((st = auth_policy(r, r->route->policy, r->route->policy_name))) return st;
-    return r->route->handler(r);
+    return auth_policy(r, r->route->policy, r->route->policy_name);
+}
+
+static int dispatch(struct req *r) {
+    req_parse_query(r);
+    const char *images = image_service_path(r->path);
+    if (images) {
+        r->legacy = true; /* no compute microversion headers */
+        return image_service(r, images);
+    }
+    int st = api_route(r);
+    return st ? st : r->route->handler(r);
 }
 
 void api_handle(struct req *r) {

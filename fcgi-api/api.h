@@ -161,6 +161,18 @@ const json_t *schemas_find(const struct route *rt, const char *kind, int version
 /* Prepares r from the method, the raw request URI (path?query) and the
  * FastCGI environment (kept by reference). The body is set by the caller. */
 void req_init(struct req *r, const char *method, const char *uri, char **envp);
+/* req_init from the FastCGI parameters alone (REQUEST_METHOD, REQUEST_URI,
+ * CONTENT_TYPE, CONTENT_LENGTH, the host for links); the caller sets
+ * body_read. */
+void req_from_params(struct req *r, char **envp);
+/* Parses r->query into r->query_map (dispatch does it first). */
+void req_parse_query(struct req *r);
+/* Reads the microversion headers into r->version: 0, or 400/406 answered. */
+int req_parse_version(struct req *r);
+/* The front door of a compute request, after req_parse_query: prefix,
+ * router, auth, microversion, body, action, schema, policy. 0 when
+ * r->route's handler is to answer, else the status answered. */
+int api_route(struct req *r);
 void req_free(struct req *r);
 void api_handle(struct req *r);
 /* Appends the FastCGI response (Status, headers, blank line, body) to out. */

@@ -34,21 +34,6 @@ static void set_signals(void) {
     signal(SIGPIPE, SIG_IGN);
 }
 
-static void base_url(struct req *r, FCGX_ParamArray env) {
-    const char *pub = config_get("api", "public_endpoint", NULL);
-    if (pub) {
-        snprintf(r->base_url, sizeof r->base_url, "%s", pub);
-        size_t n = strlen(r->base_url);
-        if (n && r->base_url[n - 1] == '/') r->base_url[n - 1] = 0;
-        return;
-    }
-    const char *host = FCGX_GetParam("HTTP_HOST", env);
-    const char *proto = FCGX_GetParam("HTTP_X_FORWARDED_PROTO", env);
-    const char *https = FCGX_GetParam("HTTPS", env);
-    if (!proto) proto = https && *https ? "https" : "http";
-    snprintf(r->base_url, sizeof r->base_url, "%s://%s", proto, host ? host : "localhost");
-}
-
 /* The request body as it arrives (struct req's body_read). libfcgi reads
  * nginx's stdin records as asked: a body is never held whole here. */
 static long read_stdin(void *arg, char *buf, size_t n) {
@@ -96,13 +81,7 @@ static face_fn face_of(FCGX_ParamArray env) {
 
 static void serve_one(FCGX_Request *fr) {
     struct req r;
-    const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
-    const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
-    req_init(&r, method ? method : "GET", uri ? uri : "/", fr->envp);
-    base_url(&r, fr->envp);
-    r.content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
-    const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
-    r.content_length = cl && *cl ? strtoll(cl, NULL, 10) : -1;
+    req_from_params(&r, fr->envp);
     r.body_read = read_stdin;
     r.body_arg = fr->in;
     struct sbuf out = {0};

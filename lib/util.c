@@ -170,6 +170,53 @@ bool str_to_bool(const char *s, bool *out) {
     return false;
 }
 
+/* ---- UTF-8 ---- */
+
+static bool utf8_cont(unsigned char c) {
+    return c >= 0x80 && c <= 0xBF;
+}
+
+/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong
+ * form, no surrogate, nothing past U+10FFFF), 0 when there is none. Reads
+ * no further than a NUL. */
+static size_t utf8_seq(const unsigned char *s) {
+    unsigned char c = s[0];
+    if (c < 0x80) return 1;
+    if (c < 0xC2) return 0;
+    if (c < 0xE0) return utf8_cont(s[1]) ? 2 : 0;
+    if (c < 0xF0) {
+        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        return s[1] >= lo && s[1] <= hi && utf8_cont(s[2]) ? 3 : 0;
+    }
+    if (c < 0xF5) {
+        unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        return s[1] >= lo && s[1] <= hi && utf8_cont(s[2]) && utf8_cont(s[3]) ? 4 : 0;
+    }
+    return 0;
+}
+
+size_t utf8_sanitize(char *out, size_t cap, const char *s) {
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_seq(p);
+        const char *from = n ? (const char *)p : "\xEF\xBF\xBD";
+        size_t len = n ? n : 3;
+        if (o + len >= cap) break;
+        memcpy(out + o, from, len);
+        o += len;
+        p += n ? n : 1;
+    }
+    out[o] = 0;
+    return o;
+}
+
+char *utf8_dup(const char *s) {
+    size_t cap = 3 * strlen(s) + 1;
+    char *out = malloc(cap);
+    utf8_sanitize(out, cap, s);
+    return out;
+}
+
 /* ---- running a program ---- */
 
 int run_argv(const char *const argv[], int timeout_s, char *err, size_t errlen) {

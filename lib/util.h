@@ -22,6 +22,14 @@ bool str_to_int(const char *s, long long *out);
  * their opposites, any case, blanks around allowed). */
 bool str_to_bool(const char *s, bool *out);
 
+/* Copies s into out[cap] (cap > 0, NUL-terminated, never cutting a
+ * character) as valid UTF-8 for jansson: each byte that starts no valid
+ * sequence becomes U+FFFD, as Python decodes with errors="replace".
+ * Returns the length written. */
+size_t utf8_sanitize(char *out, size_t cap, const char *s);
+/* The same into a new string (the caller frees it). */
+char *utf8_dup(const char *s);
+
 struct sbuf;
 /* How run_cmd runs a program: at most timeout_s seconds (then killed);
  * its stdout into *out (at most 64 KiB; its stderr then goes nowhere) or,

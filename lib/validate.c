@@ -558,7 +558,14 @@ struct rparse {
     struct regex *re;
     int err;         /* invalid in Python */
     int unsupported; /* valid in Python, not handled here */
+    int depth;       /* groups open around the parser's position */
 };
+
+/* Groups nested deeper are refused as invalid: the parser recurses once
+ * per group, and a pattern is user data (format "regex"), so 20000 "("
+ * overflowed the stack. Python's re stops near 495 with a RecursionError
+ * (a 500 in Nova). */
+#define REGEX_MAX_DEPTH 400
 
 static struct rnode *rnew(struct rparse *ps, enum rop op) {
     struct regex *re = ps->re;
@@ -982,7 +989,13 @@ static struct rnode *parse_seq(struct rparse *ps) {
                 }
             }
             if (cap == -2) cap = ps->re->ncaps++;
+            if (ps->depth == REGEX_MAX_DEPTH) {
+                ps->err = 1;
+                return NULL;
+            }
+            ps->depth++;
             struct rnode *g = parse_alts(ps, cap);
+            ps->depth--;
             if (!g) return NULL;
             if (ps->i >= ps->n || ps->p[ps->i] != ')') {
                 ps->err = 1; /* missing ) */
@@ -1596,13 +1609,15 @@ static int fmt_name(const char *s, size_t n, const struct name_rule *r) {
     return ok;
 }
 
-/* format "regex": non-empty and compiles under Python's re. */
+/* format "regex": non-empty and compiles under Python's re. The pattern
+ * is the user's, so it stays out of the cache, which is for the schemas'
+ * own patterns (each user pattern took a slot for good, and once the
+ * slots were gone the schemas' patterns were compiled at every use). */
 static int fmt_regex(const char *s, size_t n) {
     if (n == 0 || strlen(s) != n) return n != 0;
     struct regex *re;
-    int owned;
-    int st = regex_get(s, &re, &owned);
-    if (owned) regex_free(re);
+    int st = regex_compile(s, &re);
+    regex_free(re);
     return st != 1;
 }
 

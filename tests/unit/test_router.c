@@ -178,6 +178,65 @@ static void order_of_checks(void **state) {
     }
 }
 
+/* Found by fuzz/fuzz_query.c: a parameter without '=' had its value
+ * decoded in place in a string literal (a write to read-only memory). */
+static void query_parameter_without_value(void **state) {
+    (void)state;
+    struct req r;
+    req_init(&r, "GET", "/servers?all_tenants&limit=2&=x&&deleted", NULL);
+    req_parse_query(&r);
+    assert_string_equal(req_query(&r, "all_tenants"), "");
+    assert_string_equal(req_query(&r, "limit"), "2");
+    assert_string_equal(req_query(&r, ""), "x");
+    assert_string_equal(req_query(&r, "deleted"), "");
+    assert_int_equal(json_object_size(r.query_map), 4);
+    req_free(&r);
+}
+
+/* Found by fuzz/fuzz_query.c: a key that is not UTF-8 once decoded made
+ * jansson free the new list, which was then appended to (use after free);
+ * such a value was dropped. Both read as Python decodes them now, each
+ * invalid byte U+FFFD. */
+static void query_not_utf8(void **state) {
+    (void)state;
+    struct req r;
+    req_init(&r, "GET", "/servers?%FF=1&name=%FEA&ok=%C3%A9&name=%C3", NULL);
+    req_parse_query(&r);
+    assert_string_equal(req_query(&r, "\xEF\xBF\xBD"), "1");
+    json_t *names = json_object_get(r.query_map, "name");
+    assert_int_equal(json_array_size(names), 2);
+    assert_string_equal(json_string_value(json_array_get(names, 0)), "\xEF\xBF\xBD\x41");
+    assert_string_equal(json_string_value(json_array_get(names, 1)), "\xEF\xBF\xBD");
+    assert_string_equal(req_query(&r, "ok"), "\xC3\xA9");
+    req_free(&r);
+}
+
+/* Found by fuzz/fuzz_microversion.c: an error message echoing bytes that
+ * are not UTF-8 (a header, a path) made json_pack fail, so the error went
+ * out with no body; so did a message cut inside a character. */
+static void error_message_not_utf8(void **state) {
+    (void)state;
+    char *env[] = {"HTTP_X_AUTH_TOKEN=admin:admin", "HTTP_X_OPENSTACK_NOVA_API_VERSION=\xdd", NULL};
+    struct req r;
+    run(&r, "GET", "/v2.1/flavors", NULL, NULL, env);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(fault_name(&r), "badRequest");
+    const char *msg =
+        json_string_value(json_object_get(json_object_get(r.resp, "badRequest"), "message"));
+    assert_non_null(strstr(msg, "API Version String \xEF\xBF\xBD is of invalid format."));
+    req_free(&r);
+    char long_text[2001];
+    for (int i = 0; i < 1000; i++)
+        memcpy(long_text + 2 * i, "\xC3\xA9", 2);
+    long_text[2000] = 0;
+    req_init(&r, "GET", "/", NULL);
+    assert_int_equal(api_error(&r, 404, "x%s", long_text), 404);
+    msg = json_string_value(json_object_get(json_object_get(r.resp, "itemNotFound"), "message"));
+    assert_non_null(msg);
+    assert_true(strlen(msg) > 1000);
+    req_free(&r);
+}
+
 static void render_has_nova_headers(void **state) {
     (void)state;
     struct req r;
@@ -229,6 +288,9 @@ int main(void) {
         cmocka_unit_test(project_prefix_and_legacy),
         cmocka_unit_test(microversions),
         cmocka_unit_test(order_of_checks),
+        cmocka_unit_test(query_parameter_without_value),
+        cmocka_unit_test(query_not_utf8),
+        cmocka_unit_test(error_message_not_utf8),
         cmocka_unit_test(render_has_nova_headers),
         cmocka_unit_test(config_file),
     };

@@ -77,12 +77,45 @@ static void python_like_parsers(void **state) {
     assert_false(str_to_bool("maybe", &b));
 }
 
+/* utf8_sanitize: what jansson accepts (RFC 3629) passes as it is; any
+ * other byte becomes U+FFFD; a character never straddles the end. */
+static void utf8_sanitize_replaces_and_never_cuts(void **state) {
+    (void)state;
+    char out[64];
+    assert_int_equal(utf8_sanitize(out, sizeof out, "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
+                     14);
+    assert_string_equal(out, "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+    const char *bad[] = {"\xC0\x80",         /* overlong NUL */
+                         "\xED\xA0\x80",     /* a surrogate */
+                         "\xF4\x90\x80\x80", /* past U+10FFFF */
+                         "\xE2\x82",         /* cut short */
+                         "\xFF",
+                         "\x80"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        utf8_sanitize(out, sizeof out, bad[i]);
+        for (const char *p = out; *p; p += 3)
+            assert_memory_equal(p, "\xEF\xBF\xBD", 3);
+        assert_int_equal(strlen(out), 3 * strlen(bad[i]));
+        json_t *j = json_string(out);
+        assert_non_null(j);
+        json_decref(j);
+    }
+    assert_int_equal(utf8_sanitize(out, 5, "ab\xC3\xA9"), 4);
+    assert_int_equal(utf8_sanitize(out, 4, "ab\xC3\xA9"), 2);
+    assert_string_equal(out, "ab");
+    assert_int_equal(utf8_sanitize(out, 4, "ab\xFF"), 2);
+    char *dup = utf8_dup("\xFF\xFE");
+    assert_string_equal(dup, "\xEF\xBF\xBD\xEF\xBF\xBD");
+    free(dup);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(uuids_are_v4_and_unique),
         cmocka_unit_test(a_forked_child_draws_other_bytes),
         cmocka_unit_test(request_ids),
         cmocka_unit_test(python_like_parsers),
+        cmocka_unit_test(utf8_sanitize_replaces_and_never_cuts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

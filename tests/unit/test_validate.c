@@ -1020,12 +1020,38 @@ static void test_regex_cache_and_long_input(void **state) {
     json_decref(inst);
 }
 
+/* format "regex" compiles what the user sent: groups nested 20000 deep
+ * overflowed the stack (found by fuzzing); past REGEX_MAX_DEPTH (400) a
+ * pattern is invalid, as Python cannot compile it either. */
+static void test_regex_nesting(void **state) {
+    (void)state;
+    json_t *schema = json_loads("{\"properties\": {\"s\": {\"format\": \"regex\"}}}", 0, NULL);
+    char msg[64];
+    size_t depths[] = {300, 400, 401, 20000};
+    int want[] = {0, 0, -1, -1};
+    for (size_t k = 0; k < sizeof depths / sizeof *depths; k++) {
+        size_t n = depths[k];
+        char *re = malloc(2 * n + 2);
+        assert_non_null(re);
+        memset(re, '(', n);
+        re[n] = 'a';
+        memset(re + n + 1, ')', n);
+        re[2 * n + 1] = '\0';
+        json_t *inst = json_pack("{s:s}", "s", re);
+        assert_int_equal(validate(schema, inst, VALIDATE_BODY, msg, sizeof msg), want[k]);
+        json_decref(inst);
+        free(re);
+    }
+    json_decref(schema);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_suite),
         cmocka_unit_test(test_nova_messages),
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_regex_cache_and_long_input),
+        cmocka_unit_test(test_regex_nesting),
     };
     return cmocka_run_group_tests(tests, load_nova_schemas, free_nova_schemas);
 }
