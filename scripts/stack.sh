@@ -350,6 +350,7 @@ database	migrations	$REPO/sql
 rabbit	host	127.0.0.1
 rabbit	port	$RMQ_PORT
 image	data_path	$RUN/images
+compute	volumes_path	$RUN/volumes
 image	image_size_cap	$IMAGE_SIZE_CAP
 glance	api_servers	$GLANCE_URL"
     o="$o

@@ -16,7 +16,7 @@ security group rules open and close the guests' taps (nftables); rescue
 boots the rescue disk with the guest's own second, unrescue its own again;
 a resize onto the same host keeps what the guest wrote and grows its disk;
 a qcow2 cloud image uploaded with `openstack image create` boots from its
-own disk;
+own disk, and from a volume made of it; a volume attaches to a running guest;
 deleting the servers leaves no domain, file, lease, namespace or tap.
 Prints the seconds from POST to the console banner and to SSH-ready."""
 import os, re, subprocess, sys, tempfile, time, unittest
@@ -95,8 +95,8 @@ class Walkthrough(unittest.TestCase):
 
     def boot(self, name, image, *extra):
         t0 = time.time()
-        out = nova("boot", "--image", image, "--flavor", "1", "--key-name", "test",
-                   "--user-data", self.script, *extra, name)
+        out = nova("boot", *(["--image", image] if image else []), "--flavor", "1", "--key-name",
+                   "test", "--user-data", self.script, *extra, name)
         sid = re.search(r"\|\s+id\s+\|\s+([0-9a-f-]{36})", out).group(1)
         self.servers[name] = sid
         return sid, t0
@@ -342,6 +342,50 @@ class Walkthrough(unittest.TestCase):
         self.assertIn("SYSLINUX", log)  # its own boot loader, from its own disk
         self.assertEqual(self.ssh_ready(ip, t0)[0], "cloudy")
         self.figures["POST to banner (cloud image)"] = t_banner
+
+    def test_3h_boot_from_volume_and_attach_a_volume(self):
+        """Boot from volume: the cloud image copied into a new volume's file
+        (as Cinder makes one), the guest booting from it; then a blank
+        volume attached to the running guest and detached; delete takes the
+        delete_on_termination volume's file, the other stays for its owner."""
+        image = self.images[-1]  # test_3g's cloud image
+        sid, t0 = self.boot("Bfv", None, "--block-device",
+                            f"source=image,id={image},dest=volume,size=1,bootindex=0,shutdown=remove")
+        log, ip, _ = self.banner("Bfv", t0)
+        self.assertIn("SYSLINUX", log)
+        self.assertEqual(self.ssh_ready(ip, t0)[0], "bfv")
+        s = request("GET", f"/v2.1/servers/{sid}", token=TOKEN).json["server"]
+        self.assertEqual(s["image"], "")
+        vols = s["os-extended-volumes:volumes_attached"]
+        self.assertEqual(len(vols), 1, vols)
+        boot = os.path.join(RUN, "volumes", "volume-" + vols[0]["id"])
+        self.assertTrue(os.path.exists(boot))
+        # a blank volume attached to the running guest shows up in it
+        r = request("POST", "/v2.1/os-volumes", {"volume": {"size": 1}}, token=TOKEN)
+        self.assertEqual(r.status, 200, r)
+        vid = r.json["volume"]["id"]
+        self.addCleanup(request, "DELETE", f"/v2.1/os-volumes/{vid}", token=TOKEN)
+        r = request("POST", f"/v2.1/servers/{sid}/os-volume_attachments",
+                    {"volumeAttachment": {"volumeId": vid}}, token=TOKEN)
+        self.assertEqual(r.status, 200, r)
+        deadline = time.time() + SLOW
+        while "vdb" not in ssh(self.key, ip, "ls", "/sys/block").stdout.split():
+            self.assertLess(time.time(), deadline, "the attached volume never showed up")
+            time.sleep(1)
+        while request("GET", f"/v2.1/os-volumes/{vid}", token=TOKEN).json["volume"][
+                "status"] != "in-use":
+            self.assertLess(time.time(), deadline, "the volume never went in-use")
+            time.sleep(1)
+        r = request("DELETE", f"/v2.1/servers/{sid}/os-volume_attachments/{vid}", token=TOKEN)
+        self.assertEqual(r.status, 202, r)
+        while request("GET", f"/v2.1/os-volumes/{vid}", token=TOKEN).json["volume"][
+                "status"] != "available":
+            self.assertLess(time.time(), deadline, "the volume never came back")
+            time.sleep(1)
+        request("DELETE", f"/v2.1/servers/{self.servers.pop('Bfv')}", token=TOKEN)
+        while os.path.exists(boot):
+            self.assertLess(time.time(), deadline, f"{boot} left behind")
+            time.sleep(1)
 
     def wait_status(self, sid, status):
         deadline = time.time() + SLOW

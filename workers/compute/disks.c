@@ -386,3 +386,57 @@ int disks_resize_drop(const char *uuid) {
     nftw(kept, unlink_one, 16, FTW_DEPTH | FTW_PHYS);
     return exists(kept) ? -1 : 0;
 }
+
+/* ---- the built-in block storage's files ---- */
+
+bool disks_volume_path(const char *volume_id, char out[DISKS_PATH_MAX]) {
+    return volume_id && uuid_valid(volume_id) &&
+           (size_t)snprintf(out, DISKS_PATH_MAX, "%s/volume-%s",
+                            config_get("compute", "volumes_path", "/var/lib/cnova/volumes"),
+                            volume_id) < DISKS_PATH_MAX;
+}
+
+int disks_volume(const char *volume_id, int size_gb, const char *image_id,
+                 const char *disk_format, const char **why) {
+    char path[DISKS_PATH_MAX], part[DISKS_PATH_MAX + 8], base[DISKS_PATH_MAX], size[32];
+    *why = NULL;
+    if (!disks_volume_path(volume_id, path)) {
+        *why = "not a volume id";
+        return -1;
+    }
+    if (exists(path)) return 0;
+    char *dir = strdup(path);
+    *strrchr(dir, '/') = 0;
+    int rc = mkdir(dir, 0755) < 0 && errno != EEXIST ? -1 : 0;
+    free(dir);
+    snprintf(part, sizeof part, "%s.part", path);
+    snprintf(size, sizeof size, "%dG", size_gb > 0 ? size_gb : 1);
+    if (rc == 0 && image_id && *image_id) {
+        /* the cached image is raw already: copied, then grown to the
+         * volume's size (never cut below the image's) */
+        struct stat st;
+        char *cp[] = {"cp", "--sparse=always", "--", base, part, NULL};
+        char *grow[] = {"qemu-img", "resize", "-q", "-f", "raw", part, size, NULL};
+        rc = cached(image_id, disk_format, base, why) < 0 || run(cp) < 0 ? -1 : 0;
+        if (rc == 0 && stat(part, &st) == 0 && (long long)size_gb << 30 > (long long)st.st_size)
+            rc = run(grow);
+    } else if (rc == 0) {
+        char *argv[] = {"qemu-img", "create", "-q", "-f", "raw", part, size, NULL};
+        rc = run(argv);
+    }
+    if (rc == 0) rc = rename(part, path);
+    if (rc < 0) {
+        unlink(part);
+        if (!*why) *why = "could not make the volume's file";
+        return -1;
+    }
+    log_info("volume %s: %s made (%s%s)", volume_id, path, size,
+             image_id && *image_id ? ", from its image" : "");
+    return 0;
+}
+
+void disks_volume_remove(const char *volume_id) {
+    char path[DISKS_PATH_MAX];
+    if (disks_volume_path(volume_id, path) && unlink(path) < 0 && errno != ENOENT)
+        log_warn("cannot remove %s: %s", path, strerror(errno));
+}

@@ -186,6 +186,20 @@ char *domxml_domain(const struct virt_spec *v, const struct domxml_opts *o) {
         int next = 0;
         if (f->root[0]) local_disk(&b, f->root, &next);
         if (f->rescued[0]) local_disk(&b, f->rescued, &next);
+        /* volumes (boot from volume: the boot volume is vda) at the
+         * device asked for when it is still free, else the next one */
+        for (int i = 0; i < v->n_volumes; i++) {
+            const struct virt_volume *vol = &v->volumes[i];
+            const char *d = vol->device;
+            char dev[8];
+            if (d && strlen(d) == 3 && !strncmp(d, "vd", 2) && d[2] >= 'a' + next && d[2] <= 'z')
+                next = d[2] - 'a';
+            snprintf(dev, sizeof dev, "vd%c", 'a' + next++);
+            struct virt_disk k = {dev, "virtio", vol->id, vol->path};
+            char *el = domxml_volume(&k);
+            sbuf_addf(&b, "%s", el);
+            free(el);
+        }
         if (f->eph[0]) local_disk(&b, f->eph, &next);
         if (f->swap[0]) local_disk(&b, f->swap, &next);
         /* the config drive as Nova's libvirt driver attaches it on a pc

@@ -162,6 +162,14 @@ void spec_of(json_t *a, struct virt_spec *v) {
         nic_of(n, &v->nics[v->n_nics]);
         if (v->nics[v->n_nics].mac) v->n_nics++;
     }
+    json_array_foreach(json_object_get(a, "volumes"), i, n) {
+        struct virt_volume *vol = &v->volumes[v->n_volumes];
+        if (v->n_volumes == VIRT_MAX_VOLUMES) break;
+        vol->id = json_string_value(json_object_get(n, "volume_id"));
+        vol->device = json_string_value(json_object_get(n, "device"));
+        if (vol->device && !strncmp(vol->device, "/dev/", 5)) vol->device += 5;
+        if (disks_volume_path(vol->id, vol->path)) v->n_volumes++;
+    }
 }
 
 /* Destroys the guest and, on a real hypervisor, takes its ports off the
@@ -195,6 +203,15 @@ static json_t *do_build_and_run_instance(json_t *args, struct compute *c) {
     int ps = c->test_driver
                  ? 0
                  : guest_host_prepare(&c->gh, json_object_get(args, "metadata"), &v, &why);
+    size_t i;
+    json_t *vol;
+    json_array_foreach(json_object_get(args, "volumes"), i, vol) {
+        if (ps < 0 || c->test_driver) break; /* the test driver keeps no files */
+        ps = disks_volume(json_string_value(json_object_get(vol, "volume_id")),
+                          (int)json_integer_value(json_object_get(vol, "size")),
+                          json_string_value(json_object_get(vol, "image_id")),
+                          json_string_value(json_object_get(vol, "disk_format")), &why);
+    }
     if (ps >= 0) ps = c->virt->spawn(&v, 1, &why);
     json_t *res = json_pack("{s:s, s:s, s:b}", "uuid", v.uuid, "host", c->host, "ok", ps >= 0);
     if (ps >= 0) {
@@ -212,12 +229,18 @@ static json_t *do_build_and_run_instance(json_t *args, struct compute *c) {
     return res;
 }
 
-/* args {uuid}: powers off and undefines the guest, then tells the conductor
+/* args {uuid, delete_volumes?}: powers off and undefines the guest (the
+ * files of the volumes named go with it), then tells the conductor
  * (instance_terminated {uuid, host}), which marks the instance deleted. */
 static json_t *do_terminate_instance(json_t *args, struct compute *c) {
     const char *uuid = json_string_value(json_object_get(args, "uuid"));
     if (!uuid) return rpc_failure("terminate_instance needs uuid");
     if (destroy_guest(c, uuid) < 0) return rpc_failure("could not destroy %s", uuid);
+    size_t i;
+    json_t *vol;
+    json_array_foreach(json_object_get(args, "delete_volumes"), i, vol) {
+        if (!c->test_driver) disks_volume_remove(json_string_value(vol));
+    }
     json_t *res = json_pack("{s:s, s:s}", "uuid", uuid, "host", c->host);
     if (rpc_cast("conductor", "instance_terminated", res) < 0)
         log_warn("instance_terminated for %s not sent", uuid);
@@ -233,7 +256,7 @@ static json_t *do_move_op(json_t *args, struct compute *c) {
 }
 
 static json_t *do_volume_op(json_t *args, struct compute *c) {
-    return compute_volume_op(args, c->host, c->virt);
+    return compute_volume_op(args, c->host, c->virt, !c->test_driver);
 }
 
 static json_t *do_interface_op(json_t *args, struct compute *c) {

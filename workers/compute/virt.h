@@ -53,6 +53,17 @@ struct virt_nic {
 
 #define VIRT_MAX_NICS 32
 
+/* A volume the guest is defined with (boot from volume): raw, its file
+ * [compute] volumes_path/volume-<id>, at `device` ("vda"; NULL: the next
+ * free virtio name), the boot volume (boot_index 0) first. */
+struct virt_volume {
+    const char *id;
+    const char *device;
+    char path[1024];
+};
+
+#define VIRT_MAX_VOLUMES 8
+
 /* What the hypervisor needs to define one guest. */
 struct virt_spec {
     const char *uuid;
@@ -73,6 +84,8 @@ struct virt_spec {
     int rescue;
     struct virt_nic nics[VIRT_MAX_NICS]; /* the server's ports, in order */
     int n_nics;
+    struct virt_volume volumes[VIRT_MAX_VOLUMES];
+    int n_volumes;
 };
 
 /* The power operations on an existing guest (Nova's driver calls). */

@@ -8,6 +8,7 @@
 
 #include "cnova.h"
 #include "compute_volumes.h"
+#include "disks.h"
 
 /* The guest's bus for a device name's prefix (Nova's libvirt
  * get_disk_bus_for_device_type, by name): sd -> scsi, hd -> ide,
@@ -19,7 +20,8 @@ static const char *bus_of(const char *target) {
     return "virtio";
 }
 
-json_t *compute_volume_op(json_t *args, const char *host, const struct virt_driver *virt) {
+json_t *compute_volume_op(json_t *args, const char *host, const struct virt_driver *virt,
+                          bool files) {
     const char *uuid = json_string_value(json_object_get(args, "uuid"));
     const char *op = json_string_value(json_object_get(args, "op"));
     const char *volume = json_string_value(json_object_get(args, "volume_id"));
@@ -30,11 +32,15 @@ json_t *compute_volume_op(json_t *args, const char *host, const struct virt_driv
     int rc;
     if (attach) {
         const char *target = device && !strncmp(device, "/dev/", 5) ? device + 5 : "vdb";
-        char path[512];
-        snprintf(path, sizeof path, "%s/volume-%s",
-                 config_get("compute", "volumes_path", "/var/lib/cnova/volumes"), volume);
+        char path[DISKS_PATH_MAX];
         struct virt_disk disk = {target, bus_of(target), volume, path};
-        rc = virt->attach_disk(uuid, &disk, &why);
+        int size = (int)json_integer_value(json_object_get(args, "size"));
+        if (!disks_volume_path(volume, path))
+            rc = -1, why = "not a volume id";
+        else if (files && disks_volume(volume, size, NULL, NULL, &why) < 0)
+            rc = -1; /* a volume's file is made when a host first needs it */
+        else
+            rc = virt->attach_disk(uuid, &disk, &why);
     } else {
         rc = virt->detach_disk(uuid, volume, &why);
     }

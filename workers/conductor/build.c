@@ -269,8 +269,8 @@ static json_t *build_args(const char *uuid, PGresult *r, json_t *flavor) {
     char name[32];
     snprintf(name, sizeof name, "instance-%08llx", db_int(r, 0, I_ID));
     json_t *fname = json_object_get(flavor, "name");
-    json_t *doc = conductor_metadata_doc(uuid);
-    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+    json_t *doc = conductor_metadata_doc(uuid), *vols = conductor_build_volumes(uuid);
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
                      "uuid", uuid,
                      "id", (json_int_t)db_int(r, 0, I_ID), "name", name, "display_name",
                      db_str(r, 0, I_NAME), "flavor_name",
@@ -280,7 +280,7 @@ static json_t *build_args(const char *uuid, PGresult *r, json_t *flavor) {
                      (json_int_t)db_int(r, 0, I_MEM), "root_gb", (json_int_t)db_int(r, 0, I_ROOT),
                      "ephemeral_gb", (json_int_t)db_int(r, 0, I_EPH), "swap",
                      (json_int_t)swap_mb(flavor), "nics", conductor_nics(uuid), "metadata",
-                     doc ? doc : json_object());
+                     doc ? doc : json_object(), "volumes", vols ? vols : json_array());
 }
 
 /* Nova's MaxRetriesExceeded: every host tried has failed the build. */

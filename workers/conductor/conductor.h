@@ -141,6 +141,9 @@ json_t *conductor_interface_op_done(json_t *args, struct conductor *c);
  * nothing. */
 json_t *conductor_instance_json(const char *sql, const char *what, const char *uuid);
 json_t *conductor_nics(const char *uuid);
+/* volumes.c: the volumes a build attaches (made first where its mappings
+ * ask for new ones); NULL when the database cannot answer. */
+json_t *conductor_build_volumes(const char *uuid);
 /* The instance's metadata document (lib/metadata.h), which the host needs
  * for the guest's network and config drive; NULL when it cannot be read. */
 json_t *conductor_metadata_doc(const char *uuid);

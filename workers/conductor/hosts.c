@@ -282,6 +282,16 @@ json_t *conductor_delete_instance(json_t *args, struct conductor *c) {
     char topic[300];
     snprintf(topic, sizeof topic, "compute.%s", host);
     json_t *a = json_pack("{s:s}", "uuid", uuid);
+    /* the volumes that go with it (delete_on_termination, no snapshot of
+     * theirs left): their files go from the host (sql/014's trigger drops
+     * the rows when the instance is marked deleted) */
+    json_t *gone = conductor_instance_json(
+        "SELECT COALESCE(jsonb_agg(b.volume_id), '[]')::text FROM block_device_mapping b"
+        " WHERE b.instance_uuid = $1::uuid AND b.deleted = 0 AND b.delete_on_termination"
+        " AND b.volume_id ~* '^[0-9a-f-]{36}$' AND NOT EXISTS (SELECT 1 FROM volume_snapshots s"
+        "  WHERE s.volume_id = b.volume_id::uuid AND NOT s.deleted)",
+        "volumes", uuid);
+    if (gone) json_object_set_new(a, "delete_volumes", gone);
     if (rpc_cast(topic, "terminate_instance", a) < 0)
         log_warn("delete %s: cast to %s failed (re-driven by the build timeout)", uuid, topic);
     json_decref(a);

@@ -103,6 +103,13 @@ static json_t *forward(const char *op, json_t *args) {
     }
     conductor_op_event(uuid, op, host, NULL);
     json_t *a = json_pack("{s:s,s:s,s:s}", "uuid", uuid, "volume_id", volume, "op", op);
+    /* its size: a volume's file is made when a host first needs it */
+    const char *v[] = {volume};
+    if (uuid_valid(volume) &&
+        db_query(&r, "SELECT size FROM volumes WHERE id = $1::uuid", 1, v) == DB_OK) {
+        if (PQntuples(r)) json_object_set_new(a, "size", json_integer(db_int(r, 0, 0)));
+        PQclear(r);
+    }
     json_t *dev = json_object_get(args, "device");
     if (dev) json_object_set(a, "device", dev);
     char topic[300];
@@ -135,4 +142,36 @@ json_t *conductor_volume_op_done(json_t *args, struct conductor *c) {
     int n = settle(op, uuid, volume, json_is_true(json_object_get(args, "ok")), host,
                    json_string_value(json_object_get(args, "fault")));
     return n < 0 ? rpc_failure("database unavailable") : json_boolean(n > 0);
+}
+
+/* A build's volumes: those its block device mappings ask the build to make
+ * (an image or a blank one, destination volume), made now, as Nova's
+ * compute has Cinder make them (idempotent: a mapping that has its volume
+ * keeps it); then every volume of the server as the host attaches it:
+ * [{volume_id, device, boot_index, size, image_id, disk_format}], the boot
+ * volume first. NULL when the database cannot answer. */
+json_t *conductor_build_volumes(const char *uuid) {
+    const char *p[] = {uuid};
+    if (db_exec("WITH b AS (UPDATE block_device_mapping SET volume_id = gen_random_uuid()::text,"
+                " attachment_id = gen_random_uuid() WHERE instance_uuid = $1::uuid"
+                " AND deleted = 0 AND destination_type = 'volume' AND volume_id IS NULL"
+                " RETURNING volume_id, volume_size, source_type)"
+                " INSERT INTO volumes (id, project_id, user_id, display_name, size,"
+                " availability_zone, status) SELECT b.volume_id::uuid, i.project_id, i.user_id,"
+                " CASE WHEN b.source_type = 'blank' THEN i.uuid || '-blank-vol' ELSE '' END,"
+                " GREATEST(COALESCE(b.volume_size, 1), 1), COALESCE(i.availability_zone, 'nova'),"
+                " 'in-use' FROM b JOIN instances i ON i.uuid = $1::uuid",
+                1, p) != DB_OK) {
+        log_error("build %s: volumes not made: %s", uuid, db_errmsg());
+        return NULL;
+    }
+    return conductor_instance_json(
+        "SELECT COALESCE(jsonb_agg(jsonb_build_object('volume_id', v.id, 'device',"
+        " b.device_name, 'boot_index', b.boot_index, 'size', v.size, 'image_id',"
+        " CASE WHEN b.source_type = 'image' THEN b.image_id END, 'disk_format', m.disk_format)"
+        " ORDER BY b.boot_index NULLS LAST, b.id), '[]')::text FROM block_device_mapping b"
+        " JOIN volumes v ON v.id::text = lower(b.volume_id) AND NOT v.deleted"
+        " LEFT JOIN images m ON m.id::text = b.image_id AND b.source_type = 'image'"
+        " WHERE b.instance_uuid = $1::uuid AND b.deleted = 0 AND b.destination_type = 'volume'",
+        "volumes", uuid);
 }
