@@ -50,12 +50,44 @@ const char *api_status_reason(int code) {
     return i >= 0 ? statuses[i].reason : "Unknown";
 }
 
+/* Length of the valid UTF-8 sequence at s, or 0 (overlong forms,
+ * surrogates and code points past U+10FFFF are invalid). */
+static size_t utf8_len(const unsigned char *s) {
+    if (s[0] < 0x80) return 1;
+    size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    if (!n || s[0] > 0xf4) return 0;
+    unsigned cp = s[0] & (0x7f >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    bool overlong = (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
+    return overlong || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ? 0 : n;
+}
+
+/* Copies s to out (3 x its size), each byte that is not UTF-8 (a path or
+ * value the client sent, quoted in a message) as U+FFFD: JSON holds text. */
+static void utf8_scrub(char *out, const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_len(p);
+        if (n) {
+            memcpy(out, p, n);
+            out += n, p += n;
+        } else {
+            memcpy(out, "\xef\xbf\xbd", 3);
+            out += 3, p++;
+        }
+    }
+    *out = 0;
+}
+
 int api_error(struct req *r, int status, const char *fmt, ...) {
-    char msg[1024];
+    char raw[1024], msg[3 * sizeof raw];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    utf8_scrub(msg, raw);
     int i = status_index(status);
     const char *name = i >= 0 && statuses[i].name ? statuses[i].name : "computeFault";
     json_decref(r->resp);
@@ -161,9 +193,14 @@ static void parse_query(struct req *r) {
         url_decode(kv, true);
         char *val = eq ? eq + 1 : "";
         url_decode(val, true);
-        json_t *list = json_object_get(r->query_map, kv);
-        if (!list) json_object_set_new(r->query_map, kv, list = json_array());
-        json_array_append_new(list, json_string(val));
+        char *key = malloc(3 * strlen(kv) + 1), *text = malloc(3 * strlen(val) + 1);
+        utf8_scrub(key, kv);
+        utf8_scrub(text, val);
+        json_t *list = json_object_get(r->query_map, key);
+        if (!list) json_object_set_new(r->query_map, key, list = json_array());
+        json_array_append_new(list, json_string(text));
+        free(key);
+        free(text);
     }
     free(copy);
 }
