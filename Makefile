@@ -40,7 +40,7 @@ BINS = $(B)/cnova-api $(B)/cnova-conductor $(B)/cnova-scheduler $(B)/cnova-compu
 	$(B)/cnova-manage $(B)/cnova-metadata-proxy $(B)/hello-fcgi
 UNITS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps run stop test units bench format lint clean routes
+.PHONY: all deps run stop test units bench soak format lint clean routes
 all: $(BINS)
 
 $(B)/obj/%.o: %.c
@@ -98,6 +98,12 @@ units: $(UNITS) $(B)/tests/hostnet-cli
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
+
+# Mixed load for SOAK_SECONDS (1200) on a private stack: RSS, fds, errors,
+# database against hypervisors (bench/soak.sh). Not part of `make test`.
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@bench/soak.sh
 
 # Regenerates fcgi-api/routes.h from api/routes.tsv (keeps built handlers).
 routes:
