@@ -158,14 +158,15 @@ def processes():
             continue
         kind = name[:-4]
         kind = "cnova-compute" if kind.startswith("cnova-compute") else kind
-        out[pid] = kind + (" (master)" if kind == "cnova-api" else "")
+        out[pid] = kind + (" (master)" if kind in ("cnova-api", "cnova-conductor", "cnova-scheduler") else "")
     try:
         with open(os.path.join(RUN, "nginx", "nginx.pid")) as f:
             out[int(f.read())] = "nginx (master)"
     except (OSError, ValueError):
         pass
+    # the pools' workers (the compute's children are short-lived commands)
     parents = {pid: kind.split()[0] for pid, kind in out.items()
-               if kind in ("cnova-api (master)", "nginx (master)")}
+               if kind.split()[0] in ("cnova-api", "nginx", "cnova-conductor", "cnova-scheduler")}
     for p in os.listdir("/proc"):
         if not p.isdigit():
             continue
