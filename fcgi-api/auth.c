@@ -52,8 +52,7 @@ int auth_request(struct req *r) {
     const char *colon = strchr(token, ':');
     size_t ulen = colon ? (size_t)(colon - token) : strlen(token);
     const char *project = colon ? colon + 1 : token;
-    if (!ulen || !*project ||
-        !latin1_text(token, ulen, r->ctx.user_id, sizeof r->ctx.user_id) ||
+    if (!ulen || !*project || !latin1_text(token, ulen, r->ctx.user_id, sizeof r->ctx.user_id) ||
         !latin1_text(project, strlen(project), r->ctx.project_id, sizeof r->ctx.project_id))
         return unauthorized(r);
     r->ctx.is_admin = !strcmp(r->ctx.user_id, "admin");

@@ -110,12 +110,14 @@ static void text_that_is_not_utf8(void **state) {
     run(&r, "GET", "/v2.1/flavors", NULL, NULL, env);
     assert_int_equal(r.status, 400);
     assert_string_equal(fault_name(&r), "badRequest");
-    const char *msg = json_string_value(json_object_get(json_object_get(r.resp, "badRequest"), "message"));
+    const char *msg =
+        json_string_value(json_object_get(json_object_get(r.resp, "badRequest"), "message"));
     assert_non_null(strstr(msg, "2.\xef\xbf\xbd\xef\xbf\xbd is of invalid format"));
     req_free(&r);
     run(&r, "GET", "/v2.1/nope?%FF%FE=%C0&%FF%FE=x%ED%A0%80", NULL, NULL, admin_env);
     assert_int_equal(r.status, 404);
-    assert_string_equal(req_query(&r, "\xef\xbf\xbd\xef\xbf\xbd"), "x\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    assert_string_equal(req_query(&r, "\xef\xbf\xbd\xef\xbf\xbd"),
+                        "x\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
     req_free(&r);
 }
 
