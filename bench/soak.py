@@ -274,11 +274,11 @@ def main():
     warm, end = window(WARMUP, WARMUP + 60), window(SECONDS - 60, SECONDS + 1)
     grew = []
     print()
-    print(f"{'process kind':22} {'n':>3} {'RSS warm MiB':>13} {'RSS end MiB':>12} {'growth':>8}"
+    print(f"{'process kind':24} {'n':>3} {'RSS warm MiB':>13} {'RSS end MiB':>12} {'growth':>8}"
           f" {'fds warm':>9} {'fds end':>8} {'growth':>7}")
     for kind in sorted(set(warm) & set(end)):
         (r0, f0, n), (r1, f1, _) = warm[kind], end[kind]
-        print(f"{kind:22} {n:3d} {r0:13.1f} {r1:12.1f} {r1 - r0:+8.1f} {f0:9.0f} {f1:8.0f} {f1 - f0:+7.0f}")
+        print(f"{kind:24} {n:3d} {r0:13.1f} {r1:12.1f} {r1 - r0:+8.1f} {f0:9.0f} {f1:8.0f} {f1 - f0:+7.0f}")
         if r1 - r0 > RSS_TOL + 0.1 * r0 or f1 - f0 > FD_TOL:
             grew.append(kind)
     total = sum(counts.values())
