@@ -51,7 +51,7 @@ BINS = $(B)/cnova-api $(B)/cnova-conductor $(B)/cnova-scheduler $(B)/cnova-compu
 UNITS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 FUZZERS = $(patsubst fuzz/%.c,$(B)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 
-.PHONY: all deps run stop test units bench fuzz fuzzers format lint clean routes
+.PHONY: all deps run stop test units bench fuzz fuzzers soak format lint clean routes
 all: $(BINS)
 
 $(B)/obj/%.o: %.c
@@ -122,6 +122,12 @@ bench: deps
 # any crash, with the reproducer's path (see README, Fuzzing).
 fuzz: deps
 	@scripts/fuzz.sh
+
+# Mixed load for SOAK_SECONDS (1200) on a private stack: RSS, fds, errors,
+# database against hypervisors (bench/soak.sh). Not part of `make test`.
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@bench/soak.sh
 
 # Regenerates fcgi-api/routes.h from api/routes.tsv (keeps built handlers).
 routes:

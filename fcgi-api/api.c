@@ -147,8 +147,10 @@ void req_init(struct req *r, const char *method, const char *uri, char **envp) {
     r->envp = envp;
     const char *q = strchr(uri, '?');
     size_t n = q ? (size_t)(q - uri) : strlen(uri);
-    r->path = strndup(uri, n);
-    url_decode(r->path, false);
+    char *raw = strndup(uri, n);
+    url_decode(raw, false);
+    r->path = utf8_dup(raw); /* ids that are not UTF-8: not found */
+    free(raw);
     r->query = strdup(q ? q + 1 : "");
     r->version = MV_MIN;
     r->content_length = -1;

@@ -26,6 +26,25 @@ static int unauthorized(struct req *r) {
     return api_error(r, 401, "The request you have made requires authentication.");
 }
 
+/* n bytes of a header as text in out (cap bytes): Latin-1, as WSGI hands
+ * Nova its headers, so any byte is a character (past 0x7f, two bytes of
+ * UTF-8). False when it does not fit. */
+static bool latin1_text(const char *in, size_t n, char *out, size_t cap) {
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (o + (c < 0x80 ? 1 : 2) >= cap) return false;
+        if (c < 0x80) {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = (char)(0xc0 | c >> 6);
+            out[o++] = (char)(0x80 | (c & 0x3f));
+        }
+    }
+    out[o] = 0;
+    return true;
+}
+
 int auth_request(struct req *r) {
     const char *token = req_header(r, "X-Auth-Token");
     if (!token || !*token) return unauthorized(r);
@@ -33,12 +52,9 @@ int auth_request(struct req *r) {
     const char *colon = strchr(token, ':');
     size_t ulen = colon ? (size_t)(colon - token) : strlen(token);
     const char *project = colon ? colon + 1 : token;
-    if (!ulen || ulen >= sizeof r->ctx.user_id || !*project ||
-        strlen(project) >= sizeof r->ctx.project_id)
+    if (!ulen || !*project || !latin1_text(token, ulen, r->ctx.user_id, sizeof r->ctx.user_id) ||
+        !latin1_text(project, strlen(project), r->ctx.project_id, sizeof r->ctx.project_id))
         return unauthorized(r);
-    memcpy(r->ctx.user_id, token, ulen);
-    r->ctx.user_id[ulen] = 0;
-    strcpy(r->ctx.project_id, project);
     r->ctx.is_admin = !strcmp(r->ctx.user_id, "admin");
     r->ctx.is_member = r->ctx.is_reader = true;
     return 0;

@@ -31,6 +31,9 @@
 #                                        read image bytes ([glance] api_servers)
 #   CNOVA_API_WORKERS    0               FastCGI workers (0 = 2 x cores)
 #   CNOVA_MAX_BODY       1048576         largest request body (bytes)
+#   CNOVA_CLIENT_TIMEOUT 60              seconds nginx waits on a client between
+#                                        two reads or writes (header, body,
+#                                        answer) before closing: slow clients
 #   CNOVA_IMAGE_SIZE_CAP 1099511627776   largest image upload (bytes, [image] image_size_cap)
 #   CNOVA_HELLO_SOCKET   ""              bench: serve /hello from this socket
 #   CNOVA_RESIZE_SAME_HOST  true with one compute host, else false
@@ -53,6 +56,7 @@ RMQ_NODE=${CNOVA_RMQ_NODE:-cnova@localhost}
 COMPUTE_HOSTS=${CNOVA_COMPUTE_HOSTS:-compute1}
 API_WORKERS=${CNOVA_API_WORKERS:-0}
 MAX_BODY=${CNOVA_MAX_BODY:-1048576}
+CLIENT_TIMEOUT=${CNOVA_CLIENT_TIMEOUT:-60}
 IMAGE_SIZE_CAP=${CNOVA_IMAGE_SIZE_CAP:-1099511627776}
 HELLO_SOCKET=${CNOVA_HELLO_SOCKET:-}
 WAIT=${CNOVA_WAIT:-60}
@@ -632,6 +636,7 @@ nginx_conf() {
         -e "s|@SOCKET@|$SOCKET|g" \
         -e "s|@HELLO_SOCKET@|$HELLO_SOCKET|g" \
         -e "s|@MAX_BODY@|$MAX_BODY|g" \
+        -e "s|@CLIENT_TIMEOUT@|${CLIENT_TIMEOUT}s|g" \
         -e "s|@IMAGE_MAX_BODY@|$IMAGE_SIZE_CAP|g" \
         "$REPO/nginx/nginx.conf.in" >"$out.new"
     if grep -n '@[A-Z_]*@' "$out.new" >&2; then die "unsubstituted marker in $out.new"; fi

@@ -25,6 +25,8 @@ export CNOVA_RUN=$REPO/run-test CNOVA_BIN=$REPO/$B
 export CNOVA_PORT=18774 CNOVA_METADATA_PORT=18775 CNOVA_PG_PORT=15532 CNOVA_RMQ_PORT=15772 CNOVA_RMQ_DIST_PORT=25772
 export CNOVA_RMQ_NODE=cnova-test@localhost CNOVA_COMPUTE_HOSTS="compute1 compute2"
 export CNOVA_API_WORKERS=4
+# nginx cuts slow clients after 10 s (60 s by default): test_nginx_limits sees it
+export CNOVA_CLIENT_TIMEOUT=10
 # simulated hosts of the test driver's own size, as the suite was written
 # for (tests/guest/ runs against a QEMU stack of its own)
 export CNOVA_VIRT=test CNOVA_HOST_SIZE="0 0 0"

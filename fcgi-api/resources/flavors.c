@@ -202,8 +202,8 @@ static int flavors_list(struct req *r, bool detail) {
     else if (is_public)
         db_sql_add(&q, " AND NOT f.is_public", NULL);
     if (disabled) db_sql_add(&q, " AND NOT f.disabled", NULL);
-    if (req_query(r, "minRam")) db_sql_add(&q, " AND f.memory_mb >= $?::int", min_ram);
-    if (req_query(r, "minDisk")) db_sql_add(&q, " AND f.root_gb >= $?::int", min_disk);
+    if (req_query(r, "minRam")) db_sql_add(&q, " AND f.memory_mb >= $?::bigint", min_ram);
+    if (req_query(r, "minDisk")) db_sql_add(&q, " AND f.root_gb >= $?::bigint", min_disk);
     if (req_query(r, "name")) db_sql_add(&q, " AND f.name ~ $?", req_query(r, "name"));
     if (marker)
         db_sql_add(&q, " ORDER BY f.rn", NULL);

@@ -236,7 +236,7 @@ static int images_list(struct req *r, bool detail) {
         "SELECT " IMAGE_COLS " FROM images i WHERE " IMAGE_VISIBLE
         " AND ($3::text IS NULL OR i.name = $3) AND ($4::text IS NULL OR i.status = $4)"
         " AND ($5::timestamptz IS NULL OR COALESCE(i.updated_at, i.created_at) >= $5)"
-        " AND ($6::int IS NULL OR i.min_ram >= $6) AND ($7::int IS NULL OR i.min_disk >= $7)"
+        " AND ($6::numeric IS NULL OR i.min_ram >= $6) AND ($7::numeric IS NULL OR i.min_disk >= $7)"
         " AND NOT EXISTS (SELECT 1 FROM jsonb_each_text($8::jsonb) f WHERE NOT EXISTS"
         "   (SELECT 1 FROM image_properties p WHERE p.image_id = i.id"
         "    AND p.key = f.key AND p.value = f.value))"

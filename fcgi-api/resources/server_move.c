@@ -779,9 +779,11 @@ int server_migrations_show(struct req *r) {
     if (rc) return rc;
     const char *id = req_param(r, "id");
     long long n;
-    const char *p[] = {inst.uuid, id};
+    char num[24] = ""; /* the parsed id: one past 64 bits is not found */
+    const char *p[] = {inst.uuid, num};
     PGresult *res = NULL;
     if (str_to_int(id, &n)) {
+        snprintf(num, sizeof num, "%lld", n);
         enum db_status st = db_query(&res, SERVER_MIGRATIONS_SQL "AND id = $2::bigint", 2, p);
         if (st) return api_db_error(r, st);
     }

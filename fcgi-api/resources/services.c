@@ -67,7 +67,9 @@ static int find_service(struct req *r, const char *id, char row_id[24], char bin
     long long n;
     if (!by_uuid && !str_to_int(id, &n))
         return api_error(r, 400, "Invalid input received: id must be an integer");
-    const char *params[] = {by_uuid ? id : NULL, by_uuid ? NULL : id};
+    char num[24]; /* the parsed id: one past 64 bits is not found, not refused */
+    snprintf(num, sizeof num, "%lld", by_uuid ? 0 : n);
+    const char *params[] = {by_uuid ? id : NULL, by_uuid ? NULL : num};
     PGresult *res;
     enum db_status st = db_query(&res,
                                  "SELECT id, \"binary\" FROM services WHERE deleted = 0 AND"

@@ -99,6 +99,28 @@ static void unknown_path_is_404(void **state) {
     }
 }
 
+/* Bytes that are not UTF-8 in a header or the query string: a fault with a
+ * body (jansson holds only UTF-8; the message quotes them as U+FFFD), and
+ * query keys and values kept the same way. */
+static void text_that_is_not_utf8(void **state) {
+    (void)state;
+    struct req r;
+    char *env[] = {"HTTP_X_AUTH_TOKEN=admin:admin", "HTTP_OPENSTACK_API_VERSION=compute 2.\xff\xc0",
+                   NULL};
+    run(&r, "GET", "/v2.1/flavors", NULL, NULL, env);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(fault_name(&r), "badRequest");
+    const char *msg =
+        json_string_value(json_object_get(json_object_get(r.resp, "badRequest"), "message"));
+    assert_non_null(strstr(msg, "2.\xef\xbf\xbd\xef\xbf\xbd is of invalid format"));
+    req_free(&r);
+    run(&r, "GET", "/v2.1/nope?%FF%FE=%C0&%FF%FE=x%ED%A0%80", NULL, NULL, admin_env);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(req_query(&r, "\xef\xbf\xbd\xef\xbf\xbd"),
+                        "x\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    req_free(&r);
+}
+
 static void project_prefix_and_legacy(void **state) {
     (void)state;
     struct req r;
@@ -285,6 +307,7 @@ int main(void) {
         cmocka_unit_test(wrong_method_is_405_with_allow),
         cmocka_unit_test(literal_beats_parameter),
         cmocka_unit_test(unknown_path_is_404),
+        cmocka_unit_test(text_that_is_not_utf8),
         cmocka_unit_test(project_prefix_and_legacy),
         cmocka_unit_test(microversions),
         cmocka_unit_test(order_of_checks),
