@@ -228,7 +228,7 @@ json_t *conductor_delete_instance(json_t *args, struct conductor *c) {
     char topic[300];
     snprintf(topic, sizeof topic, "compute.%s", host);
     json_t *a = json_pack("{s:s}", "uuid", uuid);
-    if (rpc_cast(topic, "terminate_instance", a) < 0)
+    if (rpc_cast_later(topic, "terminate_instance", a) < 0)
         log_warn("delete %s: cast to %s failed (re-driven by the build timeout)", uuid, topic);
     json_decref(a);
     return json_true();
