@@ -40,7 +40,7 @@ BINS = $(B)/cnova-api $(B)/cnova-conductor $(B)/cnova-scheduler $(B)/cnova-compu
 	$(B)/cnova-manage $(B)/cnova-metadata-proxy $(B)/hello-fcgi
 UNITS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps run stop test units bench format lint clean routes
+.PHONY: all deps run stop test units bench bench-faults format lint clean routes
 all: $(BINS)
 
 $(B)/obj/%.o: %.c
@@ -98,6 +98,11 @@ units: $(UNITS) $(B)/tests/hostnet-cli
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
+
+# The fault matrix at bench size (README's table): bench/faults.sh.
+bench-faults: deps
+	@$(MAKE) --no-print-directory all
+	@bench/faults.sh
 
 # Regenerates fcgi-api/routes.h from api/routes.tsv (keeps built handlers).
 routes:

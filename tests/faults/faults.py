@@ -338,20 +338,37 @@ def boot_storm(stack, fault, n, par, bound, project=None):
             "max": float(st[4]), "waited": waited, "restart": restart, "uuids": accepted}
 
 
+def retrying(call, again_ok, bound=90):
+    """call() -> status, sent again while the stack cannot answer (0, 502,
+    503: a client honouring Retry-After), up to `bound` seconds. A status
+    in again_ok on a later try (409 for a resize, 404 for a delete) means
+    an earlier try was taken after all: 202/204 then."""
+    deadline = time.time() + bound
+    st = call()
+    while st in (0, 502, 503) and time.time() < deadline:
+        time.sleep(1)
+        st = call()
+        if st in again_ok:
+            return 202
+    return st
+
+
 def project_servers(stack, project):
     return [r[0] for r in stack.rows(f"SELECT uuid FROM instances WHERE project_id = '{project}' "
                                      "AND deleted = 0", 20)]
 
 
 def delete_storm(stack, fault, project, par, bound):
+    """Every server of the project deleted, `par` at a time (each sent
+    again while the stack answers 503), the fault part-way."""
     token = f"admin:{project}"
     uuids = project_servers(stack, project)
 
     def delete(u):
-        return stack.call("DELETE", f"/v2.1/servers/{u}", token=token)[0]
+        return retrying(lambda: stack.call("DELETE", f"/v2.1/servers/{u}", token=token)[0], (404,))
 
     res, restart = _storm(uuids, par, delete, fault, stack, max(1, int(len(uuids) * 0.3)))
-    accepted = [u for u, st in res if st == 204]
+    accepted = [u for u, st in res if st in (202, 204)]
     t0 = time.time()
     _wait(stack, accepted, "false", bound)
     waited = time.time() - t0
@@ -386,8 +403,8 @@ def resize_storm(stack, fault, n, par, bound):
     project, token, uuids = b["project"], b["token"], b["uuids"]
 
     def resize(u):
-        return stack.call("POST", f"/v2.1/servers/{u}/action", {"resize": {"flavorRef": "2"}},
-                          token=token)[0]
+        return retrying(lambda: stack.call("POST", f"/v2.1/servers/{u}/action",
+                                           {"resize": {"flavorRef": "2"}}, token=token)[0], (409,))
 
     res, restart = _storm(uuids, par, resize, fault, stack, max(1, int(len(uuids) * 0.3)))
     accepted = [u for u, st in res if st == 202]
@@ -398,7 +415,8 @@ def resize_storm(stack, fault, n, par, bound):
                                         "AND vm_state = 'resized' AND task_state IS NULL", 20)]
     confirm = {}
     for u in resized:
-        st, _, _ = stack.call("POST", f"/v2.1/servers/{u}/action", {"confirmResize": None}, token=token)
+        st = retrying(lambda: stack.call("POST", f"/v2.1/servers/{u}/action", {"confirmResize": None},
+                                         token=token)[0], ())
         confirm[st] = confirm.get(st, 0) + 1
     _wait(stack, accepted, "i.task_state IS NULL AND i.vm_state <> 'resized'", bound)
     waited = time.time() - t0

@@ -5,7 +5,8 @@ one process of the stack is killed with -9 and started again with
 conductor worker, the conductor supervisor, the scheduler, a compute,
 RabbitMQ, PostgreSQL — and a storm of resizes under some of them. Each row
 asserts what must hold whatever was killed: every accepted boot ACTIVE,
-none ERROR, every accepted delete gone, nothing doubled (guests on each
+none ERROR, every delete gone (deletes and resizes are sent again while
+the stack answers 503, as a client honouring Retry-After does), nothing doubled (guests on each
 hypervisor = servers there, node usage = claims, one create action per
 server), each 503 with Retry-After, and no build left for the build
 timeout to re-drive. The figures (accepted, ACTIVE, ERROR, p99 time to
@@ -57,6 +58,7 @@ class FaultMatrix(unittest.TestCase):
 
         d = faults.delete_storm(stack, fault, b["project"], PAR, BOUND)
         print("  " + faults.fmt(d), flush=True)
+        self.assertEqual(d["accepted"], d["sent"], "deletes still refused after the restart")
         self.assertEqual(d["left"], 0, "accepted deletes not done")
         self.assertEqual(d["error"], 0)
         self.assertTrue(faults.cleanup(stack, b["project"]), "servers left after the row")
@@ -65,6 +67,7 @@ class FaultMatrix(unittest.TestCase):
         if fault in RESIZE_ROWS and RESIZES:
             r = faults.resize_storm(stack, fault, RESIZES, PAR, BOUND)
             print("  " + faults.fmt(r), flush=True)
+            self.assertEqual(r["accepted"], r["sent"], "resizes still refused after the restart")
             self.assertEqual(r["error"], 0)
             self.assertEqual(r["resized"], r["accepted"], "accepted resizes not VERIFY_RESIZE")
             self.assertEqual(r["active"], r["accepted"], "confirmed resizes not ACTIVE m1.small")
