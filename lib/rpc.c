@@ -244,7 +244,10 @@ int rpc_connect(void) {
     return 0;
 }
 
+static void kept_drop(void);
+
 void rpc_close(void) {
+    kept_drop(); /* the process is ending: what is kept cannot be sent now */
     if (R.conn) {
         amqp_channel_close(R.conn, CHAN, AMQP_REPLY_SUCCESS);
         amqp_connection_close(R.conn, AMQP_REPLY_SUCCESS);
@@ -541,18 +544,28 @@ static struct kept *kept_head, **kept_tail = &kept_head;
 static int nkept;
 #define KEPT_MAX 100000
 
+/* Forgets the oldest kept cast. */
+static void kept_pop(void) {
+    struct kept *k = kept_head;
+    kept_head = k->next;
+    if (!kept_head) kept_tail = &kept_head;
+    nkept--;
+    free(k->topic);
+    free(k->method);
+    json_decref(k->args);
+    free(k);
+}
+
 /* Sends the kept casts, oldest first, while the broker takes them. */
 static void kept_flush(void) {
-    while (kept_head && rpc_cast(kept_head->topic, kept_head->method, kept_head->args) == 0) {
-        struct kept *k = kept_head;
-        kept_head = k->next;
-        if (!kept_head) kept_tail = &kept_head;
-        nkept--;
-        free(k->topic);
-        free(k->method);
-        json_decref(k->args);
-        free(k);
-    }
+    while (kept_head && rpc_cast(kept_head->topic, kept_head->method, kept_head->args) == 0)
+        kept_pop();
+}
+
+static void kept_drop(void) {
+    if (nkept) log_warn("rpc: %d casts never reached the broker", nkept);
+    while (kept_head)
+        kept_pop();
 }
 
 int rpc_cast_later(const char *topic, const char *method, json_t *args) {
@@ -569,7 +582,8 @@ int rpc_cast_later(const char *topic, const char *method, json_t *args) {
     k->args = args ? json_deep_copy(args) : json_object();
     *kept_tail = k;
     kept_tail = &k->next;
-    if (nkept++ == 0) log_warn("rpc: broker unreachable: %s to %s kept until it is back", method, topic);
+    if (nkept++ == 0)
+        log_warn("rpc: broker unreachable: %s to %s kept until it is back", method, topic);
     return 1;
 }
 
