@@ -51,7 +51,7 @@ BINS = $(B)/cnova-api $(B)/cnova-conductor $(B)/cnova-scheduler $(B)/cnova-compu
 UNITS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 FUZZERS = $(patsubst fuzz/%.c,$(B)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 
-.PHONY: all deps run stop test units bench fuzz fuzzers soak format lint clean routes
+.PHONY: all deps run stop test units bench bench-faults fuzz fuzzers soak format lint clean routes
 all: $(BINS)
 
 $(B)/obj/%.o: %.c
@@ -128,6 +128,11 @@ fuzz: deps
 soak: deps
 	@$(MAKE) --no-print-directory all
 	@bench/soak.sh
+
+# The fault matrix at bench size (README's table): bench/faults.sh.
+bench-faults: deps
+	@$(MAKE) --no-print-directory all
+	@bench/faults.sh
 
 # Regenerates fcgi-api/routes.h from api/routes.tsv (keeps built handlers).
 routes:

@@ -70,9 +70,12 @@ int api_error(struct req *r, int status, const char *fmt, ...) {
 }
 
 int api_db_error(struct req *r, enum db_status st) {
-    if (st == DB_UNAVAILABLE)
+    if (st == DB_UNAVAILABLE) {
+        /* the database is restarting: the next request reconnects */
+        api_header(r, "Retry-After", "1");
         return api_error(r, 503,
                          "The server is currently unavailable. Please try again at a later time.");
+    }
     if (st == DB_CONFLICT) {
         /* a race the handler did not name: logged, so that one of ours shows */
         log_msg(LOG_WARNING, r->request_id, "database conflict: %s", db_errmsg());

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -119,8 +120,16 @@ static void worker(int sock) {
 }
 
 static pid_t spawn(int sock) {
+    pid_t master = getpid();
     pid_t pid = fork();
-    if (pid == 0) worker(sock);
+    if (pid == 0) {
+        /* a master killed with -9 takes its workers along (each ends its
+         * request first): the master started again serves a new socket,
+         * which these would never see */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != master) _exit(0);
+        worker(sock);
+    }
     if (pid < 0) log_error("fork: %s", strerror(errno));
     return pid;
 }

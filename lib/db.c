@@ -28,6 +28,17 @@ static struct {
 } stmts[NSTMT];
 static int nprepared;
 static int in_txn;
+static unsigned long outages; /* calls that found the database unavailable */
+
+/* Counts an outage seen by a caller (db_outages). */
+static enum db_status seen(enum db_status st) {
+    if (st == DB_UNAVAILABLE) outages++;
+    return st;
+}
+
+unsigned long db_outages(void) {
+    return outages;
+}
 
 static uint64_t hash(const char *s) {
     uint64_t h = 1469598103934665603ULL;
@@ -175,7 +186,7 @@ enum db_status db_query(PGresult **out, const char *sql, int n, const char *cons
     enum db_status st = run(out, sql, n, params);
     if (st == DB_UNAVAILABLE && reused && !in_txn && only_reads(sql)) st = run(out, sql, n, params);
     if (st == DB_UNAVAILABLE) log_warn("database unavailable: %s", errbuf);
-    return st;
+    return seen(st);
 }
 
 int db_sql_param(struct db_sql *q, const char *value) {
@@ -225,12 +236,12 @@ enum db_status db_script(const char *sql) {
 
 enum db_status db_begin(void) {
     enum db_status st = db_ensure();
-    if (st != DB_OK) return st;
+    if (st != DB_OK) return seen(st);
     PGresult *r = PQexec(conn, "BEGIN");
     st = classify(r);
     PQclear(r);
     if (st == DB_OK) in_txn = 1;
-    return st;
+    return seen(st);
 }
 
 enum db_status db_commit(void) {
@@ -238,7 +249,7 @@ enum db_status db_commit(void) {
     enum db_status st = classify(r);
     PQclear(r);
     in_txn = 0;
-    return st;
+    return seen(st);
 }
 
 void db_rollback(void) {

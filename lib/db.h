@@ -56,6 +56,10 @@ enum db_status db_exec(const char *sql, int n, const char *const *params);
 /* Runs a script of ;-separated statements without parameters (migrations). */
 enum db_status db_script(const char *sql);
 const char *db_errmsg(void);
+/* How many calls so far found the database unavailable (a growing count):
+ * rpc_serve hands a message back for redelivery when its handler met an
+ * outage, instead of dropping the work until a timeout re-drives it. */
+unsigned long db_outages(void);
 
 /* Transactions: BEGIN / COMMIT / ROLLBACK. db_commit returns DB_RETRY on a
  * serialization failure, in which case the transaction was rolled back. */

@@ -6,7 +6,10 @@
  * one frame pump (pump()) reads them all, records confirms and buffers
  * deliveries in a small inbox that rpc_serve and rpc_call take from. Any
  * channel or connection error drops the connection; the next call
- * reconnects, and rpc_serve re-declares its queue when it sees a new one. */
+ * reconnects, and rpc_serve re-declares its queue when it sees a new one.
+ * Work is never parked until a timeout: a handler that met the database
+ * unavailable hands its message back for redelivery, and casts the broker
+ * could not take (rpc_cast_later) go out as soon as it is back. */
 #include "rpc.h"
 
 #include <amqp.h>
@@ -241,7 +244,10 @@ int rpc_connect(void) {
     return 0;
 }
 
+static void kept_drop(void);
+
 void rpc_close(void) {
+    kept_drop(); /* the process is ending: what is kept cannot be sent now */
     if (R.conn) {
         amqp_channel_close(R.conn, CHAN, AMQP_REPLY_SUCCESS);
         amqp_connection_close(R.conn, AMQP_REPLY_SUCCESS);
@@ -527,8 +533,68 @@ static int serve_setup(const char *queue) {
     return check("basic.consume");
 }
 
-static void serve_one(const char *queue, struct delivery *d, rpc_handler handler, void *ud) {
+/* ---- casts kept until the broker is back ------------------------------------ */
+
+struct kept {
+    struct kept *next;
+    char *topic, *method;
+    json_t *args;
+};
+static struct kept *kept_head, **kept_tail = &kept_head;
+static int nkept;
+#define KEPT_MAX 100000
+
+/* Forgets the oldest kept cast. */
+static void kept_pop(void) {
+    struct kept *k = kept_head;
+    kept_head = k->next;
+    if (!kept_head) kept_tail = &kept_head;
+    nkept--;
+    free(k->topic);
+    free(k->method);
+    json_decref(k->args);
+    free(k);
+}
+
+/* Sends the kept casts, oldest first, while the broker takes them. */
+static void kept_flush(void) {
+    while (kept_head && rpc_cast(kept_head->topic, kept_head->method, kept_head->args) == 0)
+        kept_pop();
+}
+
+static void kept_drop(void) {
+    if (nkept) log_warn("rpc: %d casts never reached the broker", nkept);
+    while (kept_head)
+        kept_pop();
+}
+
+int rpc_cast_later(const char *topic, const char *method, json_t *args) {
+    kept_flush();
+    if (!kept_head && rpc_cast(topic, method, args) == 0) return 0;
+    if (nkept >= KEPT_MAX) {
+        log_error("rpc: %d casts wait for the broker already: %s to %s dropped", nkept, method,
+                  topic);
+        return -1;
+    }
+    struct kept *k = calloc(1, sizeof *k);
+    k->topic = strdup(topic);
+    k->method = strdup(method);
+    k->args = args ? json_deep_copy(args) : json_object();
+    *kept_tail = k;
+    kept_tail = &k->next;
+    if (nkept++ == 0)
+        log_warn("rpc: broker unreachable: %s to %s kept until it is back", method, topic);
+    return 1;
+}
+
+/* Runs the handler of one delivery, replies to a call, acks. Returns 1 when
+ * the handler met the database unavailable: then there is no reply and the
+ * message goes back to the queue (handlers are idempotent), to run again
+ * once the database answers, rather than wait for a timeout to re-drive
+ * what it left undone. */
+static int serve_one(const char *queue, struct delivery *d, rpc_handler handler, void *ud) {
     double t0 = now_ms();
+    int requeue = 0;
     json_t *msg = rpc_envelope_decode(d->body, d->len);
     const char *method = json_string_value(json_object_get(msg, "method"));
     const char *msg_id = json_string_value(json_object_get(msg, "_msg_id"));
@@ -541,28 +607,36 @@ static void serve_one(const char *queue, struct delivery *d, rpc_handler handler
         json_t *args = json_object_get(msg, "args");
         json_t *own = NULL;
         if (!json_is_object(args)) args = own = json_object();
+        unsigned long outages = db_outages();
         json_t *res = handler(method, args, ud);
         json_decref(own);
         failure = failure_of(res);
-        if (msg_id && reply_q) {
+        requeue = db_outages() != outages;
+        if (requeue) {
+            log_warn("rpc %s: %s met the database unavailable: handed back for redelivery", queue,
+                     method);
+        } else if (msg_id && reply_q) {
             char *body = rpc_reply_encode(res, failure, msg_id);
             /* The reply queue's name is its routing key on the default exchange. */
             if (body && rpc_connect() == 0 && publish("", reply_q, body, 0, 0) < 0)
                 log_warn("rpc %s: reply to %s for %s lost", queue, reply_q, method);
             free(body);
         }
-        log_info("rpc received method=%s topic=%s msg_id=%s %.1f ms%s%s", method, queue,
-                 msg_id ? msg_id : (uid ? uid : "-"), now_ms() - t0, failure ? " failed: " : "",
-                 failure ? failure : "");
+        if (!requeue)
+            log_info("rpc received method=%s topic=%s msg_id=%s %.1f ms%s%s", method, queue,
+                     msg_id ? msg_id : (uid ? uid : "-"), now_ms() - t0,
+                     failure ? " failed: " : "", failure ? failure : "");
         json_decref(res);
     }
     json_decref(msg);
     /* A reconnect while handling invalidates the delivery tag: the broker
      * redelivers the message instead. */
     if (R.conn && R.gen == d->gen) {
-        int st = amqp_basic_ack(R.conn, CHAN, d->tag, 0);
+        int st = requeue ? amqp_basic_nack(R.conn, CHAN, d->tag, 0, 1)
+                         : amqp_basic_ack(R.conn, CHAN, d->tag, 0);
         if (st != AMQP_STATUS_OK) drop("basic.ack", amqp_error_string2(st));
     }
+    return requeue;
 }
 
 static void nap(int ms, volatile int *stop) {
@@ -577,7 +651,7 @@ int rpc_serve(const char *queue, rpc_handler handler, void *ud, void (*tick)(voi
               volatile int *stop) {
     if (tick_ms <= 0) tick_ms = 1000;
     unsigned ready_gen = 0; /* the connection our consumer is set up on */
-    int backoff = 250;
+    int backoff = 100;
     double next_tick = now_ms(), next_connect = 0;
     while (!*stop) {
         double now = now_ms();
@@ -595,17 +669,20 @@ int rpc_serve(const char *queue, rpc_handler handler, void *ud, void (*tick)(voi
             }
             if (rpc_connect() == 0 && serve_setup(queue) == 0) {
                 ready_gen = R.gen;
-                backoff = 250;
+                backoff = 100;
                 log_info("rpc: consuming queue %s", queue);
             } else {
+                /* a broker on restart answers within seconds: look often */
                 next_connect = now_ms() + backoff;
-                if (backoff < 4000) backoff *= 2;
+                if (backoff < 1000) backoff *= 2;
             }
             continue;
         }
+        if (kept_head) kept_flush();
         struct delivery *d = inbox_take(1);
         if (d) {
-            serve_one(queue, d, handler, ud);
+            /* the database is away: give it a moment before the next try */
+            if (serve_one(queue, d, handler, ud)) nap(200, stop);
             delivery_free(d);
             continue;
         }

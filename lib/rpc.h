@@ -22,6 +22,13 @@ void rpc_close(void);
 /* Publishes {method, args} to routing key `topic`; waits for the confirm.
  * Does not steal `args`. Returns 0 when confirmed, -1 otherwise. */
 int rpc_cast(const char *topic, const char *method, json_t *args);
+/* rpc_cast, or when the broker cannot take it now, a copy kept in memory
+ * and sent (in order, before any later one) as soon as it is back, by
+ * rpc_serve's loop or the next rpc_cast_later: for the messages a workflow
+ * waits on (a host's answer, the conductor's next step), which would
+ * otherwise wait for a timeout to re-drive them. Lost only if the process
+ * dies first. Returns 0 when sent, 1 when kept, -1 when dropped. */
+int rpc_cast_later(const char *topic, const char *method, json_t *args);
 
 /* Sends {method, args} to `topic` and waits up to timeout_ms for the reply.
  * Returns the reply's "result" (new reference) or NULL on timeout / failure

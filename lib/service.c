@@ -70,13 +70,14 @@ int service_start(const char *program, const char *config) {
     } else if (access(DEFAULT_CONFIG, R_OK) == 0) {
         config_load(DEFAULT_CONFIG);
     }
-    /* The workers' own writes are re-driven when lost (build_timeout
-     * recovery, redelivery), so they need not wait for the WAL flush; the
-     * API's commits (what a client was told) stay synchronous. */
+    /* [database] worker_synchronous_commit (on): a worker's commit is
+     * durable before its effect leaves the process (a cast to a host, a
+     * reply), so a database crash loses nothing a host acted on; off trades
+     * that for a WAL flush per commit (lost writes wait for build_timeout). */
     if (!config_get("database", "worker_synchronous_commit", NULL))
-        config_set("database", "worker_synchronous_commit", "off");
+        config_set("database", "worker_synchronous_commit", "on");
     config_set("database", "synchronous_commit",
-               config_get("database", "worker_synchronous_commit", "off"));
+               config_get("database", "worker_synchronous_commit", "on"));
     static const char *levels[] = {"DEBUG", "INFO", "WARNING", "ERROR"};
     const char *lvl = config_get("DEFAULT", "log_level", "INFO");
     enum log_level min = LOG_INFO;

@@ -41,6 +41,8 @@
 #                                        (as DevStack sets it: one host can
 #                                        resize only onto itself)
 #   CNOVA_WAIT           60              seconds to wait for each component
+#   CNOVA_CONF_EXTRA     ""              more options for every config file:
+#                                        "section<TAB>key<TAB>value" lines
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -64,6 +66,7 @@ VIRT=${CNOVA_VIRT:-}
 HOST_SIZE=${CNOVA_HOST_SIZE:-}
 RESIZE_SAME_HOST=${CNOVA_RESIZE_SAME_HOST:-$(w=($COMPUTE_HOSTS) && [ ${#w[@]} -eq 1 ] && echo true || echo false)}
 GLANCE_URL=${CNOVA_GLANCE_URL:-http://127.0.0.1:$PORT/image}
+CONF_EXTRA=${CNOVA_CONF_EXTRA:-}
 
 PG_BIN=/usr/lib/postgresql/15/bin
 RMQ_BIN=/usr/lib/rabbitmq/bin
@@ -270,8 +273,10 @@ rmq() {
 
 rmq_running() { alive "$(existing_dir rmq)/pid" beam; }
 
+# The port first: each rabbitmqctl is an Erlang VM of its own, which would
+# slow the broker's own boot if run every second until it is up.
 rmq_ready() {
-    RMQ_TIMEOUT=20 rmq "$RMQ_BIN/rabbitmqctl" status >/dev/null 2>&1 && port_open "$RMQ_PORT"
+    port_open "$RMQ_PORT" && RMQ_TIMEOUT=20 rmq "$RMQ_BIN/rabbitmqctl" status >/dev/null 2>&1
 }
 
 rmq_start() {
@@ -301,7 +306,7 @@ rmq_start() {
             say "rabbitmq: started as $RMQ_NODE on 127.0.0.1:$RMQ_PORT"
             return
         fi
-        sleep 1
+        sleep 0.3
     done
     tail_log "$base/log/$RMQ_NODE.log"
     die "RabbitMQ node $RMQ_NODE not ready on 127.0.0.1:$RMQ_PORT after ${WAIT} s (logs: $base/log)"
@@ -363,6 +368,8 @@ DEFAULT	allow_resize_to_same_host	$RESIZE_SAME_HOST
 neutron	metadata_proxy_shared_secret	$(metadata_secret)"
     [ -n "$extra" ] && o="$o
 $extra"
+    [ -n "$CONF_EXTRA" ] && o="$o
+$CONF_EXTRA"
     OVERRIDES=$o awk '
         BEGIN {
             n = split(ENVIRON["OVERRIDES"], lines, "\n")
@@ -650,8 +657,30 @@ nginx_conf() {
     return 1
 }
 
+# nginx_orphans: pids of nginx workers still listening on our ports after
+# their master died (killed with -9, its workers serve on and hold the
+# ports, so a new nginx could not bind them).
+nginx_orphans() {
+    ss -Hltnp "( sport = :$PORT or sport = :$METADATA_PORT )" 2>/dev/null |
+        grep -o '"nginx",pid=[0-9]*' | sed 's/.*pid=//' | sort -u || true
+}
+
 nginx_start() {
     mkdir -p "$RUN/nginx/tmp"
+    if ! nginx_running; then
+        local pid i left
+        left=$(nginx_orphans)
+        if [ -n "$left" ]; then
+            warn "nginx workers left by a dead master (pids $(echo $left)): stopping them"
+            for pid in $left; do kill -QUIT "$pid" 2>/dev/null || true; done
+            for ((i = 0; i < 50; i++)); do
+                [ -z "$(nginx_orphans)" ] && break
+                sleep 0.1
+            done
+            for pid in $(nginx_orphans); do kill -KILL "$pid" 2>/dev/null || true; done
+        fi
+        rm -f "$RUN/metadata.sock"
+    fi
     local changed=0
     nginx_conf && changed=1
     if nginx_running; then

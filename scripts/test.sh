@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh BUILD_DIR — runs every test: the cmocka unit tests, then the
 # black-box API and client tests against a private stack (its own run folder
-# and ports, started here and stopped on exit). Sanitizer reports written by
+# and ports, started here and stopped on exit), the fault matrix
+# (tests/faults, on a stack it starts itself) and the real-guest tests. Sanitizer reports written by
 # any stack process fail the run. Ends with the summary line; exit 1 on any
 # failure.
 set -uo pipefail
@@ -63,6 +64,25 @@ for suite in tests/api tests/clients; do run_suite "$suite"; done
 stop_stack
 trap - EXIT
 
+# ---- the fault matrix: four simulated hosts of their own, which
+# tests/faults starts and stops itself (it kills their processes) ----
+run_faults_suite() {
+    export CNOVA_RUN=$REPO/run-faults CNOVA_VIRT=test CNOVA_COMPUTE_HOSTS="c1 c2 c3 c4"
+    export CNOVA_PORT=17774 CNOVA_METADATA_PORT=17775 CNOVA_PG_PORT=17432 CNOVA_RMQ_PORT=17672
+    export CNOVA_RMQ_DIST_PORT=27672 CNOVA_RMQ_NODE=cnova-faults@localhost
+    export CNOVA_BASE=http://127.0.0.1:$CNOVA_PORT
+    unset CNOVA_HOST_SIZE
+    mkdir -p "$CNOVA_RUN/asan"
+    export ASAN_OPTIONS="log_path=$CNOVA_RUN/asan/asan:detect_leaks=1"
+    export UBSAN_OPTIONS="log_path=$CNOVA_RUN/asan/ubsan:print_stacktrace=1"
+    trap stop_stack EXIT
+    run_suite tests/faults
+    stop_stack
+    trap - EXIT
+}
+rm -rf "$REPO/run-faults/asan"
+run_faults_suite
+
 # ---- real guests: a stack of its own on QEMU (TCG without /dev/kvm) ----
 # tests/guest skip, saying why, where the stack falls back to simulated hosts
 run_guest_suite() {
@@ -88,7 +108,7 @@ run_guest_suite() {
 rm -rf "$REPO/run-guest/asan"
 run_guest_suite
 
-reports=$(find "$REPO/run-test/asan" "$REPO/run-guest/asan" -type f 2>/dev/null | head -20)
+reports=$(find "$REPO/run-test/asan" "$REPO/run-faults/asan" "$REPO/run-guest/asan" -type f 2>/dev/null | head -20)
 if [ -n "$reports" ]; then
     note "sanitizer reports from the stack's processes:"
     for f in $reports; do echo "--- $f"; head -n 40 "$f"; done

@@ -1,5 +1,5 @@
 """Losing a piece of the stack: an API worker killed with -9 is replaced and
-no request after that fails; PostgreSQL stopped gives 503s, and once it is
+no request after that fails; PostgreSQL stopped gives 503s (with Retry-After), and once it is
 back the same workers answer again without a restart."""
 import os, signal, subprocess, time, unittest
 
@@ -49,6 +49,7 @@ class Resilience(ApiTest):
             for _ in range(10):
                 r = request("GET", "/v2.1/os-services")
                 self.assertFault(r, 503, "serviceUnavailable")
+                self.assertEqual(r.header("retry-after"), "1", "503 without Retry-After")
             # routes that need no database keep working
             self.assertEqual(request("GET", "/v2.1/").status, 200)
         finally:

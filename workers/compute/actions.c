@@ -102,7 +102,7 @@ json_t *compute_instance_op(json_t *args, const char *host, const struct virt_dr
     /* what the conductor asked to have back (the snapshot's image id) */
     json_t *ctx = json_object_get(args, "ctx");
     if (ctx) json_object_set(res, "ctx", ctx);
-    if (rpc_cast("conductor", "instance_action_done", res) < 0)
+    if (rpc_cast_later("conductor", "instance_action_done", res) < 0)
         log_warn("%s of %s: outcome not sent to the conductor", method, uuid);
     log_info("%s of %s: %s", method, uuid, ps >= 0 ? "done" : why);
     return res;

@@ -31,7 +31,7 @@ json_t *compute_interface_op(json_t *args, const char *host, const struct virt_d
     json_t *res = json_pack("{s:s,s:s,s:s,s:O,s:b}", "uuid", uuid, "host", host, "op", op, "nic",
                             nic, "ok", rc == 0);
     if (rc) json_object_set_new(res, "fault", json_string(why ? why : "failed"));
-    if (rpc_cast("conductor", "interface_op_done", res) < 0)
+    if (rpc_cast_later("conductor", "interface_op_done", res) < 0)
         log_warn("%s of %s: outcome not sent to the conductor", op, n.port_id);
     log_info("%s of port %s on %s: %s", op, n.port_id, uuid, rc ? why : "done");
     return res;

@@ -34,6 +34,7 @@ struct compute {
     const char *proxy_argv[8];
     double next_heartbeat, next_update, next_sync;
     int heartbeat_ms, update_ms, sync_ms;
+    int synced; /* a sync has run since this process started */
 };
 
 static json_t *do_ping(json_t *args, struct compute *c) {
@@ -222,7 +223,7 @@ static json_t *do_build_and_run_instance(json_t *args, struct compute *c) {
         snprintf(msg, sizeof msg, "Build of instance %s aborted: %s", v.uuid, why);
         json_object_set_new(res, "fault", json_string(msg));
     }
-    if (rpc_cast("conductor", "instance_built", res) < 0)
+    if (rpc_cast_later("conductor", "instance_built", res) < 0)
         log_warn("instance_built for %s not sent (the conductor's build timeout re-drives it)",
                  v.uuid);
     log_info("build of %s: %s", v.uuid, ps >= 0 ? "running" : why);
@@ -242,7 +243,7 @@ static json_t *do_terminate_instance(json_t *args, struct compute *c) {
         if (!c->test_driver) disks_volume_remove(json_string_value(vol));
     }
     json_t *res = json_pack("{s:s, s:s}", "uuid", uuid, "host", c->host);
-    if (rpc_cast("conductor", "instance_terminated", res) < 0)
+    if (rpc_cast_later("conductor", "instance_terminated", res) < 0)
         log_warn("instance_terminated for %s not sent", uuid);
     return res;
 }
@@ -346,9 +347,13 @@ static const struct virt_instance *find_domain(const struct virt_instance *v, si
  * domain is missing (a test:/// host forgets everything when its process
  * restarts, as a rebooted host forgets running guests) is defined again,
  * shut off, and reported SHUTDOWN: the conductor then stops an ACTIVE one
- * as Nova does ("Instance shutdown by itself"); a STOPPED one stays so. Our domains of instances
- * the database no longer has on this host are reaped (running_deleted_instance_action). */
-static void sync_power_states(struct compute *c) {
+ * as Nova does ("Instance shutdown by itself"); a STOPPED one stays so.
+ * With [DEFAULT] resume_guests_state_on_host_boot, the first sync after
+ * this process starts boots again the missing guest of an ACTIVE, running
+ * instance instead. Our domains of instances the database no longer has on
+ * this host are reaped (running_deleted_instance_action). Returns 0, or -1
+ * when the conductor did not answer (tried again at the next tick). */
+static int sync_power_states(struct compute *c) {
     const char *err = NULL;
     json_t *q = json_pack("{s:s}", "host", c->host);
     json_t *list = rpc_call("conductor", "instances_on_host", q, 10000, &err);
@@ -356,37 +361,42 @@ static void sync_power_states(struct compute *c) {
     if (!json_is_array(list)) {
         log_warn("power-state sync skipped: instances_on_host: %s", err ? err : "bad reply");
         json_decref(list);
-        return;
+        return -1;
     }
     struct virt_instance *doms = NULL;
     size_t nd = 0;
     if (c->virt->list_instances(&doms, &nd) < 0) {
         json_decref(list);
-        return;
+        return -1;
     }
+    int resume = !c->synced && config_bool("DEFAULT", "resume_guests_state_on_host_boot", 0);
     size_t i;
     json_t *inst;
     json_array_foreach(list, i, inst) {
         const char *uuid = json_string_value(json_object_get(inst, "uuid"));
         const char *vm = json_string_value(json_object_get(inst, "vm_state"));
-        if (!uuid || !vm || !json_is_null(json_object_get(inst, "task_state"))) continue;
+        int in_task = !json_is_null(json_object_get(inst, "task_state"));
+        if (!uuid || !vm || (in_task && !resume)) continue;
         /* a resize onto this same host confirmed: the old files go (the
          * conductor asks no host to confirm it) */
-        if (!c->test_driver && strcmp(vm, "resized")) disks_resize_drop(uuid);
+        if (!c->test_driver && !in_task && strcmp(vm, "resized")) disks_resize_drop(uuid);
         int db_ps = (int)json_integer_value(json_object_get(inst, "power_state"));
         const struct virt_instance *d = find_domain(doms, nd, uuid);
         int ps = d ? d->power_state : VIRT_NOSTATE;
-        if (!d && (!strcmp(vm, "active") || !strcmp(vm, "stopped"))) {
+        /* resuming, a guest whose server is in a task (a resize, a stop)
+         * comes back as it was too: the task's next step needs it */
+        if (!d && (!strcmp(vm, "active") || !strcmp(vm, "stopped") ||
+                   (resume && strcmp(vm, "building") && strcmp(vm, "deleted")))) {
             struct virt_spec v;
             spec_of(inst, &v);
             const char *why;
-            ps = c->virt->spawn(&v, 0, &why);
+            int start = resume && db_ps == VIRT_RUNNING;
+            ps = c->virt->spawn(&v, start, &why);
             if (ps < 0) ps = VIRT_NOSTATE;
-            log_warn("instance %s is %s but its domain was missing: defined it again, "
-                     "shut off",
-                     uuid, vm);
+            log_warn("instance %s is %s but its domain was missing: defined it again, %s", uuid,
+                     vm, start ? "started (resume_guests_state_on_host_boot)" : "shut off");
         }
-        if (ps == db_ps) continue;
+        if (ps == db_ps || in_task) continue;
         json_t *a = json_pack("{s:s, s:s, s:i}", "uuid", uuid, "host", c->host, "power_state", ps);
         rpc_cast("conductor", "instance_power_sync", a);
         json_decref(a);
@@ -405,6 +415,8 @@ static void sync_power_states(struct compute *c) {
     }
     free(doms);
     json_decref(list);
+    c->synced = 1;
+    return 0;
 }
 
 /* The service heartbeat, when it is due. A heartbeat lost while the
@@ -430,9 +442,9 @@ static void tick(void *ud) {
         c->next_update = now + c->update_ms;
     }
     if (now >= c->next_sync) {
-        sync_power_states(c);
+        int rc = sync_power_states(c);
         if (!c->test_driver) guest_host_firewall(&c->gh, NULL, NULL); /* and at start */
-        c->next_sync = now_ms() + c->sync_ms;
+        c->next_sync = now_ms() + (rc < 0 && !c->synced ? 1000 : c->sync_ms);
     }
 }
 

@@ -71,7 +71,7 @@ json_t *compute_move_op(json_t *args, const char *host, const struct virt_driver
     if (ps >= 0 && (s->stop || s->define))
         json_object_set_new(res, "power_state", json_integer(ps));
     if (ps < 0) json_object_set_new(res, "fault", json_string(why ? why : "failed"));
-    if (rpc_cast("conductor", "move_done", res) < 0)
+    if (rpc_cast_later("conductor", "move_done", res) < 0)
         log_warn("%s of %s: outcome not sent to the conductor", op, uuid);
     log_info("%s of %s: %s", op, uuid, ps >= 0 ? "done" : why);
     return res;
@@ -106,7 +106,7 @@ void compute_destroy_evacuated(const char *host, const struct virt_driver *virt)
     }
     if (json_array_size(handled)) {
         json_t *a = json_pack("{s:s, s:O}", "host", host, "migration_ids", handled);
-        if (rpc_cast("conductor", "evacuation_cleaned", a) < 0)
+        if (rpc_cast_later("conductor", "evacuation_cleaned", a) < 0)
             log_warn("evacuations from %s: cleanup not reported", host);
         json_decref(a);
     }

@@ -47,7 +47,7 @@ json_t *compute_volume_op(json_t *args, const char *host, const struct virt_driv
     json_t *res = json_pack("{s:s,s:s,s:s,s:s,s:b}", "uuid", uuid, "host", host, "op", op,
                             "volume_id", volume, "ok", rc == 0);
     if (rc) json_object_set_new(res, "fault", json_string(why ? why : "failed"));
-    if (rpc_cast("conductor", "volume_op_done", res) < 0)
+    if (rpc_cast_later("conductor", "volume_op_done", res) < 0)
         log_warn("%s of %s: outcome not sent to the conductor", op, volume);
     log_info("%s of %s on %s: %s", op, volume, uuid, rc ? why : "done");
     return res;

@@ -195,7 +195,7 @@ json_t *conductor_forward(const char *method, json_t *args) {
     if (doc) json_object_set_new(a, "metadata", doc);
     char topic[300];
     snprintf(topic, sizeof topic, "compute.%s", host);
-    if (rpc_cast(topic, method, a) < 0)
+    if (rpc_cast_later(topic, method, a) < 0)
         log_warn("%s of %s: cast to %s failed", method, uuid, topic);
     json_decref(a);
     return json_true();

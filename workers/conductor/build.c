@@ -297,7 +297,7 @@ static void cast_build(const char *uuid, PGresult *r, json_t *flavor, const char
     json_t *b = build_args(uuid, r, flavor);
     char topic[300];
     snprintf(topic, sizeof topic, "compute.%s", host);
-    if (rpc_cast(topic, "build_and_run_instance", b) < 0)
+    if (rpc_cast_later(topic, "build_and_run_instance", b) < 0)
         log_warn("build %s: cast to %s failed (the build timeout re-drives it)", uuid, topic);
     json_decref(b);
 }

@@ -292,7 +292,7 @@ json_t *conductor_delete_instance(json_t *args, struct conductor *c) {
         "  WHERE s.volume_id = b.volume_id::uuid AND NOT s.deleted)",
         "volumes", uuid);
     if (gone) json_object_set_new(a, "delete_volumes", gone);
-    if (rpc_cast(topic, "terminate_instance", a) < 0)
+    if (rpc_cast_later(topic, "terminate_instance", a) < 0)
         log_warn("delete %s: cast to %s failed (re-driven by the build timeout)", uuid, topic);
     json_decref(a);
     return json_true();

@@ -73,7 +73,7 @@ static json_t *guest_args(json_t *inst, json_t *flavor, const char *op, bool pow
 static void cast_host(const char *host, const char *op, json_t *args) {
     char topic[300];
     snprintf(topic, sizeof topic, "compute.%s", host);
-    if (rpc_cast(topic, op, args) < 0)
+    if (rpc_cast_later(topic, op, args) < 0)
         log_warn("%s of %s: cast to %s failed", op, jstr(args, "uuid"), topic);
     json_decref(args);
 }
@@ -308,7 +308,10 @@ static json_t *schedule_move(const struct move_kind *k, json_t *args, struct con
     json_t *dest = rpc_call("scheduler", "select_destinations", sa, c->call_timeout_ms, &err);
     json_decref(sa);
     const char *host = jstr(dest, "host");
-    if (!host) {
+    if (!dest && err && !strcmp(err, "unreachable")) {
+        /* the broker went away: the message comes again once it is back */
+        log_warn("move of %s: scheduler unreachable: left for redelivery", uuid);
+    } else if (!host) {
         const char *reason = dest ? jstr(dest, "reason") : err;
         char msg[512], tasks[64];
         snprintf(msg, sizeof msg, NO_VALID_HOST "%s", reason ?: "");

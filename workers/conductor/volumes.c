@@ -114,7 +114,7 @@ static json_t *forward(const char *op, json_t *args) {
     if (dev) json_object_set(a, "device", dev);
     char topic[300];
     snprintf(topic, sizeof topic, "compute.%s", host);
-    if (rpc_cast(topic, op, a) < 0) log_warn("%s of %s: cast to %s failed", op, uuid, topic);
+    if (rpc_cast_later(topic, op, a) < 0) log_warn("%s of %s: cast to %s failed", op, uuid, topic);
     json_decref(a);
     return json_true();
 }
