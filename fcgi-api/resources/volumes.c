@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blockstore.h"
 #include "volumes.h"
 
 int volume_cinder_400(struct req *r, const char *prefix, const char *fmt, ...) {
@@ -401,6 +402,7 @@ int volumes_delete(struct req *r) {
             " error_extending or error_managing and must not be migrating, attached, belong to"
             " a group, have snapshots, awaiting a transfer, or be disassociated from snapshots"
             " after volume transfer.");
+    blockstore_remove(v.id); /* its bytes, where a host made them */
     return api_reply(r, 202, NULL);
 }
 

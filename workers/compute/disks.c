@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <openssl/sha.h>
 
+#include "blockstore.h"
 #include "config.h"
 #include "disks.h"
 #include "image_client.h"
@@ -389,18 +390,11 @@ int disks_resize_drop(const char *uuid) {
 
 /* ---- the built-in block storage's files ---- */
 
-bool disks_volume_path(const char *volume_id, char out[DISKS_PATH_MAX]) {
-    return volume_id && uuid_valid(volume_id) &&
-           (size_t)snprintf(out, DISKS_PATH_MAX, "%s/volume-%s",
-                            config_get("compute", "volumes_path", "/var/lib/cnova/volumes"),
-                            volume_id) < DISKS_PATH_MAX;
-}
-
-int disks_volume(const char *volume_id, int size_gb, const char *image_id,
-                 const char *disk_format, const char **why) {
+int disks_volume(const char *volume_id, int size_gb, const char *image_id, const char *disk_format,
+                 const char **why) {
     char path[DISKS_PATH_MAX], part[DISKS_PATH_MAX + 8], base[DISKS_PATH_MAX], size[32];
     *why = NULL;
-    if (!disks_volume_path(volume_id, path)) {
+    if (!blockstore_path(volume_id, path, sizeof path)) {
         *why = "not a volume id";
         return -1;
     }
@@ -433,10 +427,4 @@ int disks_volume(const char *volume_id, int size_gb, const char *image_id,
     log_info("volume %s: %s made (%s%s)", volume_id, path, size,
              image_id && *image_id ? ", from its image" : "");
     return 0;
-}
-
-void disks_volume_remove(const char *volume_id) {
-    char path[DISKS_PATH_MAX];
-    if (disks_volume_path(volume_id, path) && unlink(path) < 0 && errno != ENOENT)
-        log_warn("cannot remove %s: %s", path, strerror(errno));
 }

@@ -81,16 +81,11 @@ int disks_resize_take(struct virt_spec *spec, const char **why);
 int disks_resize_restore(struct virt_spec *spec, const char **why);
 int disks_resize_drop(const char *uuid);
 
-/* The built-in block storage's file of a volume: [compute] volumes_path/
- * volume-<id> (out[DISKS_PATH_MAX]). False when id is not a uuid. */
-bool disks_volume_path(const char *volume_id, char out[DISKS_PATH_MAX]);
-/* Makes the volume's file unless it is there: raw, size_gb GiB, sparse;
+/* Makes the volume's file (lib/blockstore.h) unless it is there: raw, size_gb GiB, sparse;
  * with image_id, the image's bytes first (a volume made from an image, as
  * Cinder makes one for boot from volume). Returns 0, or -1 with *why. */
 int disks_volume(const char *volume_id, int size_gb, const char *image_id,
                  const char *disk_format, const char **why);
-/* Removes the volume's file; a missing one is fine. */
-void disks_volume_remove(const char *volume_id);
 
 /* [DEFAULT] instances_path. */
 const char *disks_instances_path(void);

@@ -16,6 +16,7 @@
 #include "cnova.h"
 #include "compute_actions.h"
 #include "compute_volumes.h"
+#include "blockstore.h"
 #include "disks.h"
 #include "firewall.h"
 #include "guest_host.h"
@@ -169,7 +170,7 @@ void spec_of(json_t *a, struct virt_spec *v) {
         vol->id = json_string_value(json_object_get(n, "volume_id"));
         vol->device = json_string_value(json_object_get(n, "device"));
         if (vol->device && !strncmp(vol->device, "/dev/", 5)) vol->device += 5;
-        if (disks_volume_path(vol->id, vol->path)) v->n_volumes++;
+        if (blockstore_path(vol->id, vol->path, sizeof vol->path)) v->n_volumes++;
     }
 }
 
@@ -240,7 +241,7 @@ static json_t *do_terminate_instance(json_t *args, struct compute *c) {
     size_t i;
     json_t *vol;
     json_array_foreach(json_object_get(args, "delete_volumes"), i, vol) {
-        if (!c->test_driver) disks_volume_remove(json_string_value(vol));
+        if (!c->test_driver) blockstore_remove(json_string_value(vol));
     }
     json_t *res = json_pack("{s:s, s:s}", "uuid", uuid, "host", c->host);
     if (rpc_cast_later("conductor", "instance_terminated", res) < 0)

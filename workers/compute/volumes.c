@@ -8,6 +8,7 @@
 
 #include "cnova.h"
 #include "compute_volumes.h"
+#include "blockstore.h"
 #include "disks.h"
 
 /* The guest's bus for a device name's prefix (Nova's libvirt
@@ -35,7 +36,7 @@ json_t *compute_volume_op(json_t *args, const char *host, const struct virt_driv
         char path[DISKS_PATH_MAX];
         struct virt_disk disk = {target, bus_of(target), volume, path};
         int size = (int)json_integer_value(json_object_get(args, "size"));
-        if (!disks_volume_path(volume, path))
+        if (!blockstore_path(volume, path, sizeof path))
             rc = -1, why = "not a volume id";
         else if (files && disks_volume(volume, size, NULL, NULL, &why) < 0)
             rc = -1; /* a volume's file is made when a host first needs it */
