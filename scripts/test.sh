@@ -66,15 +66,22 @@ trap - EXIT
 
 # ---- the fault matrix: four simulated hosts of their own, which
 # tests/faults starts and stops itself (it kills their processes) ----
-run_faults_suite() {
-    export CNOVA_RUN=$REPO/run-faults CNOVA_VIRT=test CNOVA_COMPUTE_HOSTS="c1 c2 c3 c4"
-    export CNOVA_PORT=17774 CNOVA_METADATA_PORT=17775 CNOVA_PG_PORT=17432 CNOVA_RMQ_PORT=17672
-    export CNOVA_RMQ_DIST_PORT=27672 CNOVA_RMQ_NODE=cnova-faults@localhost
+# use_stack NAME VIRT HOSTS P: the environment of the private stack NAME
+# (run-NAME) on ports P774 (API), P775 (metadata), P432 (PostgreSQL), P672
+# (AMQP) and (P+10)672 (Erlang distribution), its sanitizer reports in
+# run-NAME/asan
+use_stack() {
+    export CNOVA_RUN=$REPO/run-$1 CNOVA_VIRT=$2 CNOVA_COMPUTE_HOSTS=$3
+    export CNOVA_PORT=${4}774 CNOVA_METADATA_PORT=${4}775 CNOVA_PG_PORT=${4}432 CNOVA_RMQ_PORT=${4}672
+    export CNOVA_RMQ_DIST_PORT=$(($4 + 10))672 CNOVA_RMQ_NODE=cnova-$1@localhost
     export CNOVA_BASE=http://127.0.0.1:$CNOVA_PORT
     unset CNOVA_HOST_SIZE
     mkdir -p "$CNOVA_RUN/asan"
     export ASAN_OPTIONS="log_path=$CNOVA_RUN/asan/asan:detect_leaks=1"
     export UBSAN_OPTIONS="log_path=$CNOVA_RUN/asan/ubsan:print_stacktrace=1"
+}
+run_faults_suite() {
+    use_stack faults test "c1 c2 c3 c4" 17
     trap stop_stack EXIT
     run_suite tests/faults
     stop_stack
@@ -86,14 +93,7 @@ run_faults_suite
 # ---- real guests: a stack of its own on QEMU (TCG without /dev/kvm) ----
 # tests/guest skip, saying why, where the stack falls back to simulated hosts
 run_guest_suite() {
-    export CNOVA_RUN=$REPO/run-guest CNOVA_VIRT=qemu CNOVA_COMPUTE_HOSTS=compute1
-    export CNOVA_PORT=19774 CNOVA_METADATA_PORT=19775 CNOVA_PG_PORT=19432 CNOVA_RMQ_PORT=19672
-    export CNOVA_RMQ_DIST_PORT=29672 CNOVA_RMQ_NODE=cnova-guest@localhost
-    export CNOVA_BASE=http://127.0.0.1:$CNOVA_PORT
-    unset CNOVA_HOST_SIZE
-    mkdir -p "$CNOVA_RUN/asan"
-    export ASAN_OPTIONS="log_path=$CNOVA_RUN/asan/asan:detect_leaks=1"
-    export UBSAN_OPTIONS="log_path=$CNOVA_RUN/asan/ubsan:print_stacktrace=1"
+    use_stack guest qemu compute1 19
     trap stop_stack EXIT
     note "starting a private QEMU stack on $CNOVA_BASE"
     if ! scripts/stack.sh start; then
