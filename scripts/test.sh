@@ -51,6 +51,7 @@ run_suite() {
     [ -d "$suite" ] || return 0
     note "black-box: $suite"
     out=$CNOVA_RUN/log/$(basename "$suite").out
+    mkdir -p "$CNOVA_RUN/log" # a suite that starts its own stack (tests/faults) finds none yet
     if "$PY" tests/run_suite.py "$suite" 2>&1 | tee "$out"; then
         passed=$((passed + 1))
     else
