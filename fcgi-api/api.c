@@ -70,7 +70,7 @@ int api_error(struct req *r, int status, const char *fmt, ...) {
 }
 
 int api_db_error(struct req *r, enum db_status st) {
-    if (st == DB_UNAVAILABLE) {
+    if (st == DB_UNAVAILABLE || (st == DB_ERROR && db_lost())) {
         /* the database is restarting: the next request reconnects */
         api_header(r, "Retry-After", "1");
         return api_error(r, 503,

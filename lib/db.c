@@ -103,6 +103,10 @@ enum db_status db_ensure(void) {
     return db_open();
 }
 
+bool db_lost(void) {
+    return !conn || PQstatus(conn) != CONNECTION_OK;
+}
+
 static enum db_status classify(PGresult *r) {
     if (PQstatus(conn) != CONNECTION_OK) {
         seterr(PQerrorMessage(conn));

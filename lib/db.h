@@ -8,6 +8,8 @@
 #ifndef CNOVA_DB_H
 #define CNOVA_DB_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 #include <libpq-fe.h>
 
@@ -26,6 +28,9 @@ enum db_status db_open(void);
 void db_close(void);
 /* Makes sure a usable connection exists (reconnecting if needed). */
 enum db_status db_ensure(void);
+/* True when the connection is gone (the server closed it): an error a
+ * caller collapsed into DB_ERROR (e.g. outbox_add's -1) was the outage. */
+bool db_lost(void);
 
 /* Runs `sql` ($1..$n parameters, NULL = SQL NULL) as a prepared statement.
  * On DB_OK *out (if out) receives the result, which the caller PQclear()s;

@@ -50,8 +50,9 @@ run_suite() {
     local suite=$1 out
     [ -d "$suite" ] || return 0
     note "black-box: $suite"
-    out=$CNOVA_RUN/log/$(basename "$suite").out
-    mkdir -p "$CNOVA_RUN/log" # a suite that starts its own stack (tests/faults) finds none yet
+    # beside the build: a suite that makes its own stack (tests/faults)
+    # empties that stack's run folder
+    out=$REPO/$B/$(basename "$suite").out
     if "$PY" tests/run_suite.py "$suite" 2>&1 | tee "$out"; then
         passed=$((passed + 1))
     else
