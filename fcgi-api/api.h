@@ -38,11 +38,22 @@ struct route {
     const char *handler_name;
 };
 
-/* The request context: who is asking (see auth.c). */
+/* The request context: who is asking (see auth.c). Filled by the auth
+ * strategy (noauth2 or Keystone's token answer); read by the policy
+ * engine (policy.c) and the handlers. roles: the role names, each
+ * followed by ',' (",admin,member,reader,"), lower case, so that a check
+ * is a strstr of ",name,". */
 struct ctx {
     char user_id[256], project_id[256];
-    bool is_admin, is_reader, is_member;
+    char user_domain_id[256], project_domain_id[256];
+    char roles[1024];
+    bool system_scope;  /* a token scoped to the system, not a project */
+    bool is_admin, is_reader, is_member, is_manager, is_service;
 };
+/* True when ctx holds the role (case-insensitive). */
+bool ctx_has_role(const struct ctx *c, const char *role);
+/* Adds a role to ctx (and sets the is_* flag it implies). */
+void ctx_add_role(struct ctx *c, const char *role);
 
 #define MAX_PARAMS 4
 

@@ -4,7 +4,9 @@
  * without a colon names both); user "admin" has the admin role, everyone
  * else is a member and reader of their project. keystone is the seam for
  * the Keystone issue: it is refused at start-up until built. */
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api.h"
 
@@ -55,9 +57,37 @@ int auth_request(struct req *r) {
     if (!ulen || !*project || !latin1_text(token, ulen, r->ctx.user_id, sizeof r->ctx.user_id) ||
         !latin1_text(project, strlen(project), r->ctx.project_id, sizeof r->ctx.project_id))
         return unauthorized(r);
-    r->ctx.is_admin = !strcmp(r->ctx.user_id, "admin");
-    r->ctx.is_member = r->ctx.is_reader = true;
+    if (!strcmp(r->ctx.user_id, "admin")) ctx_add_role(&r->ctx, "admin");
+    ctx_add_role(&r->ctx, "member");
+    ctx_add_role(&r->ctx, "reader");
     return 0;
+}
+
+bool ctx_has_role(const struct ctx *c, const char *role) {
+    char want[130];
+    size_t n = strlen(role);
+    if (!n || n + 3 > sizeof want) return false;
+    want[0] = ',';
+    for (size_t i = 0; i < n; i++) want[i + 1] = (char)tolower((unsigned char)role[i]);
+    want[n + 1] = ',';
+    want[n + 2] = 0;
+    return strstr(c->roles, want) != NULL;
+}
+
+void ctx_add_role(struct ctx *c, const char *role) {
+    size_t have = strlen(c->roles), n = strlen(role);
+    if (!n || n > 127 || strchr(role, ',') || ctx_has_role(c, role)) return;
+    if (have + n + 2 + (have == 0) > sizeof c->roles) return;
+    char *o = c->roles + have;
+    if (!have) *o++ = ',';
+    for (size_t i = 0; i < n; i++) *o++ = (char)tolower((unsigned char)role[i]);
+    *o++ = ',';
+    *o = 0;
+    if (!strcasecmp(role, "admin")) c->is_admin = true;
+    else if (!strcasecmp(role, "member")) c->is_member = true;
+    else if (!strcasecmp(role, "reader")) c->is_reader = true;
+    else if (!strcasecmp(role, "manager")) c->is_manager = true;
+    else if (!strcasecmp(role, "service")) c->is_service = true;
 }
 
 int auth_policy(struct req *r, enum policy p, const char *name) {
@@ -67,9 +97,8 @@ int auth_policy(struct req *r, enum policy p, const char *name) {
     case POLICY_AUTHENTICATED: ok = true; break;
     case POLICY_READER: ok = r->ctx.is_admin || r->ctx.is_reader; break;
     case POLICY_MEMBER: ok = r->ctx.is_admin || r->ctx.is_member; break;
-    /* noauth2 gives no one the manager or service role: admins only */
-    case POLICY_MANAGER:
-    case POLICY_SERVICE:
+    case POLICY_MANAGER: ok = r->ctx.is_admin || r->ctx.is_manager; break;
+    case POLICY_SERVICE: ok = r->ctx.is_admin || r->ctx.is_service; break;
     case POLICY_ADMIN:
     default: ok = r->ctx.is_admin; break;
     }
