@@ -107,7 +107,8 @@ class TokenTest(unittest.TestCase):
         fresh = token("demo", "demo")
         env = dict(os.environ)
         stack = os.path.join(REPO, "scripts", "stack.sh")
-        pid = int(open(os.path.join(RUN, "keystone", "uwsgi.pid")).read())
+        with open(os.path.join(RUN, "keystone", "uwsgi.pid")) as f:
+            pid = int(f.read())
         os.kill(pid, 2)  # SIGINT: uwsgi stops (TERM would reload)
         for _ in range(100):
             try:
