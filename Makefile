@@ -51,7 +51,7 @@ BINS = $(B)/cnova-api $(B)/cnova-conductor $(B)/cnova-scheduler $(B)/cnova-compu
 UNITS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 FUZZERS = $(patsubst fuzz/%.c,$(B)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 
-.PHONY: all deps run stop test units bench bench-faults fuzz fuzzers soak format lint clean routes
+.PHONY: all deps run stop test units bench bench-faults bench-keystone fuzz fuzzers soak format lint clean routes
 all: $(BINS)
 
 $(B)/obj/%.o: %.c
@@ -133,6 +133,12 @@ soak: deps
 bench-faults: deps
 	@$(MAKE) --no-print-directory all
 	@bench/faults.sh
+
+# What Keystone mode costs: noauth2 vs Keystone tokens, cache warm and
+# 1000 tokens in rotation (bench/keystone.sh).
+bench-keystone: deps
+	@$(MAKE) --no-print-directory all
+	@bench/keystone.sh
 
 # Regenerates fcgi-api/routes.h from api/routes.tsv (keeps built handlers).
 routes:

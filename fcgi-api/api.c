@@ -394,9 +394,17 @@ static int dispatch(struct req *r) {
     return st ? st : r->route->handler(r);
 }
 
+/* The caller's X-OpenStack-Request-ID, kept as the global request id when
+ * it is one ("req-" + a UUID), as Nova's request-id middleware does. */
+static const char *global_request_id(struct req *r) {
+    const char *g = req_header(r, "X-OpenStack-Request-ID");
+    return g && !strncmp(g, "req-", 4) && uuid_valid(g + 4) ? g : NULL;
+}
+
 void api_handle(struct req *r) {
     double t0 = now_ms();
     if (!r->request_id[0]) request_id_new(r->request_id);
+    log_set_context(r->request_id, global_request_id(r));
     if (!r->version) r->version = MV_MIN;
     r->status = dispatch(r);
     const char *ver = "";
@@ -409,6 +417,7 @@ void api_handle(struct req *r) {
             "%s %s%s%s status: %d len: %zu microversion: %s time: %.3f", r->method_name,
             r->path, r->query[0] ? "?" : "", r->query, r->status, r->body_len, ver,
             (now_ms() - t0) / 1e3);
+    log_set_context(NULL, NULL);
 }
 
 void api_render(struct req *r, struct sbuf *out) {

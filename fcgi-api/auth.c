@@ -2,13 +2,14 @@
  *
  * auth_strategy = noauth2 (default): the token is "user:project" (a token
  * without a colon names both); user "admin" has the admin role, everyone
- * else is a member and reader of their project. keystone is the seam for
- * the Keystone issue: it is refused at start-up until built. */
+ * else is a member and reader of their project. auth_strategy = keystone:
+ * keystone.c validates the token with Keystone (and its cache). */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api.h"
+#include "keystone.h"
 
 enum strategy { NOAUTH2, KEYSTONE };
 static enum strategy strategy = NOAUTH2;
@@ -19,7 +20,11 @@ int auth_init(void) {
         strategy = NOAUTH2;
         return 0;
     }
-    log_error("auth_strategy = %s is not supported yet (noauth2 only)", s);
+    if (!strcmp(s, "keystone")) {
+        strategy = KEYSTONE;
+        return keystone_init();
+    }
+    log_error("auth_strategy = %s: unknown (noauth2 or keystone)", s);
     return -1;
 }
 
@@ -48,9 +53,9 @@ static bool latin1_text(const char *in, size_t n, char *out, size_t cap) {
 }
 
 int auth_request(struct req *r) {
+    if (strategy == KEYSTONE) return keystone_authenticate(r);
     const char *token = req_header(r, "X-Auth-Token");
     if (!token || !*token) return unauthorized(r);
-    if (strategy != NOAUTH2) return unauthorized(r);
     const char *colon = strchr(token, ':');
     size_t ulen = colon ? (size_t)(colon - token) : strlen(token);
     const char *project = colon ? colon + 1 : token;

@@ -5,6 +5,7 @@
 
 #include "cnova.h"
 #include "image_client.h"
+#include "ks_client.h"
 
 static size_t discard(char *p, size_t size, size_t n, void *ud) {
     (void)p, (void)ud;
@@ -25,7 +26,11 @@ int image_call(const struct image_call *c) {
         n--;
     struct sbuf url = {0}, hdr = {0}, ct = {0};
     sbuf_addf(&url, "%.*s/v2/images/%s%s", (int)n, servers, c->image_id, c->suffix);
-    sbuf_addf(&hdr, "X-Auth-Token: %s", config_get("glance", "service_token", "admin:admin"));
+    /* with a Keystone, the service user's own token; else noauth2's */
+    char tok[2048];
+    if (!ks_configured() || ks_service_token(tok, sizeof tok, false))
+        snprintf(tok, sizeof tok, "%s", config_get("glance", "service_token", "admin:admin"));
+    sbuf_addf(&hdr, "X-Auth-Token: %s", tok);
     CURL *h = curl_easy_init();
     struct curl_slist *headers = curl_slist_append(NULL, hdr.s);
     if (c->ctype) {

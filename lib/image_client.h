@@ -2,7 +2,9 @@
  * compute and conductor call Glance: the compute hosts fetch image bytes
  * and upload snapshots, the conductor deletes the images a workflow drops
  * (so that their data goes with them). The service is [glance]
- * api_servers (the first of the list), the token [glance] service_token. */
+ * api_servers (the first of the list), the token the service user's
+ * ([keystone_authtoken], ks_client.h) when a Keystone is configured, else
+ * [glance] service_token (noauth2). */
 #ifndef CNOVA_IMAGE_CLIENT_H
 #define CNOVA_IMAGE_CLIENT_H
 

@@ -79,6 +79,12 @@ char *rpc_envelope_encode(const char *method, json_t *args, const char *msg_id, 
     json_object_set_new(msg, "method", json_string(method));
     json_object_set_new(msg, "args", args ? json_incref(args) : json_object());
     json_object_set_new(msg, "_unique_id", json_string(uid));
+    /* the request this work is for, as oslo.messaging sends its context */
+    if (*log_request_id())
+        json_object_set_new(msg, "_context_request_id", json_string(log_request_id()));
+    if (*log_global_request_id())
+        json_object_set_new(msg, "_context_global_request_id",
+                            json_string(log_global_request_id()));
     if (msg_id) {
         json_object_set_new(msg, "_msg_id", json_string(msg_id));
         if (reply_q) json_object_set_new(msg, "_reply_q", json_string(reply_q));
@@ -539,6 +545,7 @@ struct kept {
     struct kept *next;
     char *topic, *method;
     json_t *args;
+    char rid[64], global[64]; /* the request context it was cast in */
 };
 static struct kept *kept_head, **kept_tail = &kept_head;
 static int nkept;
@@ -558,8 +565,16 @@ static void kept_pop(void) {
 
 /* Sends the kept casts, oldest first, while the broker takes them. */
 static void kept_flush(void) {
-    while (kept_head && rpc_cast(kept_head->topic, kept_head->method, kept_head->args) == 0)
+    if (!kept_head) return;
+    char rid[64], global[64];
+    snprintf(rid, sizeof rid, "%s", log_request_id());
+    snprintf(global, sizeof global, "%s", log_global_request_id());
+    while (kept_head) {
+        log_set_context(kept_head->rid, kept_head->global);
+        if (rpc_cast(kept_head->topic, kept_head->method, kept_head->args)) break;
         kept_pop();
+    }
+    log_set_context(rid, global);
 }
 
 static void kept_drop(void) {
@@ -580,6 +595,8 @@ int rpc_cast_later(const char *topic, const char *method, json_t *args) {
     k->topic = strdup(topic);
     k->method = strdup(method);
     k->args = args ? json_deep_copy(args) : json_object();
+    snprintf(k->rid, sizeof k->rid, "%s", log_request_id());
+    snprintf(k->global, sizeof k->global, "%s", log_global_request_id());
     *kept_tail = k;
     kept_tail = &k->next;
     if (nkept++ == 0)
@@ -608,6 +625,8 @@ static int serve_one(const char *queue, struct delivery *d, rpc_handler handler,
         json_t *own = NULL;
         if (!json_is_object(args)) args = own = json_object();
         unsigned long outages = db_outages();
+        log_set_context(json_string_value(json_object_get(msg, "_context_request_id")),
+                        json_string_value(json_object_get(msg, "_context_global_request_id")));
         json_t *res = handler(method, args, ud);
         json_decref(own);
         failure = failure_of(res);
@@ -626,6 +645,7 @@ static int serve_one(const char *queue, struct delivery *d, rpc_handler handler,
             log_info("rpc received method=%s topic=%s msg_id=%s %.1f ms%s%s", method, queue,
                      msg_id ? msg_id : (uid ? uid : "-"), now_ms() - t0,
                      failure ? " failed: " : "", failure ? failure : "");
+        log_set_context(NULL, NULL);
         json_decref(res);
     }
     json_decref(msg);
@@ -699,10 +719,19 @@ int rpc_serve(const char *queue, rpc_handler handler, void *ud, void (*tick)(voi
 int outbox_add(const char *topic, const char *method, json_t *args) {
     char *a = args ? json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("{}");
     if (!a) return -1;
-    const char *p[] = {topic, method, a};
-    enum db_status st =
-        db_exec("INSERT INTO outbox (topic, method, args) VALUES ($1, $2, $3::jsonb)", 3, p);
+    /* the request context goes with the row, for whoever publishes it */
+    json_t *c = json_object();
+    if (*log_request_id()) json_object_set_new(c, "request_id", json_string(log_request_id()));
+    if (*log_global_request_id())
+        json_object_set_new(c, "global_request_id", json_string(log_global_request_id()));
+    char *ctx = json_dumps(c, JSON_COMPACT);
+    json_decref(c);
+    const char *p[] = {topic, method, a, ctx};
+    enum db_status st = db_exec(
+        "INSERT INTO outbox (topic, method, args, context) VALUES ($1, $2, $3::jsonb, $4::jsonb)",
+        4, p);
     free(a);
+    free(ctx);
     if (st != DB_OK) {
         log_error("outbox: cannot queue %s to %s: %s", method, topic, db_errmsg());
         return -1;
@@ -717,7 +746,8 @@ static int outbox_batch(int *more) {
     if (db_begin() != DB_OK) return -1;
     PGresult *r;
     if (db_query(&r,
-                 "SELECT id, topic, method, args FROM outbox ORDER BY id LIMIT 100 "
+                 "SELECT id, topic, method, args, context->>'request_id', "
+                 "context->>'global_request_id' FROM outbox ORDER BY id LIMIT 100 "
                  "FOR UPDATE SKIP LOCKED",
                  0, NULL) != DB_OK) {
         log_warn("outbox: %s", db_errmsg());
@@ -727,9 +757,14 @@ static int outbox_batch(int *more) {
     int n = PQntuples(r), done = 0, failed = 0;
     struct sbuf ids = {0};
     sbuf_add(&ids, "{", 1);
+    char rid[64], global[64]; /* each row is sent in the context it was written in */
+    snprintf(rid, sizeof rid, "%s", log_request_id());
+    snprintf(global, sizeof global, "%s", log_global_request_id());
     for (int i = 0; i < n; i++) {
         json_t *args = json_loads(db_str(r, i, 3), JSON_DECODE_ANY, NULL);
+        log_set_context(db_str(r, i, 4), db_str(r, i, 5));
         int rc = send_request(db_str(r, i, 1), db_str(r, i, 2), args, NULL, 0);
+        log_set_context(rid, global);
         json_decref(args);
         if (rc < 0) {
             failed = 1;
