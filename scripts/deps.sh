@@ -17,7 +17,11 @@ PACKAGES=(
     json-schema-test-suite genisoimage
     iproute2 dnsmasq-base dnsmasq-utils nftables
     keystone uwsgi-core uwsgi-plugin-python3 python3-psycopg2
+    openstack-dashboard chromium
 )
+# the dashboard test's browser driver (tests/dashboard: playwright-core from
+# npm); a Node.js of another origin that brings its own npm will do
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 [ $# -eq 0 ] || PACKAGES=("$@")
 
 # One dpkg-query for all of them (unknown packages only print to stderr).

@@ -50,6 +50,9 @@
 #                                        CNOVA_KEYSTONE_PORT 15000,
 #                                        CNOVA_KEYSTONE_PASSWORD secret) and
 #                                        the API validates its tokens
+#   CNOVA_DASHBOARD      0               1 (with CNOVA_AUTH=keystone): Horizon
+#                                        too, on CNOVA_DASHBOARD_PORT (8780)
+#                                        (scripts/dashboard.sh)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -76,6 +79,7 @@ RESIZE_SAME_HOST=${CNOVA_RESIZE_SAME_HOST:-$(w=($COMPUTE_HOSTS) && [ ${#w[@]} -e
 GLANCE_URL=${CNOVA_GLANCE_URL:-http://127.0.0.1:$PORT/image}
 CONF_EXTRA=${CNOVA_CONF_EXTRA:-}
 AUTH=${CNOVA_AUTH:-}
+DASHBOARD=${CNOVA_DASHBOARD:-0}
 
 PG_BIN=/usr/lib/postgresql/15/bin
 RMQ_BIN=/usr/lib/rabbitmq/bin
@@ -93,6 +97,8 @@ CONF=$RUN/cnova.conf
 [ -n "$HOST_SIZE" ] || HOST_SIZE=$(cat "$RUN/host_size" 2>/dev/null || echo 1000 800000 600000)
 [ -n "$AUTH" ] || AUTH=$(cat "$RUN/auth" 2>/dev/null || echo noauth2)
 case $AUTH in noauth2 | keystone) ;; *) echo "stack.sh: CNOVA_AUTH=$AUTH: expected noauth2 or keystone" >&2; exit 1 ;; esac
+[ "$DASHBOARD" != 1 ] || [ "$AUTH" = keystone ] ||
+    { echo "stack.sh: CNOVA_DASHBOARD=1 needs CNOVA_AUTH=keystone (Horizon logs in through Keystone)" >&2; exit 1; }
 SOCKET=$RUN/cnova-api.sock
 LOG=$RUN/log
 PIDS=$RUN/pids
@@ -732,6 +738,11 @@ nginx_stop() {
     say "stopped nginx"
 }
 
+# dashboard start|stop|status: Horizon on this stack (scripts/dashboard.sh)
+dashboard() {
+    CNOVA_RUN=$RUN CNOVA_KEYSTONE_PORT=$KS_PORT CNOVA_WAIT=$WAIT "$REPO/scripts/dashboard.sh" "$@"
+}
+
 # ------------------------------------------------------------------ verbs
 
 cmd_start() {
@@ -803,6 +814,7 @@ cmd_start() {
         fi
         guest_images
     fi
+    if [ "$DASHBOARD" = 1 ]; then dashboard start; fi
     if [ "$AUTH" = keystone ]; then
         cat <<EOF
 cnova is up: http://127.0.0.1:$PORT/v2.1 ($HV), Keystone on $KS_URL/v3
@@ -810,6 +822,9 @@ cnova is up: http://127.0.0.1:$PORT/v2.1 ($HV), Keystone on $KS_URL/v3
   /usr/bin/openstack --os-cloud cnova-demo server list
   logs: $LOG    stop: $0 stop
 EOF
+        if [ "$DASHBOARD" = 1 ]; then
+            say "  dashboard: http://127.0.0.1:${CNOVA_DASHBOARD_PORT:-8780}/ (users admin, demo, alt_demo; password $KS_PASSWORD)"
+        fi
         return
     fi
     cat <<EOF
@@ -825,6 +840,7 @@ cmd_stop() {
     [ -d "$RUN" ] || { say "nothing to stop (no $RUN)"; return 0; }
     RUN=$(cd "$RUN" && pwd)
     mkdir -p "$LOG"
+    dashboard stop
     nginx_stop
     local f name
     stop_pid "$PIDS/cnova-api.pid" cnova-api cnova-api
@@ -872,6 +888,8 @@ cmd_status() {
     else line nginx stopped; down=1; fi
     if keystone_running; then line keystone "running  $KS_URL/v3  pid $(cat "$(ks_dir)/uwsgi.pid")"
     elif [ "$AUTH" = keystone ]; then line keystone stopped; down=1; fi
+    if dashboard status >/dev/null; then line dashboard "running  http://127.0.0.1:${CNOVA_DASHBOARD_PORT:-8780}/  pid $(cat "$RUN/horizon/uwsgi.pid")"
+    elif [ "$DASHBOARD" = 1 ]; then line dashboard stopped; down=1; fi
     return $down
 }
 
