@@ -37,6 +37,17 @@
 
 /* ---- where a path belongs ---- */
 
+/* Does `p` start with the path segment(s) `seg` (whole segments)? */
+static bool under(const char *p, const char *seg) {
+    size_t n = strlen(seg);
+    return !strncmp(p, seg, n) && (!p[n] || p[n] == '/');
+}
+
+/* the image service's own paths: images and their JSON schemas */
+static bool is_image_path(const char *p) {
+    return under(p, "/v2/images") || under(p, "/v2/schemas");
+}
+
 const char *image_service_path(const char *path) {
     const char *p = NULL;
     if (!strncmp(path, "/image", 6) && (!path[6] || path[6] == '/')) {
@@ -45,10 +56,10 @@ const char *image_service_path(const char *path) {
         if (!*p || !strcmp(p, "/") || !strcmp(p, "/v2") || !strcmp(p, "/v2/")) return "/";
     } else if (!strncmp(path, "/v2.1/", 6)) {
         p = path + 5;
-        if (strncmp(p, "/v2/images", 10)) p += 1 + strcspn(p + 1, "/"); /* a project id */
+        if (!is_image_path(p)) p += 1 + strcspn(p + 1, "/"); /* a project id */
     }
-    if (!p || strncmp(p, "/v2/images", 10) || (p[10] && p[10] != '/')) return NULL;
-    return p + 3; /* "/images..." */
+    if (!p || !is_image_path(p)) return NULL;
+    return p + 3; /* "/images..." or "/schemas..." */
 }
 
 /* Glance's version document (300 Multiple Choices), at the image
@@ -65,6 +76,73 @@ static int versions(struct req *r) {
                                               "self", "href", href));
     }
     return api_reply(r, 300, json_pack("{s:o}", "versions", list));
+}
+
+/* ---- the JSON schemas of an image and of a list of images ---- */
+
+/* GET /v2/schemas/image: the JSON schema of one image as this registry
+ * writes it (GLANCE_IMAGE_SQL: core fields, other properties as strings
+ * at the top level). python-glanceclient reads it before it lists images
+ * (its image model is built from it), and so does Horizon through it. */
+#define NULL_OR(t) "[\"null\", \"" t "\"]"
+static const char IMAGE_SCHEMA_PROPERTIES[] =
+    "{\"id\": {\"type\": \"string\", \"description\": \"The image's UUID\","
+    "  \"pattern\": \"^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-"
+    "([0-9a-fA-F]){12}$\"},"
+    " \"name\": {\"type\": " NULL_OR("string") ", \"maxLength\": 255},"
+    " \"status\": {\"type\": \"string\", \"readOnly\": true, \"enum\": [\"queued\","
+    "  \"saving\", \"active\", \"killed\", \"deleted\", \"uploading\", \"importing\","
+    "  \"pending_delete\", \"deactivated\"]},"
+    " \"visibility\": {\"type\": \"string\", \"enum\": [\"community\", \"public\","
+    "  \"private\", \"shared\"]},"
+    " \"protected\": {\"type\": \"boolean\"},"
+    " \"os_hidden\": {\"type\": \"boolean\"},"
+    " \"checksum\": {\"type\": " NULL_OR("string") ", \"readOnly\": true, \"maxLength\": 32},"
+    " \"os_hash_algo\": {\"type\": " NULL_OR("string") ", \"readOnly\": true, \"maxLength\": 64},"
+    " \"os_hash_value\": {\"type\": " NULL_OR("string") ", \"readOnly\": true, \"maxLength\": 128},"
+    " \"owner\": {\"type\": " NULL_OR("string") ", \"maxLength\": 255},"
+    " \"size\": {\"type\": " NULL_OR("integer") ", \"readOnly\": true},"
+    " \"virtual_size\": {\"type\": " NULL_OR("integer") ", \"readOnly\": true},"
+    " \"min_ram\": {\"type\": \"integer\"},"
+    " \"min_disk\": {\"type\": \"integer\"},"
+    " \"disk_format\": {\"type\": " NULL_OR("string") ", \"enum\": [null, \"ami\", \"ari\","
+    "  \"aki\", \"vhd\", \"vhdx\", \"vmdk\", \"raw\", \"qcow2\", \"vdi\", \"iso\", \"ploop\"]},"
+    " \"container_format\": {\"type\": " NULL_OR("string") ", \"enum\": [null, \"ami\", \"ari\","
+    "  \"aki\", \"bare\", \"ovf\", \"ova\", \"docker\", \"compressed\"]},"
+    " \"tags\": {\"type\": \"array\", \"items\": {\"type\": \"string\", \"maxLength\": 255}},"
+    " \"created_at\": {\"type\": \"string\", \"readOnly\": true},"
+    " \"updated_at\": {\"type\": \"string\", \"readOnly\": true},"
+    " \"self\": {\"type\": \"string\", \"readOnly\": true},"
+    " \"file\": {\"type\": \"string\", \"readOnly\": true},"
+    " \"schema\": {\"type\": \"string\", \"readOnly\": true}}";
+
+static json_t *image_schema(void) {
+    json_t *props = json_loads(IMAGE_SCHEMA_PROPERTIES, 0, NULL);
+    if (!props) return NULL;
+    return json_pack("{s:s,s:o,s:{s:s},s:[{s:s,s:s},{s:s,s:s},{s:s,s:s}]}", "name", "image",
+                     "properties", props, "additionalProperties", "type", "string", "links",
+                     "rel", "self", "href", "{self}", "rel", "enclosure", "href", "{file}",
+                     "rel", "describedby", "href", "{schema}");
+}
+
+static int schema_image(struct req *r) {
+    json_t *s = image_schema();
+    if (!s) return api_error(r, 500, "The image schema could not be built.");
+    return api_reply(r, 200, s);
+}
+
+/* GET /v2/schemas/images: a page of images, as image_service_list answers */
+static int schema_images(struct req *r) {
+    json_t *img = image_schema();
+    if (!img) return api_error(r, 500, "The image schema could not be built.");
+    return api_reply(r, 200,
+                     json_pack("{s:s,s:{s:{s:s,s:o},s:{s:s},s:{s:s},s:{s:s}},s:[{s:s,s:s},"
+                               "{s:s,s:s},{s:s,s:s}]}",
+                               "name", "images", "properties", "images", "type", "array",
+                               "items", img, "schema", "type", "string", "first", "type",
+                               "string", "next", "type", "string", "links", "rel", "first",
+                               "href", "{first}", "rel", "next", "href", "{next}", "rel",
+                               "describedby", "href", "{schema}"));
 }
 
 /* ---- the route table of this face ---- */
@@ -84,6 +162,8 @@ static const struct image_route {
     {DELETE, "/images/{image_id}", BODY_NONE, image_service_delete},
     {GET, "/images/{image_id}/file", BODY_NONE, image_data_download},
     {PUT, "/images/{image_id}/file", BODY_DATA, image_data_upload},
+    {GET, "/schemas/image", BODY_NONE, schema_image},
+    {GET, "/schemas/images", BODY_NONE, schema_images},
 };
 #define NIMAGE_ROUTES (sizeof image_routes / sizeof image_routes[0])
 

@@ -371,6 +371,29 @@ class ImageService(ImageFixtures):
         r = request("GET", "/image/v2/images?name=no-such-image", token=self.token)
         self.assertEqual(r.json["images"], [])
 
+    def test_schemas_describe_the_images(self):
+        # python-glanceclient (and Horizon through it) builds its image model
+        # from GET /v2/schemas/image before it lists images
+        import jsonschema
+        self.image(props={"os_distro": "cirros"})
+        for prefix in ("/image/v2/schemas", "/v2.1/v2/schemas"):
+            r = request("GET", f"{prefix}/image", token=self.token)
+            self.assertEqual(r.status, 200, r)
+            image = r.json
+            self.assertEqual(image["name"], "image")
+            self.assertEqual(image["additionalProperties"], {"type": "string"})
+            jsonschema.Draft4Validator.check_schema(image)
+            r = request("GET", f"{prefix}/images", token=self.token)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json["name"], "images")
+            self.assertEqual(r.json["properties"]["images"]["items"], image)
+        page = request("GET", "/image/v2/images", token=self.token).json
+        jsonschema.validate(page, r.json)  # every image of the page, too
+        self.assertFault(request("GET", "/image/v2/schemas/image", token=None), 401,
+                         "unauthorized")
+        self.assertFault(request("GET", "/image/v2/schemas/member", token=self.token), 404,
+                         "itemNotFound")
+
     def test_errors(self):
         self.assertFault(request("GET", f"/image/v2/images/{CIRROS}", token=None), 401,
                          "unauthorized")
