@@ -77,6 +77,7 @@ CACHES = {'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'
 STATIC_ROOT = '$STATIC'
 COMPRESS_OFFLINE = True
 TIME_ZONE = 'UTC'
+HORIZON_CONFIG['customization_module'] = 'cnova_dashboard.overrides'
 # cnova has no Neutron (no network service in the catalog): with Neutron's
 # quotas on, Horizon 23's Project Overview asks Neutron for its extensions
 # and fails (ServiceCatalogException: network, a 500)
@@ -106,6 +107,44 @@ LOGGING = {
 }
 EOF
     mv "$DIR/cnova_dashboard_settings.py.new" "$DIR/cnova_dashboard_settings.py"
+    # Horizon 23 takes Neutron for granted in two places that Launch
+    # Instance meets; with no network service in the catalog (cnova's own
+    # networks are the compute API's), these overrides answer instead:
+    # - it asks Neutron for the security groups whatever the catalog holds
+    #   (and shows "Unable to retrieve the security groups."): there are
+    #   none to choose (the wizard hides its Security Groups step then);
+    # - it creates the server at the newest microversion it knows (2.60 and
+    #   up) with no networks at all, which novaclient refuses after 2.36
+    #   ("nics are required"): "auto", the project's default network, as
+    #   Nova before 2.37 gave when none was named.
+    mkdir -p "$DIR/cnova_dashboard"
+    : >"$DIR/cnova_dashboard/__init__.py"
+    cat >"$DIR/cnova_dashboard/overrides.py" <<'EOF'
+# written by scripts/dashboard.sh (HORIZON_CONFIG['customization_module'])
+from openstack_dashboard.api import base, neutron, nova
+
+_security_group_list = neutron.security_group_list
+
+
+def security_group_list(request, **params):
+    if not base.is_service_enabled(request, 'network'):
+        return []
+    return _security_group_list(request, **params)
+
+
+neutron.security_group_list = security_group_list
+
+_server_create = nova.server_create
+
+
+def server_create(request, *args, **kwargs):
+    if not kwargs.get('nics') and not base.is_service_enabled(request, 'network'):
+        kwargs['nics'] = [{'net-id': '__auto_allocate__'}]  # Horizon's way to say "auto"
+    return _server_create(request, *args, **kwargs)
+
+
+nova.server_create = server_create
+EOF
     cat >"$DIR/wsgi.py" <<'EOF'
 # written by scripts/dashboard.sh
 import os
