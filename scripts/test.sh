@@ -2,10 +2,10 @@
 # test.sh BUILD_DIR — runs every test: the cmocka unit tests, then the
 # black-box API and client tests against a private stack (its own run folder
 # and ports, started here and stopped on exit), the fault matrix
-# (tests/faults, on a stack it starts itself), Keystone mode (tests/keystone)
-# and the real-guest tests. Sanitizer reports written by
-# any stack process fail the run. Ends with the summary line; exit 1 on any
-# failure.
+# (tests/faults, on a stack it starts itself), Keystone mode (tests/keystone),
+# Horizon in a headless browser (tests/dashboard) and the real-guest tests.
+# Sanitizer reports written by any stack process fail the run. Ends with
+# the summary line; exit 1 on any failure.
 set -uo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-build-asan}
@@ -114,6 +114,37 @@ run_keystone_suite() {
 rm -rf "$REPO/run-keystone/asan"
 run_keystone_suite
 
+# ---- Horizon (Debian's openstack-dashboard) on a Keystone-mode stack of its
+# own (CNOVA_DASHBOARD=1), driven in headless Chromium by playwright-core
+# (npm, installed under tests/dashboard/node_modules on first use) ----
+run_dashboard_suite() {
+    local out=$REPO/$B/dashboard.out
+    use_stack dashboard test compute1 14
+    export CNOVA_AUTH=keystone CNOVA_KEYSTONE_PORT=14500 CNOVA_DASHBOARD=1 CNOVA_DASHBOARD_PORT=14780
+    note "black-box: tests/dashboard (Horizon on :$CNOVA_DASHBOARD_PORT)"
+    if [ ! -d tests/dashboard/node_modules/playwright-core ] &&
+        ! npm ci --prefix tests/dashboard --no-audit --no-fund >"$out" 2>&1; then
+        cat "$out"; echo "FAILED: npm could not install playwright-core"; failed=$((failed + 1))
+    else
+        trap stop_stack EXIT
+        if ! scripts/stack.sh start; then
+            echo "FAILED: the dashboard stack did not start"; tail -n 30 "$CNOVA_RUN"/log/*.log 2>/dev/null
+            failed=$((failed + 1))
+        elif node tests/dashboard/test_dashboard.js 2>&1 | tee "$out"; then
+            passed=$((passed + 1))
+        else
+            failed=$((failed + 1)); echo "FAILED: tests/dashboard (Horizon's log: $CNOVA_RUN/horizon/uwsgi.log)"
+        fi
+        read -r n f e s < <(sed -n 's/^RESULT tests=\([0-9]*\) failures=\([0-9]*\) errors=\([0-9]*\) skipped=\([0-9]*\)$/\1 \2 \3 \4/p' "$out")
+        tests=$((tests + ${n:-0})); tfail=$((tfail + ${f:-0} + ${e:-0})); tskip=$((tskip + ${s:-0}))
+        stop_stack
+        trap - EXIT
+    fi
+    unset CNOVA_AUTH CNOVA_KEYSTONE_PORT CNOVA_DASHBOARD CNOVA_DASHBOARD_PORT
+}
+rm -rf "$REPO/run-dashboard/asan"
+run_dashboard_suite
+
 # ---- real guests: a stack of its own on QEMU (TCG without /dev/kvm) ----
 # tests/guest skip, saying why, where the stack falls back to simulated hosts
 run_guest_suite() {
@@ -132,7 +163,7 @@ run_guest_suite() {
 rm -rf "$REPO/run-guest/asan"
 run_guest_suite
 
-reports=$(find "$REPO/run-test/asan" "$REPO/run-faults/asan" "$REPO/run-keystone/asan" "$REPO/run-guest/asan" \
+reports=$(find "$REPO/run-test/asan" "$REPO/run-faults/asan" "$REPO/run-keystone/asan" "$REPO/run-dashboard/asan" "$REPO/run-guest/asan" \
     -type f 2>/dev/null | head -20)
 if [ -n "$reports" ]; then
     note "sanitizer reports from the stack's processes:"

@@ -200,8 +200,10 @@ async function main() {
 
             await step(`delete instance ${instance}`, async () => {
                 const r = row(instance).first();
-                // (a themed checkbox: the input itself is hidden behind its label)
-                await r.locator('input.table-row-multi-select').check({ force: true });
+                // a themed checkbox: the input is hidden, its label takes the click
+                await r.locator('.themable-checkbox label').click();
+                if (!(await r.locator('input.table-row-multi-select').isChecked()))
+                    throw new Error('the row did not get selected');
                 await page.click('#instances__action_delete');
                 const confirm = page.locator('.modal-dialog .modal-footer .btn-danger, ' +
                     '.modal-dialog .modal-footer .btn-primary').first();
