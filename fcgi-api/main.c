@@ -3,7 +3,9 @@
  * The master loads config, route table and schemas once, opens the FastCGI
  * socket, forks [api] workers children and re-forks any that die. Each child
  * serves one request at a time with its own PostgreSQL connection. SIGTERM
- * to the master stops the children, each after the request in flight. */
+ * to the master stops the children, each after the request in flight.
+ * SIGHUP to the master reads the policy file again, in the master and in
+ * each child (before its next request). */
 #include <errno.h>
 #include <fcgiapp.h>
 #include <limits.h>
@@ -17,8 +19,9 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "policy.h"
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, reload_policy;
 
 static void on_term(int sig) {
     (void)sig;
@@ -27,11 +30,20 @@ static void on_term(int sig) {
     FCGX_ShutdownPending();
 }
 
+/* SIGHUP: the policy file is read again (the master forwards it to its
+ * workers; each reloads before its next request). */
+static void on_hup(int sig) {
+    (void)sig;
+    reload_policy = 1;
+}
+
 static void set_signals(void) {
     struct sigaction sa = {0};
     sa.sa_handler = on_term; /* no SA_RESTART: accept() returns EINTR */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -103,6 +115,10 @@ static void worker(int sock) {
             if (stopping) break;
             continue;
         }
+        if (reload_policy) {
+            reload_policy = 0;
+            policy_reload();
+        }
         serve_one(&fr);
         /* Read the request to its end (nginx's closing empty stdin record),
          * then close without libfcgi's lingering close (shutdown, then
@@ -157,6 +173,7 @@ int main(int argc, char **argv) {
     router_init();
     if (schemas_load(config_get("api", "schemas", "api/request-schemas.json")) || auth_init())
         return 1;
+    policy_init(conf); /* a bad policy file is logged: the defaults stand */
     if (FCGX_Init()) return 1;
     const char *path = config_get("api", "socket", "run/cnova-api.sock");
     unlink(path);
@@ -173,9 +190,15 @@ int main(int argc, char **argv) {
     for (long i = 0; i < n; i++) kids[i] = spawn(sock);
     log_info("cnova-api: %ld workers on %s", n, path);
     while (!stopping) {
+        if (reload_policy) { /* the master's copy too, for the workers it forks */
+            reload_policy = 0;
+            policy_reload();
+            for (long i = 0; i < n; i++)
+                if (kids[i] > 0) kill(kids[i], SIGHUP);
+        }
         int status;
         pid_t dead = waitpid(-1, &status, 0);
-        if (dead < 0) continue; /* EINTR: SIGTERM, checked above */
+        if (dead < 0) continue; /* EINTR: SIGTERM or SIGHUP, checked above */
         for (long i = 0; i < n; i++)
             if (kids[i] == dead && !stopping) {
                 log_warn("worker %d exited (status %d); starting a new one", (int)dead, status);
@@ -190,6 +213,7 @@ int main(int argc, char **argv) {
         ;
     unlink(path);
     free(kids);
+    policy_free();
     config_free();
     return 0;
 }
