@@ -792,6 +792,7 @@ fail:
 }
 
 json_t *policy_file_parse(const char *text, size_t len, char *err, size_t errlen) {
+    if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) text += 3, len -= 3; /* a UTF-8 BOM */
     struct yp y = {text, text + len, 1, err, errlen};
     if (errlen) err[0] = 0;
     const char *s = text;

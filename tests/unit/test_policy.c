@@ -316,6 +316,12 @@ static void bad_files_keep_rules(void **state) {
         assert_true(err[0] != 0);
         assert_string_equal(policy_rule("os_compute_api:os-hypervisors:list"), "role:member");
     }
+    /* a byte-order mark and CRLF line ends */
+    const char *bom = "\xef\xbb\xbf# policy\r\n\r\n\"os_compute_api:os-hypervisors:list\": \"role:x\"\r\n"
+                      "os_compute_api:os-hypervisors:show: role:y\r\n";
+    assert_int_equal(policy_load_text(bom, strlen(bom), err, sizeof err), 0);
+    assert_string_equal(policy_rule("os_compute_api:os-hypervisors:list"), "role:x");
+    assert_string_equal(policy_rule("os_compute_api:os-hypervisors:show"), "role:y");
     /* comments only, or nothing: no rules over the defaults */
     const char *empty = "# nothing\n\n";
     assert_int_equal(policy_load_text(empty, strlen(empty), err, sizeof err), 0);
