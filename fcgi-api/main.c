@@ -107,6 +107,10 @@ static void serve_one(FCGX_Request *fr) {
 
 static void worker(int sock) {
     set_signals();
+    /* in a worker, SIGHUP must not cut a request's system calls short
+     * (the flag is read after the next accept) */
+    struct sigaction hup = {.sa_handler = on_hup, .sa_flags = SA_RESTART};
+    sigaction(SIGHUP, &hup, NULL);
     FCGX_Request fr;
     FCGX_InitRequest(&fr, sock, 0);
     db_open(); /* a failure here is retried by the first query */
