@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,6 +23,12 @@
 #include "policy.h"
 
 static volatile sig_atomic_t stopping, reload_policy;
+/* The policy file's generation, shared with the workers (a page mapped
+ * before they fork): the master counts its SIGHUPs here, and a worker that
+ * sees a number it has not loaded reads the file again before its next
+ * request. No signal reaches the workers: one arriving in libfcgi's
+ * select() after accept() would drop the connection nginx just made. */
+static volatile unsigned *policy_generation;
 
 static void on_term(int sig) {
     (void)sig;
@@ -30,8 +37,7 @@ static void on_term(int sig) {
     FCGX_ShutdownPending();
 }
 
-/* SIGHUP: the policy file is read again (the master forwards it to its
- * workers; each reloads before its next request). */
+/* SIGHUP (master): the policy file is read again. */
 static void on_hup(int sig) {
     (void)sig;
     reload_policy = 1;
@@ -107,10 +113,8 @@ static void serve_one(FCGX_Request *fr) {
 
 static void worker(int sock) {
     set_signals();
-    /* in a worker, SIGHUP must not cut a request's system calls short
-     * (the flag is read after the next accept) */
-    struct sigaction hup = {.sa_handler = on_hup, .sa_flags = SA_RESTART};
-    sigaction(SIGHUP, &hup, NULL);
+    signal(SIGHUP, SIG_IGN); /* the master's, see policy_generation */
+    unsigned loaded = policy_generation ? *policy_generation : 0;
     FCGX_Request fr;
     FCGX_InitRequest(&fr, sock, 0);
     db_open(); /* a failure here is retried by the first query */
@@ -119,8 +123,8 @@ static void worker(int sock) {
             if (stopping) break;
             continue;
         }
-        if (reload_policy) {
-            reload_policy = 0;
+        if (policy_generation && *policy_generation != loaded) {
+            loaded = *policy_generation;
             policy_reload();
         }
         serve_one(&fr);
@@ -190,6 +194,9 @@ int main(int argc, char **argv) {
     long n = config_int("api", "workers", 0);
     if (n <= 0) n = default_workers();
     pid_t *kids = calloc((size_t)n, sizeof *kids);
+    void *page = mmap(NULL, sizeof *policy_generation, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page != MAP_FAILED) policy_generation = page;
     set_signals();
     for (long i = 0; i < n; i++) kids[i] = spawn(sock);
     log_info("cnova-api: %ld workers on %s", n, path);
@@ -197,8 +204,7 @@ int main(int argc, char **argv) {
         if (reload_policy) { /* the master's copy too, for the workers it forks */
             reload_policy = 0;
             policy_reload();
-            for (long i = 0; i < n; i++)
-                if (kids[i] > 0) kill(kids[i], SIGHUP);
+            if (policy_generation) __atomic_add_fetch(policy_generation, 1, __ATOMIC_SEQ_CST);
         }
         int status;
         pid_t dead = waitpid(-1, &status, 0);
