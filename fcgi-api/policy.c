@@ -330,6 +330,7 @@ struct policy_expr *policy_parse(const char *s, char *err, size_t errlen) {
 struct rule {
     char *name, *check;
     struct policy_expr *expr;
+    size_t order; /* when it was added: the first of a name wins */
 };
 struct ruleset {
     struct rule *v;
@@ -360,8 +361,8 @@ static struct rule *ruleset_find(const struct ruleset *rs, const char *name) {
     return bsearch(&key, rs->v, rs->n, sizeof *rs->v, rule_cmp);
 }
 
-/* Sets name = check in rs (kept unsorted until ruleset_sort). */
-static int ruleset_set(struct ruleset *rs, const char *name, const char *check, char *err,
+/* Adds name = check at the end of rs (unsorted until ruleset_sort). */
+static int ruleset_add(struct ruleset *rs, const char *name, const char *check, char *err,
                        size_t errlen) {
     char why[200];
     struct policy_expr *e = policy_parse(check, why, sizeof why);
@@ -369,50 +370,60 @@ static int ruleset_set(struct ruleset *rs, const char *name, const char *check, 
         snprintf(err, errlen, "rule \"%.100s\": %s", name, why);
         return -1;
     }
-    for (size_t i = 0; i < rs->n; i++)
-        if (!strcmp(rs->v[i].name, name)) {
-            free(rs->v[i].check);
-            policy_expr_free(rs->v[i].expr);
-            rs->v[i].check = strdup(check);
-            rs->v[i].expr = e;
-            if (!rs->v[i].check) abort();
-            return 0;
-        }
     if (rs->n == rs->cap) {
         rs->cap = rs->cap ? 2 * rs->cap : 512;
         struct rule *v = realloc(rs->v, rs->cap * sizeof *v);
         if (!v) abort();
         rs->v = v;
     }
-    rs->v[rs->n++] = (struct rule){strdup(name), strdup(check), e};
-    if (!rs->v[rs->n - 1].name || !rs->v[rs->n - 1].check) abort();
+    struct rule *r = &rs->v[rs->n];
+    *r = (struct rule){strdup(name), strdup(check), e, rs->n};
+    rs->n++;
+    if (!r->name || !r->check) abort();
     return 0;
 }
 
-static void ruleset_sort(struct ruleset *rs) {
-    if (rs->n) qsort(rs->v, rs->n, sizeof *rs->v, rule_cmp);
+static int rule_order_cmp(const void *a, const void *b) {
+    const struct rule *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
+/* Sorts rs by name, keeping the first rule added of each name. */
+static void ruleset_sort(struct ruleset *rs) {
+    if (!rs->n) return;
+    qsort(rs->v, rs->n, sizeof *rs->v, rule_order_cmp);
+    size_t o = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        if (o && !strcmp(rs->v[o - 1].name, rs->v[i].name)) {
+            free(rs->v[i].name);
+            free(rs->v[i].check);
+            policy_expr_free(rs->v[i].expr);
+            continue;
+        }
+        rs->v[o++] = rs->v[i];
+    }
+    rs->n = o;
+    for (size_t i = 0; i < rs->n; i++) rs->v[i].order = i;
+}
+
+/* Nova's base rules, then one per policy name of the routes and of the
+ * handlers (the route table holds a name once per route; the same name
+ * never carries two enum policies, see tests/unit/test_policy.c). */
 static void defaults(struct ruleset *rs) {
     char err[256];
     for (size_t i = 0; i < sizeof base_rules / sizeof *base_rules; i++)
-        if (ruleset_set(rs, base_rules[i].name, base_rules[i].check, err, sizeof err)) abort();
-    /* The route table holds each name once per route: the first wins (the
-     * same name never carries two policies, see tests/unit/test_policy.c). */
-    ruleset_sort(rs);
-    for (size_t i = 0; i < sizeof route_rules / sizeof *route_rules; i++) {
-        const char *name = route_rules[i].name;
-        if (!*name || ruleset_find(rs, name)) continue;
-        if (ruleset_set(rs, name, policy_default_check(route_rules[i].p), err, sizeof err)) abort();
-        ruleset_sort(rs);
-    }
+        if (ruleset_add(rs, base_rules[i].name, base_rules[i].check, err, sizeof err)) abort();
+    for (size_t i = 0; i < sizeof route_rules / sizeof *route_rules; i++)
+        if (*route_rules[i].name &&
+            ruleset_add(rs, route_rules[i].name, policy_default_check(route_rules[i].p), err,
+                        sizeof err))
+            abort();
     for (size_t i = 0; i < sizeof handler_rules / sizeof *handler_rules; i++)
-        if (!ruleset_find(rs, handler_rules[i].name)) {
-            if (ruleset_set(rs, handler_rules[i].name, policy_default_check(handler_rules[i].p), err,
-                            sizeof err))
-                abort();
-            ruleset_sort(rs);
-        }
+        if (ruleset_add(rs, handler_rules[i].name, policy_default_check(handler_rules[i].p), err,
+                        sizeof err))
+            abort();
+    ruleset_sort(rs);
 }
 
 static void ensure_active(void) {
@@ -864,17 +875,17 @@ static json_t *read_file(const char *path, char *err, size_t errlen) {
 
 /* The rules of obj over the defaults, in force when all parse. */
 static int apply(json_t *obj, char *err, size_t errlen) {
+    /* the file's rules first, then the defaults: the first of a name wins */
     struct ruleset rs = {0};
-    defaults(&rs);
     const char *k;
     json_t *v;
     json_object_foreach(obj, k, v) {
-        if (ruleset_set(&rs, k, json_string_value(v), err, errlen)) {
+        if (ruleset_add(&rs, k, json_string_value(v), err, errlen)) {
             ruleset_free(&rs);
             return -1;
         }
     }
-    ruleset_sort(&rs);
+    defaults(&rs);
     ruleset_free(&active);
     active = rs;
     have_active = true;
