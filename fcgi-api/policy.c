@@ -340,6 +340,7 @@ struct ruleset {
 static struct ruleset active;
 static bool have_active;
 static char *file_path; /* policy_init's file, NULL when none */
+static bool enforce_scope = true; /* [oslo_policy] enforce_scope */
 static bool file_seen; /* the file was there at the last reload */
 
 static void ruleset_free(struct ruleset *rs) {
@@ -556,9 +557,23 @@ bool policy_is_admin(const struct ctx *c) {
     return eval_rule("context_is_admin", &ev, 0);
 }
 
+/* Nova's own rules (the routes' and the handlers') are scoped to projects
+ * (scope_types=['project']); the base rules and a file's new names have no
+ * scope. */
+static bool project_scoped(const char *name) {
+    for (size_t i = 0; i < sizeof route_rules / sizeof *route_rules; i++)
+        if (!strcmp(route_rules[i].name, name)) return true;
+    for (size_t i = 0; i < sizeof handler_rules / sizeof *handler_rules; i++)
+        if (!strcmp(handler_rules[i].name, name)) return true;
+    return false;
+}
+
 bool policy_enforce(const char *name, const char *fallback, const struct ctx *c,
                     const char *const *target) {
     ensure_active();
+    /* oslo.policy's scope check: a token scoped to the system is refused
+     * by a project-scoped rule before the rule is read */
+    if (c->system_scope && enforce_scope && name && *name && project_scoped(name)) return false;
     struct eval ev = {c, target, c->is_admin};
     const struct rule *r = name && *name ? ruleset_find(&active, name) : NULL;
     if (r) return eval(r->expr, &ev, 0);
@@ -931,6 +946,7 @@ int policy_reload(void) {
 int policy_init(const char *conf_path) {
     policy_free();
     ensure_active();
+    enforce_scope = config_bool("oslo_policy", "enforce_scope", 1);
     const char *f = config_get("oslo_policy", "policy_file", "policy.yaml");
     if (!*f) return 0;
     struct sbuf p = {0};

@@ -60,7 +60,9 @@ void policy_free(void);
 /* The check string in force for name, or NULL when no rule has it. */
 const char *policy_rule(const char *name);
 /* True when the rule name allows the caller on target. A name without a
- * rule is checked with fallback (a check string; NULL = deny). */
+ * rule is checked with fallback (a check string; NULL = deny). A token
+ * scoped to the system is refused by Nova's own (project-scoped) rules
+ * when [oslo_policy] enforce_scope (default true). */
 bool policy_enforce(const char *name, const char *fallback, const struct ctx *c,
                     const char *const *target);
 /* Whether the caller is an admin: the rule context_is_admin (as Nova's

@@ -189,6 +189,12 @@ static void defaults(void **state) {
     assert_false(policy_enforce("no-such-rule", NULL, &admin, own));
     assert_true(policy_is_admin(&admin));
     assert_false(policy_is_admin(&member));
+    /* a system-scoped admin token: Nova's rules are project-scoped */
+    struct ctx sys = who("admin", "", "admin,member,reader");
+    sys.system_scope = true;
+    assert_false(policy_enforce(hv, NULL, &sys, own));
+    assert_true(policy_enforce("context_is_admin", NULL, &sys, own));
+    assert_true(policy_enforce("", "@", &sys, own));
 }
 
 /* Every route's policy name has a rule, and the same name never carries two
