@@ -32,6 +32,18 @@ static const struct {
     {"network:attach_external_network", "is_admin:True"},
 };
 
+/* Nova's rules whose default is not their route's enum policy's check:
+ * a key pair is its user's (the route checks the caller's own user; the
+ * handler checks the user asked for). */
+static const struct {
+    const char *name, *check;
+} nova_rules[] = {
+    {"os_compute_api:os-keypairs:index", "(rule:context_is_admin) or user_id:%(user_id)s"},
+    {"os_compute_api:os-keypairs:create", "(rule:context_is_admin) or user_id:%(user_id)s"},
+    {"os_compute_api:os-keypairs:show", "(rule:context_is_admin) or user_id:%(user_id)s"},
+    {"os_compute_api:os-keypairs:delete", "(rule:context_is_admin) or user_id:%(user_id)s"},
+};
+
 /* Every policy name of the route table, with the route's enum policy. */
 static const struct {
     const char *name;
@@ -408,13 +420,15 @@ static void ruleset_sort(struct ruleset *rs) {
     for (size_t i = 0; i < rs->n; i++) rs->v[i].order = i;
 }
 
-/* Nova's base rules, then one per policy name of the routes and of the
- * handlers (the route table holds a name once per route; the same name
+/* Nova's base rules and its rules above, then one per policy name of the
+ * routes and of the handlers (the route table holds a name once per route; the same name
  * never carries two enum policies, see tests/unit/test_policy.c). */
 static void defaults(struct ruleset *rs) {
     char err[256];
     for (size_t i = 0; i < sizeof base_rules / sizeof *base_rules; i++)
         if (ruleset_add(rs, base_rules[i].name, base_rules[i].check, err, sizeof err)) abort();
+    for (size_t i = 0; i < sizeof nova_rules / sizeof *nova_rules; i++)
+        if (ruleset_add(rs, nova_rules[i].name, nova_rules[i].check, err, sizeof err)) abort();
     for (size_t i = 0; i < sizeof route_rules / sizeof *route_rules; i++)
         if (*route_rules[i].name &&
             ruleset_add(rs, route_rules[i].name, policy_default_check(route_rules[i].p), err,
