@@ -360,6 +360,7 @@ write_conf() {
 api	workers	$API_WORKERS
 api	max_body_size	$MAX_BODY
 api	schemas	$REPO/api/request-schemas.json
+oslo_policy	policy_file	$RUN/policy.yaml
 database	connection	host=$pghost port=$PG_PORT user=cnova dbname=cnova
 database	migrations	$REPO/sql
 rabbit	host	127.0.0.1
