@@ -8,7 +8,9 @@
 #   keystone_start        database, keystone.conf, keys and bootstrap (once),
 #                         uwsgi (unless running), projects/users/roles and
 #                         the catalog (scripts/keystone-init.py, when the
-#                         ports or password changed), $RUN/clouds.yaml
+#                         ports or password changed), $RUN/clouds.yaml and
+#                         $RUN/openrc; = keystone_launch (up to uwsgi's
+#                         start) then keystone_ready (it answers, the rest)
 #   keystone_stop         uwsgi stopped by its PID (INT: TERM would reload)
 #   keystone_running      uwsgi runs (its pid file names a live uwsgi)
 #   keystone_conf_lines   the cnova.conf overrides of Keystone mode
@@ -102,14 +104,15 @@ ks_setup() {
     rm -f "$ks/init.done"
 }
 
-# ks_uwsgi: the service, daemonized, answering GET /v3. uwsgi's plain
+# ks_uwsgi: the service, daemonized (ks_wait: until it answers). uwsgi's plain
 # http-socket closes a connection after each answer without saying so, and a
 # client that reuses it (keystoneauth after GET /v3) met "connection reset":
 # "Connection: close" tells it (as DevStack does); and a kept connection
 # would pin one of the few processes anyway.
 ks_uwsgi() {
-    local ks deadline code
+    local ks
     ks=$(ks_dir)
+    KS_STARTED=0
     if keystone_running; then
         say "keystone: already running on $KS_URL (pid $(cat "$ks/uwsgi.pid"))"
         return 0
@@ -126,6 +129,14 @@ ks_uwsgi() {
         { tail_log "$ks/uwsgi.log"; die "uwsgi did not start (see $ks/uwsgi.log)"; }
     ln -sfn "$ks/uwsgi.log" "$LOG/keystone-uwsgi.log"
     ln -sfn "$ks/keystone.log" "$LOG/keystone.log"
+    KS_STARTED=1
+}
+
+# ks_wait: after ks_uwsgi started it, until it answers GET /v3.
+ks_wait() {
+    local ks deadline code
+    ks=$(ks_dir)
+    [ "${KS_STARTED:-0}" = 1 ] || return 0
     deadline=$((SECONDS + WAIT))
     while [ $SECONDS -lt $deadline ]; do
         code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$KS_URL/v3" || true)
@@ -154,13 +165,24 @@ ks_init() {
 }
 
 keystone_start() {
+    keystone_launch
+    keystone_ready
+}
+
+# keystone_launch, keystone_ready: keystone_start in two halves, so that
+# the caller starts something else while uwsgi loads Keystone (~5 s).
+keystone_launch() {
     command -v keystone-manage >/dev/null 2>&1 ||
-        die "Keystone is not installed (CNOVA_AUTH=keystone scripts/deps.sh installs it)"
+        die "Keystone is not installed (scripts/deps.sh installs it)"
     mkdir -p "$(ks_dir)/fernet-keys" "$(ks_dir)/credential-keys"
     chmod 700 "$(ks_dir)"
     ks_conf
     ks_setup
     ks_uwsgi
+}
+
+keystone_ready() {
+    ks_wait
     ks_init
 }
 

@@ -736,9 +736,10 @@ cmd_start() {
     MISSING=''
 
     pg_start
-    [ "$AUTH" = keystone ] && keystone_start
+    [ "$AUTH" = keystone ] && keystone_launch
     echo "$AUTH" >"$RUN/auth"
     rmq_start
+    [ "$AUTH" = keystone ] && keystone_ready
 
     write_conf "$CONF"
     choose_virt
