@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "metrics.h"
 
 static const struct {
     int code;
@@ -417,6 +418,7 @@ void api_handle(struct req *r) {
             "%s %s%s%s status: %d len: %zu microversion: %s time: %.3f", r->method_name,
             r->path, r->query[0] ? "?" : "", r->query, r->status, r->body_len, ver,
             (now_ms() - t0) / 1e3);
+    metrics_observe(r, (now_ms() - t0) / 1e3);
     log_set_context(NULL, NULL);
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "metrics.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -71,7 +72,7 @@ typedef void (*face_fn)(struct req *r, struct sbuf *out);
 static const struct {
     const char *name;
     face_fn serve;
-} faces[] = {{"compute", serve_compute}, {"metadata", metadata_serve}};
+} faces[] = {{"compute", serve_compute}, {"metadata", metadata_serve}, {"metrics", metrics_serve}};
 
 static face_fn face_of(FCGX_ParamArray env) {
     const char *name = FCGX_GetParam("CNOVA_FACE", env);
@@ -155,7 +156,8 @@ int main(int argc, char **argv) {
     }
     log_init("cnova-api", config_bool("DEFAULT", "debug", 0) ? LOG_DEBUG : LOG_INFO);
     router_init();
-    if (schemas_load(config_get("api", "schemas", "api/request-schemas.json")) || auth_init())
+    if (schemas_load(config_get("api", "schemas", "api/request-schemas.json")) || auth_init() ||
+        metrics_init())
         return 1;
     if (FCGX_Init()) return 1;
     const char *path = config_get("api", "socket", "run/cnova-api.sock");
@@ -171,6 +173,7 @@ int main(int argc, char **argv) {
     pid_t *kids = calloc((size_t)n, sizeof *kids);
     set_signals();
     for (long i = 0; i < n; i++) kids[i] = spawn(sock);
+    metrics_workers(n, n);
     log_info("cnova-api: %ld workers on %s", n, path);
     while (!stopping) {
         int status;
@@ -182,6 +185,9 @@ int main(int argc, char **argv) {
                 kids[i] = spawn(sock);
                 if (kids[i] < 0) sleep(1);
             }
+        long alive = 0;
+        for (long i = 0; i < n; i++) alive += kids[i] > 0;
+        metrics_workers(n, alive);
     }
     log_info("cnova-api: stopping %ld workers", n);
     for (long i = 0; i < n; i++)

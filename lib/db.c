@@ -29,6 +29,7 @@ static struct {
 static int nprepared;
 static int in_txn;
 static unsigned long outages; /* calls that found the database unavailable */
+static unsigned long connects; /* connections made (the first, then reconnects) */
 
 /* Counts an outage seen by a caller (db_outages). */
 static enum db_status seen(enum db_status st) {
@@ -38,6 +39,10 @@ static enum db_status seen(enum db_status st) {
 
 unsigned long db_outages(void) {
     return outages;
+}
+
+unsigned long db_reconnects(void) {
+    return connects > 1 ? connects - 1 : 0;
 }
 
 static uint64_t hash(const char *s) {
@@ -79,6 +84,7 @@ enum db_status db_open(void) {
         seterr(PQerrorMessage(conn));
         return DB_UNAVAILABLE;
     }
+    connects++;
     PGresult *r = PQexec(conn, "SET TIME ZONE 'UTC'");
     PQclear(r);
     /* [database] synchronous_commit: only PostgreSQL's own words pass */

@@ -65,6 +65,8 @@ const char *db_errmsg(void);
  * rpc_serve hands a message back for redelivery when its handler met an
  * outage, instead of dropping the work until a timeout re-drives it. */
 unsigned long db_outages(void);
+/* Connections this process made after its first (metrics). */
+unsigned long db_reconnects(void);
 
 /* Transactions: BEGIN / COMMIT / ROLLBACK. db_commit returns DB_RETRY on a
  * serialization failure, in which case the transaction was rolled back. */

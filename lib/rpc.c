@@ -433,6 +433,21 @@ static int ensure_topic_queue(const char *topic) {
     return 0;
 }
 
+unsigned long rpc_reconnects(void) {
+    return R.gen > 1 ? R.gen - 1 : 0;
+}
+
+long rpc_queue_depth(const char *queue, long *consumers) {
+    if (rpc_connect() < 0) return -1;
+    /* declared as its consumer declares it: idempotent, and the answer
+     * counts its messages */
+    amqp_queue_declare_ok_t *ok = amqp_queue_declare(R.conn, CHAN, amqp_cstring_bytes(queue), 0, 1,
+                                                     0, 0, amqp_empty_table);
+    if (check("queue.declare (depth)") || !ok) return -1;
+    if (consumers) *consumers = (long)ok->consumer_count;
+    return (long)ok->message_count;
+}
+
 static int send_request(const char *topic, const char *method, json_t *args, const char *msg_id,
                         int timeout_ms) {
     for (int attempt = 0; attempt < 2; attempt++) {

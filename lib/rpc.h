@@ -49,6 +49,12 @@ json_t *rpc_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int rpc_serve(const char *queue, rpc_handler handler, void *ud, void (*tick)(void *ud), int tick_ms,
               volatile int *stop);
 
+/* Connections this process made after its first (metrics). */
+unsigned long rpc_reconnects(void);
+/* Messages waiting in the durable queue `queue` (and its consumers), or
+ * -1 when the broker cannot say. */
+long rpc_queue_depth(const char *queue, long *consumers);
+
 /* The outbox: see above. outbox_add must run inside db_begin/db_commit.
  * outbox_flush returns the number of rows published, or -1. */
 int outbox_add(const char *topic, const char *method, json_t *args);

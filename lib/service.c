@@ -2,6 +2,7 @@
  * cnova-compute: command line, config, logging, signals, and the services
  * row upsert that makes `openstack compute service list` show them. */
 #include "service.h"
+#include "rpc.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -148,19 +149,33 @@ const char *service_host(void) {
     return config_get("DEFAULT", "host", "compute1");
 }
 
-int service_report(const char *host, const char *binary, const char *topic) {
-    char uuid[37];
+int service_report(const char *host, const char *binary, const char *topic, long db_reconnects,
+                   long rpc_reconnects) {
+    char uuid[37], dbr[24], rpcr[24];
     uuid_new(uuid);
-    const char *p[] = {uuid, host, binary, topic};
+    snprintf(dbr, sizeof dbr, "%ld", db_reconnects > 0 ? db_reconnects : 0);
+    snprintf(rpcr, sizeof rpcr, "%ld", rpc_reconnects > 0 ? rpc_reconnects : 0);
+    const char *p[] = {uuid, host, binary, topic, dbr, rpcr};
     enum db_status st = db_exec(
         "INSERT INTO services (uuid, host, \"binary\", topic, report_count, last_seen_up, "
-        "updated_at) VALUES ($1, $2, $3, $4, 1, now(), now()) "
-        "ON CONFLICT (host, \"binary\", deleted) DO UPDATE SET "
-        "report_count = services.report_count + 1, last_seen_up = now(), updated_at = now()",
-        4, p);
+        "updated_at, db_reconnects, rpc_reconnects) VALUES ($1, $2, $3, $4, 1, now(), now(), "
+        "$5, $6) ON CONFLICT (host, \"binary\", deleted) DO UPDATE SET "
+        "report_count = services.report_count + 1, last_seen_up = now(), updated_at = now(), "
+        "db_reconnects = services.db_reconnects + $5, "
+        "rpc_reconnects = services.rpc_reconnects + $6",
+        6, p);
     if (st != DB_OK) {
         log_warn("service heartbeat of %s on %s not recorded: %s", binary, host, db_errmsg());
         return -1;
     }
+    return 0;
+}
+
+int service_report_own(const char *host, const char *binary, const char *topic) {
+    static unsigned long db_told, rpc_told;
+    unsigned long db = db_reconnects(), rpc = rpc_reconnects();
+    if (service_report(host, binary, topic, (long)(db - db_told), (long)(rpc - rpc_told))) return -1;
+    db_told = db;
+    rpc_told = rpc;
     return 0;
 }

@@ -35,7 +35,12 @@ int service_workers(int n);
 const char *service_host(void);
 
 /* Records one heartbeat of (host, binary) in the services table, creating
- * the row on first sight. Returns 0 or -1 (database unavailable). */
-int service_report(const char *host, const char *binary, const char *topic);
+ * the row on first sight, adding the reconnects (database, broker) its
+ * process saw since its last heartbeat. Returns 0 or -1 (database
+ * unavailable). */
+int service_report(const char *host, const char *binary, const char *topic, long db_reconnects,
+                   long rpc_reconnects);
+/* service_report for this process's own service, with its own reconnects. */
+int service_report_own(const char *host, const char *binary, const char *topic);
 
 #endif

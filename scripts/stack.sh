@@ -14,6 +14,8 @@
 #   CNOVA_BIN            $REPO/build     folder of cnova-api ... cnova-manage
 #   CNOVA_PORT           8774            nginx HTTP port
 #   CNOVA_METADATA_PORT  8775            nginx port of the metadata service
+#   CNOVA_METRICS_PORT   9774            nginx port of GET /metrics (Prometheus);
+#                                        CNOVA_PORT + 2 when CNOVA_PORT is set
 #   CNOVA_PG_PORT        15432           PostgreSQL port
 #   CNOVA_RMQ_PORT       15672           RabbitMQ AMQP port
 #   CNOVA_RMQ_DIST_PORT  25672           RabbitMQ Erlang distribution port
@@ -56,6 +58,7 @@ RUN=${CNOVA_RUN:-$REPO/run}
 BIN=${CNOVA_BIN:-$REPO/build}
 PORT=${CNOVA_PORT:-8774}
 METADATA_PORT=${CNOVA_METADATA_PORT:-8775}
+METRICS_PORT=${CNOVA_METRICS_PORT:-$([ "$PORT" = 8774 ] && echo 9774 || echo $((PORT + 2)))}
 PG_PORT=${CNOVA_PG_PORT:-15432}
 RMQ_PORT=${CNOVA_RMQ_PORT:-15672}
 RMQ_DIST_PORT=${CNOVA_RMQ_DIST_PORT:-25672}
@@ -655,6 +658,7 @@ nginx_conf() {
         -e "s|@RUN@|$RUN|g" \
         -e "s|@PORT@|$PORT|g" \
         -e "s|@METADATA_PORT@|$METADATA_PORT|g" \
+        -e "s|@METRICS_PORT@|$METRICS_PORT|g" \
         -e "s|@SOCKET@|$SOCKET|g" \
         -e "s|@HELLO_SOCKET@|$HELLO_SOCKET|g" \
         -e "s|@MAX_BODY@|$MAX_BODY|g" \
@@ -676,7 +680,7 @@ nginx_conf() {
 # their master died (killed with -9, its workers serve on and hold the
 # ports, so a new nginx could not bind them).
 nginx_orphans() {
-    ss -Hltnp "( sport = :$PORT or sport = :$METADATA_PORT )" 2>/dev/null |
+    ss -Hltnp "( sport = :$PORT or sport = :$METADATA_PORT or sport = :$METRICS_PORT )" 2>/dev/null |
         grep -o '"nginx",pid=[0-9]*' | sed 's/.*pid=//' | sort -u || true
 }
 

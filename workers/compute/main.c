@@ -426,10 +426,15 @@ static void heartbeat(void *ud) {
     struct compute *c = ud;
     double now = now_ms();
     if (now < c->next_heartbeat) return;
-    json_t *args =
-        json_pack("{s:s, s:s, s:s}", "host", c->host, "binary", "nova-compute", "topic", "compute");
+    /* the broker reconnects since the last heartbeat that went out */
+    static unsigned long told;
+    unsigned long rc = rpc_reconnects();
+    json_t *args = json_pack("{s:s, s:s, s:s, s:I}", "host", c->host, "binary", "nova-compute",
+                             "topic", "compute", "rpc_reconnects", (json_int_t)(rc - told));
     if (rpc_cast("conductor", "service_heartbeat", args) < 0)
         log_debug("service heartbeat not sent: broker unreachable");
+    else
+        told = rc;
     json_decref(args);
     c->next_heartbeat = now + c->heartbeat_ms;
 }

@@ -27,7 +27,10 @@ static json_t *do_service_heartbeat(json_t *args, struct conductor *c) {
     const char *topic = json_string_value(json_object_get(args, "topic"));
     if (!host || !binary || !topic)
         return rpc_failure("service_heartbeat needs host, binary and topic");
-    if (service_report(host, binary, topic) < 0) return rpc_failure("database unavailable");
+    if (service_report(host, binary, topic,
+                       (long)json_integer_value(json_object_get(args, "db_reconnects")),
+                       (long)json_integer_value(json_object_get(args, "rpc_reconnects"))) < 0)
+        return rpc_failure("database unavailable");
     return json_true();
 }
 
@@ -96,7 +99,7 @@ static void tick(void *ud) {
     struct conductor *c = ud;
     double now = now_ms();
     if (now >= c->next_heartbeat) {
-        service_report(c->host, "nova-conductor", "conductor");
+        service_report_own(c->host, "nova-conductor", "conductor");
         c->next_heartbeat = now + c->heartbeat_ms;
     }
     outbox_flush();

@@ -276,7 +276,7 @@ static void tick(void *ud) {
     struct scheduler *s = ud;
     double now = now_ms();
     if (now >= s->next_heartbeat) {
-        service_report(s->host, "nova-scheduler", "scheduler");
+        service_report_own(s->host, "nova-scheduler", "scheduler");
         s->next_heartbeat = now + s->heartbeat_ms;
     }
 }
