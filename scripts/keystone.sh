@@ -83,15 +83,22 @@ ks_manage() {
         { tail_log "$LOG/keystone-manage.log"; die "keystone-manage $1 failed (see $LOG/keystone-manage.log)"; }
 }
 
-# ks_setup: schema, keys and bootstrap, once per database (marker file).
+# ks_setup: schema, keys and bootstrap, once per database (marker file);
+# bootstrap again (admin's password, the identity endpoints) when the port
+# or the password changed.
 ks_setup() {
-    local ks me
+    local ks me sig
     ks=$(ks_dir)
     me=$(id -un)
+    sig="$KS_PORT $(printf '%s' "$KS_PASSWORD" | md5sum | cut -c1-32)"
     ks_database && rm -f "$ks/bootstrapped"
-    [ -f "$ks/bootstrapped" ] && return 0
-    say "keystone: setting up (database, keys, bootstrap: about 15 s)"
-    ks_manage db_sync
+    if [ -f "$ks/bootstrapped" ]; then
+        [ "$(cat "$ks/bootstrapped")" = "$sig" ] && return 0
+        say "keystone: port or password changed: bootstrap again"
+    else
+        say "keystone: setting up (database, keys, bootstrap: about 15 s)"
+        ks_manage db_sync
+    fi
     [ -f "$ks/fernet-keys/0" ] || ks_manage fernet_setup --keystone-user "$me" --keystone-group "$(id -gn)"
     [ -f "$ks/credential-keys/0" ] ||
         ks_manage credential_setup --keystone-user "$me" --keystone-group "$(id -gn)"
@@ -100,7 +107,7 @@ ks_setup() {
         --bootstrap-service-name keystone --bootstrap-region-id RegionOne \
         --bootstrap-admin-url "$KS_URL/v3" --bootstrap-public-url "$KS_URL/v3" \
         --bootstrap-internal-url "$KS_URL/v3"
-    touch "$ks/bootstrapped"
+    echo "$sig" >"$ks/bootstrapped"
     rm -f "$ks/init.done"
 }
 
