@@ -109,7 +109,8 @@ warn() { printf 'stack.sh: warning: %s\n' "$*" >&2; }
 as() {
     local user=$1; shift
     if [ $IS_ROOT -eq 1 ]; then
-        (cd / && runuser -u "$user" -- "$@")
+        # AS_NICE: a niceness below 0, which only root can give
+        (cd / && ${AS_NICE:+nice -n "$AS_NICE"} runuser -u "$user" -- "$@")
     else
         (cd / && "$@")
     fi
@@ -312,7 +313,9 @@ rmq_start() {
     if ! epmd -names >/dev/null 2>&1; then
         touch "$RUN/epmd.ours"
     fi
-    rmq "$RMQ_BIN/rabbitmq-server" -detached </dev/null >>"$LOG/rabbitmq-server.log" 2>&1 ||
+    # ahead of a busy stack: a broker restarted under a boot storm is what
+    # every worker waits on
+    AS_NICE=-10 rmq "$RMQ_BIN/rabbitmq-server" -detached </dev/null >>"$LOG/rabbitmq-server.log" 2>&1 ||
         { tail_log "$LOG/rabbitmq-server.log"; die "rabbitmq-server -detached failed"; }
     ln -sfn "$base/log" "$LOG/rabbitmq"
     deadline=$((SECONDS + WAIT))
