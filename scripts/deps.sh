@@ -16,6 +16,7 @@ PACKAGES=(
     python3-jsonschema python3-cryptography openssh-client openssl postgresql-client
     json-schema-test-suite genisoimage
     iproute2 dnsmasq-base dnsmasq-utils nftables
+    keystone uwsgi-core uwsgi-plugin-python3 python3-psycopg2
 )
 [ $# -eq 0 ] || PACKAGES=("$@")
 
@@ -43,6 +44,16 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 echo "deps: installing ${missing[*]}" >&2
+# Debian's keystone (the private Keystone of CNOVA_AUTH=keystone, which
+# scripts/stack.sh runs itself) would start a system service on :5000 when
+# installed: a policy-rc.d that refuses, for the length of the install,
+# unless the machine has one of its own.
+case " ${missing[*]} " in *" keystone "*)
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        "${SUDO[@]}" sh -c 'printf "#!/bin/sh\nexit 101\n" >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'
+        trap '"${SUDO[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+    fi ;;
+esac
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -q --no-install-recommends "${missing[@]}"

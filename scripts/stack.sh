@@ -45,6 +45,11 @@
 #   CNOVA_WAIT           60              seconds to wait for each component
 #   CNOVA_CONF_EXTRA     ""              more options for every config file:
 #                                        "section<TAB>key<TAB>value" lines
+#   CNOVA_AUTH           noauth2         keystone: a private Keystone too
+#                                        (scripts/keystone.sh; its knobs
+#                                        CNOVA_KEYSTONE_PORT 15000,
+#                                        CNOVA_KEYSTONE_PASSWORD secret) and
+#                                        the API validates its tokens
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,6 +75,7 @@ HOST_SIZE=${CNOVA_HOST_SIZE:-}
 RESIZE_SAME_HOST=${CNOVA_RESIZE_SAME_HOST:-$(w=($COMPUTE_HOSTS) && [ ${#w[@]} -eq 1 ] && echo true || echo false)}
 GLANCE_URL=${CNOVA_GLANCE_URL:-http://127.0.0.1:$PORT/image}
 CONF_EXTRA=${CNOVA_CONF_EXTRA:-}
+AUTH=${CNOVA_AUTH:-}
 
 PG_BIN=/usr/lib/postgresql/15/bin
 RMQ_BIN=/usr/lib/rabbitmq/bin
@@ -85,6 +91,8 @@ CONF=$RUN/cnova.conf
 # runs again without the knobs (a test restarting a compute host).
 [ -n "$VIRT" ] || VIRT=$(cat "$RUN/virt" 2>/dev/null || echo qemu)
 [ -n "$HOST_SIZE" ] || HOST_SIZE=$(cat "$RUN/host_size" 2>/dev/null || echo 1000 800000 600000)
+[ -n "$AUTH" ] || AUTH=$(cat "$RUN/auth" 2>/dev/null || echo noauth2)
+case $AUTH in noauth2 | keystone) ;; *) echo "stack.sh: CNOVA_AUTH=$AUTH: expected noauth2 or keystone" >&2; exit 1 ;; esac
 SOCKET=$RUN/cnova-api.sock
 LOG=$RUN/log
 PIDS=$RUN/pids
@@ -194,6 +202,10 @@ tail_log() {
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# keystone_start, keystone_stop, keystone_running, keystone_conf_lines, keystone_token
+# shellcheck source=scripts/keystone.sh
+. "$REPO/scripts/keystone.sh"
 
 # ---------------------------------------------------------------- PostgreSQL
 
@@ -373,6 +385,8 @@ glance	api_servers	$GLANCE_URL"
 DEFAULT	host	$host
 DEFAULT	allow_resize_to_same_host	$RESIZE_SAME_HOST
 neutron	metadata_proxy_shared_secret	$(metadata_secret)"
+    [ "$AUTH" = keystone ] && o="$o
+$(keystone_conf_lines)"
     [ -n "$extra" ] && o="$o
 $extra"
     [ -n "$CONF_EXTRA" ] && o="$o
@@ -505,9 +519,10 @@ lv_stop() {
 GUEST_KERNEL_ID=c0a1e5e1-0000-4000-8000-00000000a1c1
 GUEST_RAMDISK_ID=c0a1e5e1-0000-4000-8000-00000000a1c2
 GUEST_IMAGE_ID=c0a1e5e1-0000-4000-8000-00000000a1c3
+ADMIN_TOKEN=admin:admin   # noauth2's; Keystone's admin token in keystone mode
 guest_images() {
     local api=http://127.0.0.1:$PORT/image/v2/images dir=$RUN/guest raw
-    [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Auth-Token: admin:admin' \
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $ADMIN_TOKEN" \
         "$api/$GUEST_IMAGE_ID")" = 200 ] && return 0
     if ! "$REPO/scripts/guest-image.sh" "$dir" >>"$LOG/guest-image.log" 2>&1; then
         warn "the tiny guest image was not built (see $LOG/guest-image.log)"
@@ -529,13 +544,13 @@ guest_images() {
 # exists, its data uploaded unless it is active.
 guest_image() {
     local api=http://127.0.0.1:$PORT/image/v2/images st
-    st=$(curl -s -H 'X-Auth-Token: admin:admin' "$api/$1" | grep -o '"status": *"[a-z]*"' || true)
+    st=$(curl -s -H "X-Auth-Token: $ADMIN_TOKEN" "$api/$1" | grep -o '"status": *"[a-z]*"' || true)
     case $st in *active*) return 0 ;; esac
-    [ -n "$st" ] || curl -sf -o /dev/null -H 'X-Auth-Token: admin:admin' \
+    [ -n "$st" ] || curl -sf -o /dev/null -H "X-Auth-Token: $ADMIN_TOKEN" \
         -H 'Content-Type: application/json' "$api" -d \
         "{\"id\": \"$1\", \"name\": \"$2\", \"disk_format\": \"$3\", \"container_format\": \"$3\",
           \"visibility\": \"public\"$5}" >>"$LOG/guest-image.log" 2>&1 || return 1
-    curl -sf -o /dev/null -X PUT -H 'X-Auth-Token: admin:admin' \
+    curl -sf -o /dev/null -X PUT -H "X-Auth-Token: $ADMIN_TOKEN" \
         -H 'Content-Type: application/octet-stream' --data-binary "@$4" "$api/$1/file" \
         >>"$LOG/guest-image.log" 2>&1
 }
@@ -729,7 +744,10 @@ cmd_start() {
     MISSING=''
 
     pg_start
+    [ "$AUTH" = keystone ] && keystone_launch
+    echo "$AUTH" >"$RUN/auth"
     rmq_start
+    [ "$AUTH" = keystone ] && keystone_ready
 
     write_conf "$CONF"
     choose_virt
@@ -785,7 +803,19 @@ cmd_start() {
     local HV="libvirt's test driver: simulated hosts"
     if [ "$VIRT" = qemu ]; then
         HV="QEMU ($( [ -e /dev/kvm ] && echo KVM || echo TCG)): guests under $RUN/instances"
+        if [ "$AUTH" = keystone ]; then
+            ADMIN_TOKEN=$(keystone_token admin admin) || die "Keystone gave no admin token"
+        fi
         guest_images
+    fi
+    if [ "$AUTH" = keystone ]; then
+        cat <<EOF
+cnova is up: http://127.0.0.1:$PORT/v2.1 ($HV), Keystone on $KS_URL/v3
+  export OS_CLIENT_CONFIG_FILE=$RUN/clouds.yaml   # clouds cnova-admin, cnova-demo, cnova-demo-reader, cnova-alt-demo
+  /usr/bin/openstack --os-cloud cnova-demo server list
+  logs: $LOG    stop: $0 stop
+EOF
+        return
     fi
     cat <<EOF
 cnova is up: http://127.0.0.1:$PORT/v2.1 ($HV)
@@ -816,9 +846,10 @@ cmd_stop() {
     stop_pid "$PIDS/cnova-scheduler.pid" cnova-scheduler cnova-scheduler
     stop_pid "$PIDS/cnova-conductor.pid" cnova-conductor cnova-conductor
     rm -f "$SOCKET"
+    keystone_stop
     rmq_stop
     pg_stop
-    rm -f "$RUN/virt" "$RUN/host_size"
+    rm -f "$RUN/virt" "$RUN/host_size" "$RUN/auth"
 }
 
 cmd_status() {
@@ -844,6 +875,8 @@ cmd_status() {
     done
     if nginx_running; then line nginx "running  http://127.0.0.1:$PORT/  pid $(cat "$(nginx_pidf)")"
     else line nginx stopped; down=1; fi
+    if keystone_running; then line keystone "running  $KS_URL/v3  pid $(cat "$(ks_dir)/uwsgi.pid")"
+    elif [ "$AUTH" = keystone ]; then line keystone stopped; down=1; fi
     return $down
 }
 

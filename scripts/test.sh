@@ -2,7 +2,8 @@
 # test.sh BUILD_DIR — runs every test: the cmocka unit tests, then the
 # black-box API and client tests against a private stack (its own run folder
 # and ports, started here and stopped on exit), the fault matrix
-# (tests/faults, on a stack it starts itself) and the real-guest tests. Sanitizer reports written by
+# (tests/faults, on a stack it starts itself), Keystone mode (tests/keystone)
+# and the real-guest tests. Sanitizer reports written by
 # any stack process fail the run. Ends with the summary line; exit 1 on any
 # failure.
 set -uo pipefail
@@ -92,6 +93,27 @@ run_faults_suite() {
 rm -rf "$REPO/run-faults/asan"
 run_faults_suite
 
+# ---- Keystone mode: a stack of its own with a private Keystone
+# (CNOVA_AUTH=keystone), driven by the real clients through its catalog ----
+run_keystone_suite() {
+    use_stack keystone test compute1 16
+    # (16+10)672 is make bench's AMQP port
+    export CNOVA_RMQ_DIST_PORT=26572 CNOVA_AUTH=keystone CNOVA_KEYSTONE_PORT=16500
+    trap stop_stack EXIT
+    note "starting a private Keystone-mode stack on $CNOVA_BASE (Keystone on :$CNOVA_KEYSTONE_PORT)"
+    if ! scripts/stack.sh start; then
+        echo "FAILED: the Keystone-mode stack did not start"; tail -n 30 "$CNOVA_RUN"/log/*.log 2>/dev/null
+        failed=$((failed + 1))
+    else
+        run_suite tests/keystone
+    fi
+    stop_stack
+    trap - EXIT
+    unset CNOVA_AUTH CNOVA_KEYSTONE_PORT
+}
+rm -rf "$REPO/run-keystone/asan"
+run_keystone_suite
+
 # ---- real guests: a stack of its own on QEMU (TCG without /dev/kvm) ----
 # tests/guest skip, saying why, where the stack falls back to simulated hosts
 run_guest_suite() {
@@ -110,7 +132,8 @@ run_guest_suite() {
 rm -rf "$REPO/run-guest/asan"
 run_guest_suite
 
-reports=$(find "$REPO/run-test/asan" "$REPO/run-faults/asan" "$REPO/run-guest/asan" -type f 2>/dev/null | head -20)
+reports=$(find "$REPO/run-test/asan" "$REPO/run-faults/asan" "$REPO/run-keystone/asan" "$REPO/run-guest/asan" \
+    -type f 2>/dev/null | head -20)
 if [ -n "$reports" ]; then
     note "sanitizer reports from the stack's processes:"
     for f in $reports; do echo "--- $f"; head -n 40 "$f"; done
