@@ -149,7 +149,13 @@ def setUpModule():
         assert s["status"] != "ERROR", s
         return s["status"] == "ACTIVE" and s["OS-EXT-STS:task_state"] is None
 
+    r = call("POST", "/servers", {"server": {"name": TAG + "-bsrv", "imageRef": IMAGE, "flavorRef": "1",
+                                             "networks": [{"uuid": a.private}]}},
+             token=TB, version="2.37")
+    A.b_sid = ok(r, 202)["server"]["id"]
     wait_for(active, "A's server ACTIVE")
+    wait_for(lambda: call("GET", f"/servers/{A.b_sid}", token=TB).json["server"]["status"] == "ACTIVE",
+             "B's server ACTIVE")
     # an admin migrates it (a migration record of A), then it is confirmed
     a.migration = None
     if call("POST", f"/servers/{a.sid}/action", {"migrate": None}, token=TADM).status == 202:
@@ -201,6 +207,9 @@ def tearDownModule():
             wait_for(lambda: call("DELETE", f"/os-volumes/{v}").status in (202, 404), "vol delete", 30)
     if getattr(A, "sg", None):
         call("DELETE", f"/os-security-groups/{A.sg}")
+    if getattr(A, "b_sid", None):
+        call("DELETE", f"/servers/{A.b_sid}", token=TADM)
+        wait_for(lambda: call("GET", f"/servers/{A.b_sid}", token=TADM).status == 404, "delete")
     if getattr(A, "b_vol", None):
         call("DELETE", f"/os-volumes/{A.b_vol}", token=TB)
     if getattr(A, "b_fip", None):
@@ -493,6 +502,8 @@ class IsolationTest(ApiTest):
     # ---- creates that name an object of A ----
     def creates_naming_a(self, w, seen_in):
         def must_fail(label, r, allowed=(400, 404)):
+            if os.environ.get("ISO_DEBUG"):
+                print(label, r)
             if r.status not in allowed:
                 w.leak(f"{label} (want {allowed})", r)
             if r.status == 202 and r.json and "server" in r.json:
@@ -528,6 +539,24 @@ class IsolationTest(ApiTest):
                 imageRef="", block_device_mapping_v2=[{"boot_index": 0, "uuid": A.snap, "volume_size": 1,
                                                       "source_type": "snapshot",
                                                       "destination_type": "volume"}])))
+        # B's own server, told to use A's objects
+        bs = f"/servers/{A.b_sid}"
+        for label, path, body, version, allowed in (
+                ("attach A's volume", "/os-volume_attachments", {"volumeAttachment": {"volumeId": A.vol2}},
+                 None, (400, 404)),
+                ("attach A's port", "/os-interface", {"interfaceAttachment": {"port_id": A.port}},
+                 None, (400, 404)),
+                ("addFloatingIp of A", "/action", {"addFloatingIp": {"address": A.fip["ip"]}}, None,
+                 (400, 404)),
+                ("addSecurityGroup of A", "/action", {"addSecurityGroup": {"name": A.sg_name}}, None,
+                 (400, 404)),
+                ("rebuild from A's image", "/action", {"rebuild": {"imageRef": A.image}}, None, (400,)),
+                ("resize to A's flavor", "/action", {"resize": {"flavorRef": A.flavor}}, None, (400,)),
+                ("rescue with A's image", "/action", {"rescue": {"rescue_image_ref": A.image}}, None,
+                 (400, 404))):
+            r = w.call("POST", bs + path, body, version=version)
+            must_fail(f"POST {bs + path} {label}", r, allowed)
+        wait_for(lambda: w.call("GET", bs).json["server"]["status"] == "ACTIVE", "B's server calm")
         must_fail("POST /os-security-group-rules on A's group", w.call(
             "POST", "/os-security-group-rules", {"security_group_rule": {
                 "parent_group_id": A.sg, "ip_protocol": "tcp", "from_port": 80, "to_port": 80,
