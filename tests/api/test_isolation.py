@@ -97,6 +97,14 @@ def ok(r, *codes):
 
 
 def setUpModule():
+    try:
+        make_fixtures()
+    except BaseException:
+        tearDownModule()  # unittest skips it when the module's setup fails
+        raise
+
+
+def make_fixtures():
     a = A
     call = lambda m, p, b=None, token=TA, version=None: request(
         m, "/v2.1" + p, b, token=token, version=version)
@@ -194,6 +202,9 @@ def setUpModule():
 
 def tearDownModule():
     call = lambda m, p, b=None, token=TA: request(m, "/v2.1" + p, b, token=token)
+    for sid in (getattr(A, "sid", None), getattr(A, "b_sid", None)):
+        if sid:
+            call("POST", f"/servers/{sid}/action", {"unlock": None}, token=TADM)
     if getattr(A, "sid", None):
         call("DELETE", f"/servers/{A.sid}", token=TADM)
         wait_for(lambda: call("GET", f"/servers/{A.sid}", token=TADM).status == 404, "delete")
@@ -638,8 +649,8 @@ class IsolationTest(ApiTest):
             if row["method"] != "GET" or row["removed"] != "-" or "{" not in row["path"]:
                 continue
             if row["path"] in skip:
-                w.na.append(f"GET {row['path']}: no owner control (not built, or shows only"
-                            " an in-progress live migration / an audit period)")
+                print(f"  no owner control: GET {row['path']} (not built, or shows only"
+                      " an in-progress live migration / an audit period)")
                 continue
             policy, handler = meta[("GET", row["path"], None)]
             p = params_for(row["path"])
