@@ -442,6 +442,9 @@ class IsolationTest(ApiTest):
         if "owned" in kinds and method == "GET" and row["max_version"] == "-" and version != "latest":
             # the reads again at the newest microversion (other views, other lookups)
             self.walk_row(w, dict(row, min_version="latest"), key, policy, handler, seen_in)
+        if "owned" in kinds and path.startswith("/servers/{server_id}/") and "{id}" in path \
+                and not os.environ.get("ISO_NO_CROSS"):
+            self.walk_cross(w, method, path, body, version, policy, handler, p)
         if "owned" in kinds:
             allowed = {404} | ({403} if policy in DENY_MEMBER else set()) | \
                       ({501} if handler == "not_built" else set())
@@ -471,6 +474,21 @@ class IsolationTest(ApiTest):
                 w.leak(f"{label} shows A's objects {seen_in(r)}", r)
             w.na.append(f"{label}: a global object ({r.status}), not project-owned")
         return "global"
+
+    def walk_cross(self, w, method, path, body, version, policy, handler, p):
+        """B's own server with A's sub-object (an attachment, port, action,
+        migration, metadata key of A): as an unknown sub-object."""
+        label = f"{method} {path} (B's server, A's {{id}})"
+        sub = str(p["id"][0])
+        if sub in ("iso", "iso-tag", "private", "1", FAKE):
+            return  # names, not A's objects: B's own server may have the same
+        fill = lambda x: path.replace("{server_id}", A.b_sid).replace("{id}", x)
+        r = w.call(method, fill(sub), body, version=version)
+        r0 = w.call(method, fill(FAKE if re.match(r"^[0-9a-f-]{36}$", sub) else "iso-none"), body,
+                    version=version)
+        if 200 <= r.status < 300 or r.status == 409 or not same_answer(
+                r, r0, [sub], [FAKE, "iso-none"]):
+            w.leak(f"{label} answers unlike an unknown one ({r0.status} {r0.data[:200]!r})", r)
 
     def walk_unparametrised(self, w, row, key, policy, label, version, seen_in):
         method, path, action = key
