@@ -587,7 +587,15 @@ class IsolationTest(ApiTest):
                 ("rebuild from A's image", "/action", {"rebuild": {"imageRef": A.image}}, None, (400,)),
                 ("resize to A's flavor", "/action", {"resize": {"flavorRef": A.flavor}}, None, (400,)),
                 ("rescue with A's image", "/action", {"rescue": {"rescue_image_ref": A.image}}, None,
-                 (400, 404))):
+                 (400, 404)),
+                ("removeFloatingIp of A", "/action", {"removeFloatingIp": {"address": A.fip["ip"]}},
+                 None, (400, 404)),
+                ("removeFixedIp of A", "/action", {"removeFixedIp": {"address": A.fixed_ip}}, None,
+                 (400, 404)),
+                ("removeSecurityGroup of A", "/action", {"removeSecurityGroup": {"name": A.sg_name}},
+                 None, (400, 404)),
+                ("attach A's attached volume", "/os-volume_attachments",
+                 {"volumeAttachment": {"volumeId": A.vol, "device": None}}, None, (400, 404))):
             r = w.call("POST", bs + path, body, version=version)
             must_fail(f"POST {bs + path} {label}", r, allowed)
         wait_for(lambda: w.call("GET", bs).json["server"]["status"] == "ACTIVE", "B's server calm")
