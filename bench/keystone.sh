@@ -2,7 +2,8 @@
 # bench/keystone.sh — what Keystone mode costs (issue #15's benchmark):
 #   1. GET /v2.1/flavors/detail in noauth2 (token admin:admin);
 #   2. the same in Keystone mode with one demo token (cache warm);
-#   3. the same with BENCH_TOKENS (1000) distinct demo tokens in rotation:
+#   3. the same with BENCH_TOKENS (1000) distinct demo tokens in rotation
+#      (and, to show wrk's cost of its Lua script, one token through it):
 #      a first pass validates each one, then wrk rotates over all of them
 #      for BENCH_DURATION; Keystone's own access log counts the
 #      validations it served (expected: each token once per
@@ -74,6 +75,10 @@ v0=$(validations)
 # the first pass: every token validated once (16 at a time)
 xargs -P 16 -I{} curl -s -o /dev/null -H 'X-Auth-Token: {}' "$URL" <"$CNOVA_RUN/tokens.txt"
 v1=$(validations)
+# the same Lua script over one token, for wrk's own cost of it
+for _ in $(seq "$n"); do echo "$tok"; done >"$CNOVA_RUN/one-token.txt"
+export TOKENS_FILE=$CNOVA_RUN/one-token.txt
+row "keystone, one token through tokens.lua" -s bench/tokens.lua
 export TOKENS_FILE=$CNOVA_RUN/tokens.txt
 row "keystone, $n tokens in rotation" -s bench/tokens.lua
 v2=$(validations)

@@ -161,8 +161,14 @@ bool router_is_collection(const char *seg, size_t len);
 /* auth.c: fills r->ctx from the token; 0 or 401. */
 int auth_init(void);
 int auth_request(struct req *r);
-/* policy check for the route's default rule: 0 or 403. */
+/* policy check (policy.c): the rule called name, or when no rule has that
+ * name the default check of p; the target is the caller's own project and
+ * user. 0 or 403. */
 int auth_policy(struct req *r, enum policy p, const char *name);
+/* The same on an object owned by project_id / user_id (NULL: the
+ * caller's own). */
+int auth_policy_target(struct req *r, enum policy p, const char *name, const char *project_id,
+                       const char *user_id);
 
 /* schemas.c: request/query schemas per route, from [api] schemas. */
 int schemas_load(const char *path);

@@ -3,7 +3,9 @@
  * The master loads config, route table and schemas once, opens the FastCGI
  * socket, forks [api] workers children and re-forks any that die. Each child
  * serves one request at a time with its own PostgreSQL connection. SIGTERM
- * to the master stops the children, each after the request in flight. */
+ * to the master stops the children, each after the request in flight.
+ * SIGHUP to the master reads the policy file again, in the master and in
+ * each child (before its next request). */
 #include <errno.h>
 #include <fcgiapp.h>
 #include <limits.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,8 +21,15 @@
 
 #include "api.h"
 #include "metrics.h"
+#include "policy.h"
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, reload_policy;
+/* The policy file's generation, shared with the workers (a page mapped
+ * before they fork): the master counts its SIGHUPs here, and a worker that
+ * sees a number it has not loaded reads the file again before its next
+ * request. No signal reaches the workers: one arriving in libfcgi's
+ * select() after accept() would drop the connection nginx just made. */
+static volatile unsigned *policy_generation;
 
 static void on_term(int sig) {
     (void)sig;
@@ -28,11 +38,19 @@ static void on_term(int sig) {
     FCGX_ShutdownPending();
 }
 
+/* SIGHUP (master): the policy file is read again. */
+static void on_hup(int sig) {
+    (void)sig;
+    reload_policy = 1;
+}
+
 static void set_signals(void) {
     struct sigaction sa = {0};
     sa.sa_handler = on_term; /* no SA_RESTART: accept() returns EINTR */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -96,6 +114,8 @@ static void serve_one(FCGX_Request *fr) {
 
 static void worker(int sock) {
     set_signals();
+    signal(SIGHUP, SIG_IGN); /* the master's, see policy_generation */
+    unsigned loaded = policy_generation ? *policy_generation : 0;
     FCGX_Request fr;
     FCGX_InitRequest(&fr, sock, 0);
     db_open(); /* a failure here is retried by the first query */
@@ -103,6 +123,10 @@ static void worker(int sock) {
         if (FCGX_Accept_r(&fr) < 0) {
             if (stopping) break;
             continue;
+        }
+        if (policy_generation && *policy_generation != loaded) {
+            loaded = *policy_generation;
+            policy_reload();
         }
         serve_one(&fr);
         /* Read the request to its end (nginx's closing empty stdin record),
@@ -159,6 +183,7 @@ int main(int argc, char **argv) {
     if (schemas_load(config_get("api", "schemas", "api/request-schemas.json")) || auth_init() ||
         metrics_init())
         return 1;
+    policy_init(conf); /* a bad policy file is logged: the defaults stand */
     if (FCGX_Init()) return 1;
     const char *path = config_get("api", "socket", "run/cnova-api.sock");
     unlink(path);
@@ -171,14 +196,22 @@ int main(int argc, char **argv) {
     long n = config_int("api", "workers", 0);
     if (n <= 0) n = default_workers();
     pid_t *kids = calloc((size_t)n, sizeof *kids);
+    void *page = mmap(NULL, sizeof *policy_generation, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page != MAP_FAILED) policy_generation = page;
     set_signals();
     for (long i = 0; i < n; i++) kids[i] = spawn(sock);
     metrics_workers(n, n);
     log_info("cnova-api: %ld workers on %s", n, path);
     while (!stopping) {
+        if (reload_policy) { /* the master's copy too, for the workers it forks */
+            reload_policy = 0;
+            policy_reload();
+            if (policy_generation) __atomic_add_fetch(policy_generation, 1, __ATOMIC_SEQ_CST);
+        }
         int status;
         pid_t dead = waitpid(-1, &status, 0);
-        if (dead < 0) continue; /* EINTR: SIGTERM, checked above */
+        if (dead < 0) continue; /* EINTR: SIGTERM or SIGHUP, checked above */
         for (long i = 0; i < n; i++)
             if (kids[i] == dead && !stopping) {
                 log_warn("worker %d exited (status %d); starting a new one", (int)dead, status);
@@ -196,6 +229,7 @@ int main(int argc, char **argv) {
         ;
     unlink(path);
     free(kids);
+    policy_free();
     config_free();
     return 0;
 }

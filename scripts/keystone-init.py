@@ -77,6 +77,21 @@ def ensure(collection, kind, query, create):
     return obj
 
 
+def password_works(user):
+    """Does USER's password (unscoped) authenticate?"""
+    req = urllib.request.Request(KS + "/v3/auth/tokens", json.dumps({"auth": {"identity": {
+        "methods": ["password"], "password": {"user": {
+            "name": user, "domain": {"id": DOMAIN}, "password": PW}}}}}).encode(),
+        {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60):
+            return True
+    except urllib.error.HTTPError as e:
+        if e.code == 401:
+            return False
+        raise
+
+
 def main():
     global token
     _, _, headers = call("POST", "/v3/auth/tokens", {"auth": {
@@ -95,6 +110,9 @@ def main():
             user = ensure("users", "user", {"name": uname, "domain_id": DOMAIN},
                           {"name": uname, "domain_id": DOMAIN, "password": PW,
                            "default_project_id": project["id"]})
+            if not password_works(uname):  # KS_PASSWORD changed since
+                call("PATCH", f"/v3/users/{user['id']}", {"user": {"password": PW}})
+                print(f"updated the password of {uname}")
             for r in uroles:  # PUT: idempotent
                 call("PUT", f"/v3/projects/{project['id']}/users/{user['id']}/roles/{roles[r]}")
 

@@ -8,7 +8,9 @@
 #   keystone_start        database, keystone.conf, keys and bootstrap (once),
 #                         uwsgi (unless running), projects/users/roles and
 #                         the catalog (scripts/keystone-init.py, when the
-#                         ports or password changed), $RUN/clouds.yaml
+#                         ports or password changed), $RUN/clouds.yaml and
+#                         $RUN/openrc; = keystone_launch (up to uwsgi's
+#                         start) then keystone_ready (it answers, the rest)
 #   keystone_stop         uwsgi stopped by its PID (INT: TERM would reload)
 #   keystone_running      uwsgi runs (its pid file names a live uwsgi)
 #   keystone_conf_lines   the cnova.conf overrides of Keystone mode
@@ -81,15 +83,22 @@ ks_manage() {
         { tail_log "$LOG/keystone-manage.log"; die "keystone-manage $1 failed (see $LOG/keystone-manage.log)"; }
 }
 
-# ks_setup: schema, keys and bootstrap, once per database (marker file).
+# ks_setup: schema, keys and bootstrap, once per database (marker file);
+# bootstrap again (admin's password, the identity endpoints) when the port
+# or the password changed.
 ks_setup() {
-    local ks me
+    local ks me sig
     ks=$(ks_dir)
     me=$(id -un)
+    sig="$KS_PORT $(printf '%s' "$KS_PASSWORD" | md5sum | cut -c1-32)"
     ks_database && rm -f "$ks/bootstrapped"
-    [ -f "$ks/bootstrapped" ] && return 0
-    say "keystone: setting up (database, keys, bootstrap: about 15 s)"
-    ks_manage db_sync
+    if [ -f "$ks/bootstrapped" ]; then
+        [ "$(cat "$ks/bootstrapped")" = "$sig" ] && return 0
+        say "keystone: port or password changed: bootstrap again"
+    else
+        say "keystone: setting up (database, keys, bootstrap: about 15 s)"
+        ks_manage db_sync
+    fi
     [ -f "$ks/fernet-keys/0" ] || ks_manage fernet_setup --keystone-user "$me" --keystone-group "$(id -gn)"
     [ -f "$ks/credential-keys/0" ] ||
         ks_manage credential_setup --keystone-user "$me" --keystone-group "$(id -gn)"
@@ -98,18 +107,19 @@ ks_setup() {
         --bootstrap-service-name keystone --bootstrap-region-id RegionOne \
         --bootstrap-admin-url "$KS_URL/v3" --bootstrap-public-url "$KS_URL/v3" \
         --bootstrap-internal-url "$KS_URL/v3"
-    touch "$ks/bootstrapped"
+    echo "$sig" >"$ks/bootstrapped"
     rm -f "$ks/init.done"
 }
 
-# ks_uwsgi: the service, daemonized, answering GET /v3. uwsgi's plain
+# ks_uwsgi: the service, daemonized (ks_wait: until it answers). uwsgi's plain
 # http-socket closes a connection after each answer without saying so, and a
 # client that reuses it (keystoneauth after GET /v3) met "connection reset":
 # "Connection: close" tells it (as DevStack does); and a kept connection
 # would pin one of the few processes anyway.
 ks_uwsgi() {
-    local ks deadline code
+    local ks
     ks=$(ks_dir)
+    KS_STARTED=0
     if keystone_running; then
         say "keystone: already running on $KS_URL (pid $(cat "$ks/uwsgi.pid"))"
         return 0
@@ -126,6 +136,14 @@ ks_uwsgi() {
         { tail_log "$ks/uwsgi.log"; die "uwsgi did not start (see $ks/uwsgi.log)"; }
     ln -sfn "$ks/uwsgi.log" "$LOG/keystone-uwsgi.log"
     ln -sfn "$ks/keystone.log" "$LOG/keystone.log"
+    KS_STARTED=1
+}
+
+# ks_wait: after ks_uwsgi started it, until it answers GET /v3.
+ks_wait() {
+    local ks deadline code
+    ks=$(ks_dir)
+    [ "${KS_STARTED:-0}" = 1 ] || return 0
     deadline=$((SECONDS + WAIT))
     while [ $SECONDS -lt $deadline ]; do
         code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$KS_URL/v3" || true)
@@ -154,13 +172,24 @@ ks_init() {
 }
 
 keystone_start() {
+    keystone_launch
+    keystone_ready
+}
+
+# keystone_launch, keystone_ready: keystone_start in two halves, so that
+# the caller starts something else while uwsgi loads Keystone (~5 s).
+keystone_launch() {
     command -v keystone-manage >/dev/null 2>&1 ||
-        die "Keystone is not installed (CNOVA_AUTH=keystone scripts/deps.sh installs it)"
+        die "Keystone is not installed (scripts/deps.sh installs it)"
     mkdir -p "$(ks_dir)/fernet-keys" "$(ks_dir)/credential-keys"
     chmod 700 "$(ks_dir)"
     ks_conf
     ks_setup
     ks_uwsgi
+}
+
+keystone_ready() {
+    ks_wait
     ks_init
 }
 

@@ -50,12 +50,16 @@ int interfaces_index(struct req *r) {
     return api_reply(r, 200, json_pack("{s:o}", "interfaceAttachments", out));
 }
 
-/* The port `port` of server `server` as the answer (200). */
+/* The port `port` of server `server` as the answer (200). Another
+ * project's port is as unknown as a missing one (Neutron shows a user no
+ * other project's port), not "does not have a port", which would tell the
+ * caller it exists. */
 static int port_reply(struct req *r, const char *server, const char *port) {
     if (!uuid_valid(port)) return api_error(r, 404, "Port id %s could not be found.", port);
-    const char *p[] = {port};
+    const char *p[] = {port, r->ctx.is_admin ? NULL : r->ctx.project_id};
     PGresult *res;
-    enum db_status st = db_query(&res, PORT_SQL " WHERE p.id = $1::uuid", 1, p);
+    enum db_status st = db_query(
+        &res, PORT_SQL " WHERE p.id = $1::uuid AND ($2::text IS NULL OR p.project_id = $2)", 2, p);
     if (st) return api_db_error(r, st);
     if (!PQntuples(res)) {
         PQclear(res);

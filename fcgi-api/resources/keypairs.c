@@ -19,9 +19,8 @@
  * caller. Nova's rule for every action: admin, or the key pair's own user. */
 static int target_user(struct req *r, const char *asked, const char **user) {
     *user = asked && *asked && req_ver_ge(r, MV(2, 10)) ? asked : r->ctx.user_id;
-    if (!r->ctx.is_admin && strcmp(*user, r->ctx.user_id))
-        return api_error(r, 403, "Policy doesn't allow %s to be performed.", r->route->policy_name);
-    return 0;
+    if (!strcmp(*user, r->ctx.user_id)) return 0;
+    return auth_policy_target(r, r->route->policy, r->route->policy_name, NULL, *user);
 }
 
 /* One row of KP_COLUMNS as the list shows it; `full` adds what show adds. */

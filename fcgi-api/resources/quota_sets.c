@@ -48,8 +48,8 @@ static const char *user_param(const struct req *r) {
 /* PROJECT_READER_OR_ADMIN with the project as target: a member may only
  * look at their own project. */
 static int own_project(struct req *r, const char *id) {
-    if (r->ctx.is_admin || !strcmp(id, r->ctx.project_id)) return 0;
-    return auth_policy(r, POLICY_ADMIN, r->route->policy_name);
+    if (!strcmp(id, r->ctx.project_id)) return 0;
+    return auth_policy_target(r, r->route->policy, r->route->policy_name, id, NULL);
 }
 
 static int show(struct req *r, bool detail) {

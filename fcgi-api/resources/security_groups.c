@@ -436,11 +436,16 @@ int security_group_rules_delete(struct req *r) {
     const char *id = req_param(r, "id");
     if (!uuid_valid(id)) return api_error(r, 400, "Security group id should be uuid");
     enum db_status st = ensure_default(r);
-    const char *params[] = {id};
+    /* another project's rule is as unknown as a missing one (its parent
+     * group's id is not named to the caller) */
+    const char *params[] = {id, scope(r)};
     PGresult *res = NULL;
     if (!st)
-        st = db_query(&res, "SELECT parent_group_id FROM security_group_rules WHERE id = $1::uuid",
-                      1, params);
+        st = db_query(&res,
+                      "SELECT r.parent_group_id FROM security_group_rules r"
+                      " JOIN security_groups g ON g.id = r.parent_group_id"
+                      " WHERE r.id = $1::uuid AND ($2::text IS NULL OR g.project_id = $2)",
+                      2, params);
     if (st) return api_db_error(r, st);
     if (!PQntuples(res)) {
         PQclear(res);
@@ -454,7 +459,7 @@ int security_group_rules_delete(struct req *r) {
     if (rc) return rc;
     json_decref(g.json);
     st = db_query(&res, "DELETE FROM security_group_rules WHERE id = $1::uuid RETURNING id", 1,
-                  params);
+                  params);  /* $1 only: the group's project was checked above */
     if (st) return api_db_error(r, st);
     int n = PQntuples(res);
     PQclear(res);

@@ -1,9 +1,10 @@
 /* server_tags.c — /servers/{server_id}/tags[/{id}] (2.26+): a server's
  * tags (tags rows), at most 50, each 1-60 characters without '/' or ','.
  * As in Nova, the server is found through its mapping (any project, even
- * deleted), so another project's server is 403 by policy, an unknown one
- * 404 "not mapped", and writes need vm_state active, paused, suspended or
- * stopped. */
+ * deleted): an unknown one is 404 "not mapped", and writes need vm_state
+ * active, paused, suspended or stopped. Another project's server answers
+ * exactly as an unknown one (Nova says 403 there, which tells the caller
+ * the server exists; cnova never does: issue #15). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +32,14 @@ static int find_server(struct req *r, const char *uuid, const char *action) {
         return api_error(r, 404, "Instance %s has not been mapped to a cell.", uuid);
     }
     bool other = !r->ctx.is_admin && strcmp(db_str(res, 0, 0), r->ctx.project_id);
+    if (other) {
+        PQclear(res);
+        return api_error(r, 404, "Instance %s has not been mapped to a cell.", uuid);
+    }
     bool deleted = db_bool(res, 0, 1);
     char vm_state[32];
     snprintf(vm_state, sizeof vm_state, "%s", db_str(res, 0, 2));
     PQclear(res);
-    if (other)
-        return api_error(r, 403, "Policy doesn't allow %s to be performed.", r->route->policy_name);
     if (deleted) return api_error(r, 404, "Instance %s could not be found.", uuid);
     if (!action) return 0;
     for (const char *const *s = writable_states; *s; s++)

@@ -366,7 +366,9 @@ int servers_check_limits(struct req *r, json_t *server) {
     return 0;
 }
 
-/* Scheduler hints; a group hint names an existing server group. */
+/* Scheduler hints; a group hint names an existing server group of the
+ * caller's project (any project for an admin, as Nova's group query): another
+ * project's group is as unknown as a missing one. */
 static int hints(struct create *c) {
     json_t *h = json_object_get(c->body, "os:scheduler_hints");
     if (!h) h = json_object_get(c->body, "OS-SCH-HNT:scheduler_hints");
@@ -375,10 +377,12 @@ static int hints(struct create *c) {
     if (json_is_array(g)) g = json_array_get(g, 0);
     c->group = json_string_value(g);
     if (!c->group) return 0;
-    const char *p[] = {c->group};
+    const char *p[] = {c->group, c->r->ctx.is_admin ? NULL : c->r->ctx.project_id};
     PGresult *res;
-    enum db_status st =
-        db_query(&res, "SELECT 1 FROM server_groups WHERE uuid = $1::uuid AND deleted = 0", 1, p);
+    enum db_status st = db_query(&res,
+                                 "SELECT 1 FROM server_groups WHERE uuid = $1::uuid AND deleted = 0"
+                                 " AND ($2::text IS NULL OR project_id = $2)",
+                                 2, p);
     if (st) return api_db_error(c->r, st);
     int found = PQntuples(res);
     PQclear(res);
