@@ -43,9 +43,10 @@ static bool under(const char *p, const char *seg) {
     return !strncmp(p, seg, n) && (!p[n] || p[n] == '/');
 }
 
-/* the image service's own paths: images and their JSON schemas */
+/* the image service's own paths: images, their JSON schemas and the
+ * (empty) metadata definitions catalog */
 static bool is_image_path(const char *p) {
-    return under(p, "/v2/images") || under(p, "/v2/schemas");
+    return under(p, "/v2/images") || under(p, "/v2/schemas") || under(p, "/v2/metadefs");
 }
 
 const char *image_service_path(const char *path) {
@@ -59,7 +60,7 @@ const char *image_service_path(const char *path) {
         if (!is_image_path(p)) p += 1 + strcspn(p + 1, "/"); /* a project id */
     }
     if (!p || !is_image_path(p)) return NULL;
-    return p + 3; /* "/images..." or "/schemas..." */
+    return p + 3; /* "/images...", "/schemas..." or "/metadefs..." */
 }
 
 /* Glance's version document (300 Multiple Choices), at the image
@@ -145,6 +146,34 @@ static int schema_images(struct req *r) {
                                "describedby", "href", "{schema}"));
 }
 
+/* ---- the metadata definitions catalog: empty ---- */
+
+/* Glance's metadefs describe the properties a dashboard may offer for
+ * images, flavors and servers; this registry defines none. Horizon asks for
+ * them in Launch Instance (the Metadata step) and in its "Update Metadata"
+ * dialogs, through python-glanceclient, which reads the namespace schema
+ * first: an empty catalog, and a schema that says what a namespace is. */
+static int schema_namespace(struct req *r) {
+    return api_reply(
+        r, 200,
+        json_pack("{s:s,s:{s:{s:s,s:i},s:{s:s,s:i},s:{s:s},s:{s:s,s:[s,s]},s:{s:s},"
+                  "s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:{s:s}},s:[s],s:b,s:[{s:s,s:s},{s:s,s:s}]}",
+                  "name", "namespace", "properties", "namespace", "type", "string", "maxLength",
+                  80, "display_name", "type", "string", "maxLength", 80, "description", "type",
+                  "string", "visibility", "type", "string", "enum", "public", "private",
+                  "protected", "type", "boolean", "owner", "type", "string", "created_at",
+                  "type", "string", "updated_at", "type", "string", "self", "type", "string",
+                  "schema", "type", "string", "required", "namespace", "additionalProperties",
+                  0, "links", "rel", "self", "href", "{self}", "rel", "describedby", "href",
+                  "{schema}"));
+}
+
+static int metadefs_namespaces(struct req *r) {
+    return api_reply(r, 200,
+                     json_pack("{s:[],s:s,s:s}", "namespaces", "first", "/v2/metadefs/namespaces",
+                               "schema", "/v2/schemas/metadefs/namespaces"));
+}
+
 /* ---- the route table of this face ---- */
 
 enum image_body { BODY_NONE, BODY_JSON, BODY_PATCH, BODY_DATA };
@@ -164,6 +193,8 @@ static const struct image_route {
     {PUT, "/images/{image_id}/file", BODY_DATA, image_data_upload},
     {GET, "/schemas/image", BODY_NONE, schema_image},
     {GET, "/schemas/images", BODY_NONE, schema_images},
+    {GET, "/schemas/metadefs/namespace", BODY_NONE, schema_namespace},
+    {GET, "/metadefs/namespaces", BODY_NONE, metadefs_namespaces},
 };
 #define NIMAGE_ROUTES (sizeof image_routes / sizeof image_routes[0])
 

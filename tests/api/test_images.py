@@ -394,6 +394,21 @@ class ImageService(ImageFixtures):
         self.assertFault(request("GET", "/image/v2/schemas/member", token=self.token), 404,
                          "itemNotFound")
 
+    def test_metadefs_catalog_is_empty(self):
+        # Horizon's Metadata step and "Update Metadata" dialogs ask for it
+        import jsonschema
+        r = request("GET", "/image/v2/schemas/metadefs/namespace", token=self.token)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["name"], "namespace")
+        jsonschema.Draft4Validator.check_schema(r.json)
+        r = request("GET", "/image/v2/metadefs/namespaces?resource_types=OS::Nova::Server",
+                    token=self.token)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["namespaces"], [])
+        self.assertEqual(r.json["schema"], "/v2/schemas/metadefs/namespaces")
+        self.assertFault(request("GET", "/image/v2/metadefs/namespaces", token=None), 401,
+                         "unauthorized")
+
     def test_errors(self):
         self.assertFault(request("GET", f"/image/v2/images/{CIRROS}", token=None), 401,
                          "unauthorized")
