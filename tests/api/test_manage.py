@@ -99,9 +99,13 @@ class Manage(ApiTest):
             self.assertIn(host, hosts)
 
     def test_archive_deleted_rows(self):
-        # a soft-deleted instance with rows of its own, a live one, and a key
-        # pair deleted through the API
-        gone, live = add_instance(deleted=True), add_instance()
+        # Rows of this test only: deleted "in 2000", archived --before 2001,
+        # so the rest of the suite's deleted rows (and the workers still
+        # finishing a delete) are left alone. Two soft-deleted instances,
+        # one with rows of its own, a live one, and a key pair deleted
+        # through the API.
+        gone, gone2, live = add_instance(deleted=True), add_instance(deleted=True), add_instance()
+        psql(f"UPDATE instances SET deleted_at = '2000-01-01' WHERE uuid IN ('{gone}', '{gone2}')")
         psql(f"INSERT INTO instance_metadata VALUES ('{gone}', 'k', 'v')")
         aid = psql("INSERT INTO instance_actions (action, instance_uuid, request_id) "
                    f"VALUES ('create', '{gone}', 'req-x') RETURNING id").splitlines()[0]
@@ -109,36 +113,38 @@ class Manage(ApiTest):
         name = "mk-" + uuid.uuid4().hex[:6]
         self.assertEqual(request("POST", "/v2.1/os-keypairs", {"keypair": {"name": name}}).status, 200)
         self.assertEqual(request("DELETE", f"/v2.1/os-keypairs/{name}").status, 202)
+        psql(f"UPDATE key_pairs SET deleted_at = '2000-01-01' WHERE name = '{name}'")
+        count = lambda sql: int(psql(sql))
         try:
-            # --max_rows 1: one deleted instance per table and round
-            before = int(psql("SELECT count(*) FROM shadow_instances"))
-            rc, out, err = manage("db", "archive_deleted_rows", "--max_rows", "1")
+            rc, out, err = manage("db", "archive_deleted_rows", "--before", "bogus")
+            self.assertEqual(rc, 3, out)
+            # --max_rows 1: one deleted instance (and one row of each other table) per round
+            before = count("SELECT count(*) FROM shadow_instances")
+            rc, out, err = manage("db", "archive_deleted_rows", "--max_rows", "1", "--before", "2001-01-01")
             self.assertEqual(rc, 1, err)
-            self.assertEqual(int(psql("SELECT count(*) FROM shadow_instances")), before + 1)
+            self.assertEqual(count("SELECT count(*) FROM shadow_instances"), before + 1)
 
-            rc, out, err = manage("db", "archive_deleted_rows", "--verbose", "--until-complete")
-            self.assertIn(rc, (0, 1), err)
-            self.assertEqual(psql("SELECT count(*) FROM instances WHERE deleted <> 0"), "0")
-            self.assertEqual(psql(f"SELECT count(*) FROM shadow_instances WHERE uuid = '{gone}'"), "1")
-            self.assertEqual(psql(f"SELECT count(*) FROM shadow_instance_metadata WHERE instance_uuid = '{gone}'"), "1")
-            self.assertEqual(psql(f"SELECT count(*) FROM shadow_instance_actions WHERE id = {aid}"), "1")
-            self.assertEqual(psql(f"SELECT count(*) FROM shadow_instance_actions_events WHERE action_id = {aid}"), "1")
-            self.assertEqual(psql(f"SELECT count(*) FROM instance_actions WHERE id = {aid}"), "0")
-            self.assertEqual(psql(f"SELECT count(*) FROM shadow_key_pairs WHERE name = '{name}'"), "1")
-            self.assertEqual(psql(f"SELECT count(*) FROM key_pairs WHERE name = '{name}'"), "0")
-            self.assertEqual(psql(f"SELECT count(*) FROM instances WHERE uuid = '{live}'"), "1")
-            if rc == 1:
-                self.assertIn("| Table", out)
-                self.assertRegex(out, r"\| shadow_instances +\| [0-9]+ +\|")
+            rc, out, err = manage("db", "archive_deleted_rows", "--verbose", "--until-complete",
+                                  "--before", "2001-01-01")
+            self.assertEqual(rc, 1, err)
+            self.assertRegex(out, r"\| shadow_instances +\| 1 +\|")
+            for table, where in (("instances", f"uuid IN ('{gone}', '{gone2}')"),
+                                 ("instance_metadata", f"instance_uuid = '{gone}'"),
+                                 ("instance_actions", f"id = {aid}"),
+                                 ("instance_actions_events", f"action_id = {aid}"),
+                                 ("key_pairs", f"name = '{name}'")):
+                with self.subTest(table=table):
+                    self.assertEqual(count(f"SELECT count(*) FROM {table} WHERE {where}"), 0)
+                    self.assertGreater(count(f"SELECT count(*) FROM shadow_{table} WHERE {where}"), 0)
+            self.assertEqual(count(f"SELECT count(*) FROM shadow_instances WHERE uuid IN ('{gone}', '{gone2}')"), 2)
+            self.assertEqual(count(f"SELECT count(*) FROM instances WHERE uuid = '{live}'"), 1)
 
             # nothing left: exit 0 and nova-manage's sentence
-            rc, out, err = manage("db", "archive_deleted_rows", "--verbose")
-            if psql("SELECT count(*) FROM key_pairs WHERE deleted <> 0") == "0":
-                self.assertEqual(rc, 0, out + err)
-                self.assertIn("Nothing was archived.", out)
+            rc, out, err = manage("db", "archive_deleted_rows", "--verbose", "--before", "2001-01-01")
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("Nothing was archived.", out)
         finally:
             psql(f"DELETE FROM instances WHERE uuid = '{live}'")
-
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,7 +1,7 @@
 /* cnova-manage — administration commands, as operators use nova-manage.
  *   cnova-manage --config FILE db sync      apply sql/NNN_*.sql not yet applied
  *   cnova-manage --config FILE db version   print the last applied migration
- *   ... db archive_deleted_rows [--max_rows N] [--verbose] [--until-complete]
+ *   ... db archive_deleted_rows [--max_rows N] [--before DATE] [--verbose] [--until-complete]
  *                                           move soft-deleted rows to shadow_*
  *   ... service list                        services, enabled/disabled, up/down
  *   ... service delete ID                   refused while a compute hosts instances
@@ -217,6 +217,11 @@ static int list_hosts(void) {
 struct archive_step {
     const char *table, *where;
 };
+/* --before DATE (a transaction-local setting, empty = no limit): only rows
+ * deleted before it; tables without deleted_at are left alone then. */
+#define NO_BEFORE "coalesce(current_setting('cnova.archive_before', true), '') = ''"
+#define BEFORE_OK                                                                                  \
+    "(" NO_BEFORE " OR deleted_at < current_setting('cnova.archive_before', true)::timestamptz)"
 static const struct archive_step ARCHIVE[] = {
     {"instance_actions_events",
      "action_id IN (SELECT id FROM instance_actions WHERE instance_uuid IN (SELECT uuid FROM archive_batch))"},
@@ -224,14 +229,14 @@ static const struct archive_step ARCHIVE[] = {
     {"instance_faults", "instance_uuid IN (SELECT uuid FROM archive_batch)"},
     {"instance_metadata", "instance_uuid IN (SELECT uuid FROM archive_batch)"},
     {"tags", "resource_id IN (SELECT uuid FROM archive_batch)"},
-    {"block_device_mapping", "instance_uuid IN (SELECT uuid FROM archive_batch) OR deleted <> 0"},
+    {"block_device_mapping", "instance_uuid IN (SELECT uuid FROM archive_batch) OR (deleted <> 0 AND " NO_BEFORE ")"},
     {"instances", "uuid IN (SELECT uuid FROM archive_batch)"},
-    {"migrations", "deleted <> 0"},
-    {"key_pairs", "deleted <> 0"},
-    {"server_group_members", "deleted <> 0"},
-    {"services", "deleted <> 0"},
-    {"compute_nodes", "deleted <> 0"},
-    {"task_log", "deleted <> 0"},
+    {"migrations", "deleted <> 0 AND " BEFORE_OK},
+    {"key_pairs", "deleted <> 0 AND " BEFORE_OK},
+    {"server_group_members", "deleted <> 0 AND " BEFORE_OK},
+    {"services", "deleted <> 0 AND " BEFORE_OK},
+    {"compute_nodes", "deleted <> 0 AND " BEFORE_OK},
+    {"task_log", "deleted <> 0 AND " NO_BEFORE},
 };
 #define N_ARCHIVE (sizeof ARCHIVE / sizeof ARCHIVE[0])
 
@@ -282,17 +287,28 @@ static long long archive_step(const struct archive_step *st, const char *max_row
     return n;
 }
 
-static int archive_deleted_rows(long max_rows, int verbose, int until_complete) {
+static int archive_deleted_rows(long max_rows, const char *before, int verbose, int until_complete) {
     char max[32];
     snprintf(max, sizeof max, "%ld", max_rows);
     const char *p[] = {max};
     long long total[N_ARCHIVE] = {0}, all = 0;
     if (db_open() != DB_OK) return fail("cannot connect to the database");
+    const char *bp[] = {before ? before : ""};
+    if (before) {
+        PGresult *r;
+        if (db_query(&r, "SELECT $1::timestamptz", 1, bp) != DB_OK) {
+            fprintf(stderr, "Invalid input received: --before %s is not a date\n", before);
+            return 3;
+        }
+        PQclear(r);
+    }
     for (;;) {
         long long round = 0;
         if (db_begin() ||
             db_script("CREATE TEMP TABLE IF NOT EXISTS archive_batch (uuid uuid PRIMARY KEY) ON COMMIT DELETE ROWS") ||
-            db_exec("INSERT INTO archive_batch SELECT uuid FROM instances WHERE deleted <> 0 ORDER BY id LIMIT $1::int",
+            db_exec("SELECT set_config('cnova.archive_before', $1, true)", 1, bp) ||
+            db_exec("INSERT INTO archive_batch SELECT uuid FROM instances WHERE deleted <> 0 AND " BEFORE_OK
+                    " ORDER BY id LIMIT $1::int",
                     1, p)) {
             db_rollback();
             return fail("archive");
@@ -337,7 +353,7 @@ static int archive_deleted_rows(long max_rows, int verbose, int until_complete) 
 static const char USAGE[] =
     "usage: cnova-manage [--config FILE] COMMAND\n"
     "  db sync | db version\n"
-    "  db archive_deleted_rows [--max_rows N] [--verbose] [--until-complete]\n"
+    "  db archive_deleted_rows [--max_rows N] [--before DATE] [--verbose] [--until-complete]\n"
     "  service list | service delete ID\n"
     "  cell_v2 list_hosts\n";
 
@@ -361,6 +377,7 @@ int main(int argc, char **argv) {
         rc = db_version();
     else if (n >= 2 && !strcmp(a, "db") && !strcmp(b, "archive_deleted_rows")) {
         long max_rows = 1000;
+        const char *before = NULL;
         int verbose = 0, until = 0, bad = 0;
         for (int k = i + 2; k < argc && !bad; k++) {
             const char *o = argv[k], *v = NULL;
@@ -368,6 +385,10 @@ int main(int argc, char **argv) {
                 v = o + 11;
             else if ((!strcmp(o, "--max_rows") || !strcmp(o, "--max-rows")) && k + 1 < argc)
                 v = argv[++k];
+            else if (!strncmp(o, "--before=", 9))
+                before = o + 9;
+            else if (!strcmp(o, "--before") && k + 1 < argc)
+                before = argv[++k];
             else if (!strcmp(o, "--verbose"))
                 verbose = 1;
             else if (!strcmp(o, "--until-complete") || !strcmp(o, "--until_complete"))
@@ -384,7 +405,7 @@ int main(int argc, char **argv) {
             }
         }
         if (bad == 1) fputs(USAGE, stderr);
-        rc = bad ? (bad == 3 ? 3 : 2) : archive_deleted_rows(max_rows, verbose, until);
+        rc = bad ? (bad == 3 ? 3 : 2) : archive_deleted_rows(max_rows, before, verbose, until);
     } else if (n == 2 && !strcmp(a, "service") && !strcmp(b, "list"))
         rc = service_list();
     else if (n == 3 && !strcmp(a, "service") && !strcmp(b, "delete"))
