@@ -98,7 +98,15 @@ static int db_version(void) {
     return 0;
 }
 
-/* A table like nova-manage prints (prettytable): a header row, then rows. */
+/* A table like nova-manage prints (prettytable): rule, header, rule, rows, rule. */
+static void table_rule(const int *w, int nc) {
+    for (int c = 0; c < nc; c++) {
+        putchar('+');
+        for (int k = 0; k < w[c] + 2; k++) putchar('-');
+    }
+    printf("+\n");
+}
+
 static void table_print(PGresult *r, const char *const *heads) {
     int nc = PQnfields(r), nr = PQntuples(r), w[16] = {0};
     if (nc > 16) nc = 16;
@@ -107,18 +115,13 @@ static void table_print(PGresult *r, const char *const *heads) {
         for (int i = 0; i < nr; i++)
             if ((int)strlen(db_str(r, i, c)) > w[c]) w[c] = (int)strlen(db_str(r, i, c));
     }
-    for (int line = -2; line <= nr; line++) {
-        if (line == -2 || line == 0 || line == nr) {
-            for (int c = 0; c < nc; c++) printf("+%.*s", w[c] + 2, "------------------------------------------------------------------------------------------------------------------");
-            printf("+\n");
-            if (line == nr) break;
-        }
-        if (line == -1 || line >= 0) {
-            for (int c = 0; c < nc; c++) printf("| %-*s ", w[c], line < 0 ? heads[c] : db_str(r, line, c));
-            printf("|\n");
-        }
-        if (line == -1) continue;
+    table_rule(w, nc);
+    for (int line = -1; line < nr; line++) {
+        for (int c = 0; c < nc; c++) printf("| %-*s ", w[c], line < 0 ? heads[c] : db_str(r, line, c));
+        printf("|\n");
+        if (line < 0) table_rule(w, nc);
     }
+    table_rule(w, nc);
 }
 
 static int service_list(void) {
