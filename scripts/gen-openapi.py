@@ -263,7 +263,11 @@ def build():
                 "route answers 404. POST .../action bodies are a oneOf with one branch per action "
                 "(x-openstack-action); x-openstack-actions lists each action's range, status, "
                 "policy and response. Bodies that differ between microversions are an anyOf of "
-                "the variants. x-openstack-policy: the default rule(s) of the route."),
+                "the variants. x-openstack-policy: the default rule(s) of the route. A query "
+                "parameter's x-openstack-microversions lists the ranges whose query schema names "
+                "it; x-openstack-query-schemas holds those schemas whole. x-openstack-era: both "
+                "(in Mitaka and now), mitaka-only (Nova later removed it; cnova serves it as "
+                "Mitaka did) or new-since-X.Y."),
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
             "x-openstack-microversion": {"min": "2.1", "max": MAX_VERSION},
         },
