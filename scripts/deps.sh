@@ -17,7 +17,10 @@ PACKAGES=(
     json-schema-test-suite genisoimage
     iproute2 dnsmasq-base dnsmasq-utils nftables
     keystone uwsgi-core uwsgi-plugin-python3 python3-psycopg2
+    nodejs
 )
+# npm: Debian's package, unless node already brings its own (NodeSource's)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 [ $# -eq 0 ] || PACKAGES=("$@")
 
 # One dpkg-query for all of them (unknown packages only print to stderr).
@@ -27,7 +30,10 @@ for p in "${PACKAGES[@]}"; do
     case $installed in *" $p:installed "*) ;; *) missing+=("$p") ;; esac
 done
 
+# npm: the OpenAPI 3.1 validator of tests/api/test_openapi.py (none in Debian 12)
+npm_deps() { [ $# -gt 0 ] || "$(dirname "$0")/openapi-validate.sh" --install; }
 if [ ${#missing[@]} -eq 0 ]; then
+    npm_deps "$@"
     exit 0
 fi
 
@@ -57,3 +63,4 @@ esac
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -q --no-install-recommends "${missing[@]}"
+npm_deps "$@"
