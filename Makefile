@@ -51,7 +51,7 @@ BINS = $(B)/cnova-api $(B)/cnova-conductor $(B)/cnova-scheduler $(B)/cnova-compu
 UNITS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 FUZZERS = $(patsubst fuzz/%.c,$(B)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 
-.PHONY: all deps run stop test units bench bench-faults bench-keystone fuzz fuzzers soak format lint clean routes
+.PHONY: all deps run stop test units bench bench-faults bench-keystone fuzz fuzzers soak format lint clean routes openapi
 all: $(BINS)
 
 $(B)/obj/%.o: %.c
@@ -143,6 +143,10 @@ bench-keystone: deps
 # Regenerates fcgi-api/routes.h from api/routes.tsv (keeps built handlers).
 routes:
 	@scripts/gen-routes.py
+
+# Regenerates api/openapi.json (served at /v2.1/openapi.json) from api/.
+openapi:
+	@scripts/gen-openapi.py
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

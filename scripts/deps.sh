@@ -17,11 +17,11 @@ PACKAGES=(
     json-schema-test-suite genisoimage
     iproute2 dnsmasq-base dnsmasq-utils nftables
     keystone uwsgi-core uwsgi-plugin-python3 python3-psycopg2
-    openstack-dashboard chromium
+    nodejs openstack-dashboard chromium
 )
-# the dashboard test's browser driver (tests/dashboard: playwright-core from
-# npm); a Node.js of another origin that brings its own npm will do
-command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+# npm: Debian's package, unless node already brings its own (NodeSource's)
+# (the dashboard test's browser driver, playwright-core, comes from npm)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 [ $# -eq 0 ] || PACKAGES=("$@")
 
 # One dpkg-query for all of them (unknown packages only print to stderr).
@@ -31,7 +31,10 @@ for p in "${PACKAGES[@]}"; do
     case $installed in *" $p:installed "*) ;; *) missing+=("$p") ;; esac
 done
 
+# npm: the OpenAPI 3.1 validator of tests/api/test_openapi.py (none in Debian 12)
+npm_deps() { [ $# -gt 0 ] || "$(dirname "$0")/openapi-validate.sh" --install; }
 if [ ${#missing[@]} -eq 0 ]; then
+    npm_deps "$@"
     exit 0
 fi
 
@@ -61,3 +64,4 @@ esac
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -q --no-install-recommends "${missing[@]}"
+npm_deps "$@"

@@ -670,6 +670,7 @@ nginx_conf() {
         -e "s|@METADATA_PORT@|$METADATA_PORT|g" \
         -e "s|@METRICS_PORT@|$METRICS_PORT|g" \
         -e "s|@SOCKET@|$SOCKET|g" \
+        -e "s|@OPENAPI@|$REPO/api/openapi.json|g" \
         -e "s|@HELLO_SOCKET@|$HELLO_SOCKET|g" \
         -e "s|@MAX_BODY@|$MAX_BODY|g" \
         -e "s|@CLIENT_TIMEOUT@|${CLIENT_TIMEOUT}s|g" \
