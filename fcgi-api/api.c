@@ -398,7 +398,9 @@ void api_handle(struct req *r) {
     double t0 = now_ms();
     if (!r->request_id[0]) request_id_new(r->request_id);
     if (!r->version) r->version = MV_MIN;
+    notify_context_set(r->request_id); /* notifications' _context_request_id */
     r->status = dispatch(r);
+    notify_context_set(NULL);
     const char *ver = "";
     char vbuf[16];
     if (!r->legacy) {
