@@ -481,3 +481,36 @@ int notify_instance_update(const char *uuid, const char *old_state, const char *
     json_decref(row);
     return rc ? -1 : 0;
 }
+
+int notify_flavor(const char *flavorid, const char *event_type) {
+    if (!notify_versioned_enabled()) return 0;
+    const char *p[] = {flavorid};
+    PGresult *r = NULL;
+    if (db_query(&r,
+                 "SELECT json_build_object('flavorid', f.flavorid, 'name', f.name, "
+                 "'memory_mb', f.memory_mb, 'vcpus', f.vcpus, 'root_gb', f.root_gb, "
+                 "'ephemeral_gb', f.ephemeral_gb, 'swap', f.swap, 'rxtx_factor', f.rxtx_factor, "
+                 "'vcpu_weight', coalesce(f.vcpu_weight, 0), 'disabled', f.disabled, "
+                 "'is_public', f.is_public, 'description', f.description, "
+                 "'extra_specs', (SELECT coalesce(json_object_agg(e.key, e.value), '{}') "
+                 "  FROM flavor_extra_specs e WHERE e.flavor_id = f.id), "
+                 "'projects', (SELECT coalesce(json_agg(fp.project_id ORDER BY fp.id), '[]') "
+                 "  FROM flavor_projects fp WHERE fp.flavor_id = f.id))::text "
+                 "FROM flavors f WHERE f.flavorid = $1",
+                 1, p) != DB_OK) {
+        log_error("notify: cannot read flavor %s: %s", flavorid, db_errmsg());
+        return -1;
+    }
+    json_t *f = PQntuples(r) ? json_loads(db_str(r, 0, 0), 0, NULL) : NULL;
+    PQclear(r);
+    if (!f) return -1;
+    char pub[300];
+    notify_publisher(pub, sizeof pub, "nova-api", NULL);
+    json_t *ctx = json_object();
+    json_object_set_new(ctx, "request_id",
+                        ctx_request_id[0] ? json_string(ctx_request_id) : json_null());
+    int rc = notify_versioned(event_type, "INFO", pub, notify_flavor_payload(f), ctx);
+    json_decref(ctx);
+    json_decref(f);
+    return rc;
+}

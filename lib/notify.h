@@ -49,6 +49,10 @@ int notify_instance(const char *uuid, const char *event_type, const char *object
 int notify_instance_update(const char *uuid, const char *old_state, const char *old_task,
                            const char *publisher);
 
+/* flavor.create / flavor.update / flavor.delete (before the row goes), as
+ * the API's publisher; reads the flavor by flavorid in the open transaction. */
+int notify_flavor(const char *flavorid, const char *event_type);
+
 /* Queues one versioned event with a ready payload (stolen) and context
  * (borrowed, may be NULL). */
 int notify_versioned(const char *event_type, const char *priority, const char *publisher,

@@ -16,6 +16,7 @@ PACKAGES=(
     python3-jsonschema python3-cryptography openssh-client openssl postgresql-client
     json-schema-test-suite genisoimage
     iproute2 dnsmasq-base dnsmasq-utils nftables
+    python3-oslo.messaging
 )
 [ $# -eq 0 ] || PACKAGES=("$@")
 

@@ -164,6 +164,39 @@ class NotificationConsumerTest(unittest.TestCase):
         self.assertLess(order.index("instance.create.start"), order.index("instance.create.end"))
         self.assertLess(order.index("instance.power_off.end"), order.index("instance.delete.start"))
 
+    def flavor_events(self, flavorid):
+        with self.col.lock:
+            return [n for n in self.col.got if n["event_type"].startswith("flavor.")
+                    and n["payload"]["nova_object.data"]["flavorid"] == flavorid]
+
+    def test_flavor_create_update_delete(self):
+        fid = "notify-" + os.urandom(3).hex()
+        body = {"flavor": {"name": fid, "id": fid, "ram": 64, "vcpus": 1, "disk": 1}}
+        r = request("POST", "/v2.1/flavors", body)
+        self.assertEqual(r.status, 200, r)
+        # the same flavor again: 409, rolled back, no second flavor.create
+        r = request("POST", "/v2.1/flavors", body)
+        self.assertEqual(r.status, 409, r)
+        r = request("PUT", f"/v2.1/flavors/{fid}", {"flavor": {"description": "d"}},
+                    version="2.55")
+        self.assertEqual(r.status, 200, r)
+        r = request("DELETE", f"/v2.1/flavors/{fid}")
+        self.assertEqual(r.status, 202, r)
+        deadline = time.time() + WAIT
+        while len(self.flavor_events(fid)) < 3 and time.time() < deadline:
+            time.sleep(0.3)
+        time.sleep(1.5)  # a stray event of the refused create would be here by now
+        got = self.flavor_events(fid)
+        self.assertEqual([n["event_type"] for n in got],
+                         ["flavor.create", "flavor.update", "flavor.delete"])
+        for n in got:
+            self.assertEqual(n["payload"]["nova_object.name"], "FlavorPayload")
+            self.assertEqual(n["payload"]["nova_object.version"],
+                             KEYS["objects"]["FlavorPayload"]["version"])
+            self.assertEqual(set(n["payload"]["nova_object.data"]), object_keys("FlavorPayload"))
+            self.assertTrue(n["publisher_id"].startswith("nova-api:"), n)
+        self.assertEqual(got[1]["payload"]["nova_object.data"]["description"], "d")
+
 
 if __name__ == "__main__":
     unittest.main()
