@@ -514,3 +514,43 @@ int notify_flavor(const char *flavorid, const char *event_type) {
     json_decref(f);
     return rc;
 }
+
+static json_t *api_ctx(void) {
+    json_t *ctx = json_object();
+    json_object_set_new(ctx, "request_id",
+                        ctx_request_id[0] ? json_string(ctx_request_id) : json_null());
+    return ctx;
+}
+
+json_t *notify_keypair_payload(const char *user_id, const char *name, const char *fingerprint,
+                               const char *public_key, const char *type) {
+    json_t *d = json_object();
+    json_object_set_new(d, "user_id", user_id ? json_string(user_id) : json_null());
+    json_object_set_new(d, "name", name ? json_string(name) : json_null());
+    json_object_set_new(d, "fingerprint", fingerprint ? json_string(fingerprint) : json_null());
+    json_object_set_new(d, "public_key", public_key ? json_string(public_key) : json_null());
+    json_object_set_new(d, "type", type ? json_string(type) : json_string("ssh"));
+    return notify_object("KeypairPayload", "1.0", d);
+}
+
+int notify_keypair(const char *action, const char *user_id, const char *name,
+                   const char *fingerprint, const char *public_key, const char *type) {
+    if (!notify_versioned_enabled()) return 0;
+    char pub[300], ev[64];
+    notify_publisher(pub, sizeof pub, "nova-api", NULL);
+    json_t *ctx = api_ctx();
+    int rc = 0;
+    /* create's .start is sent before the key exists: no fingerprint nor key */
+    int bare = !strcmp(action, "create");
+    snprintf(ev, sizeof ev, "keypair.%s.start", action);
+    rc |= notify_versioned(ev, "INFO", pub,
+                           notify_keypair_payload(user_id, name, bare ? NULL : fingerprint,
+                                                  bare ? NULL : public_key, type),
+                           ctx);
+    snprintf(ev, sizeof ev, "keypair.%s.end", action);
+    rc |= notify_versioned(ev, "INFO", pub,
+                           notify_keypair_payload(user_id, name, fingerprint, public_key, type),
+                           ctx);
+    json_decref(ctx);
+    return rc ? -1 : 0;
+}

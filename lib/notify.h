@@ -53,6 +53,13 @@ int notify_instance_update(const char *uuid, const char *old_state, const char *
  * the API's publisher; reads the flavor by flavorid in the open transaction. */
 int notify_flavor(const char *flavorid, const char *event_type);
 
+/* keypair.<action>.start and .end (action "create", "import" or
+ * "delete"), as the API's publisher. */
+int notify_keypair(const char *action, const char *user_id, const char *name,
+                   const char *fingerprint, const char *public_key, const char *type);
+json_t *notify_keypair_payload(const char *user_id, const char *name, const char *fingerprint,
+                               const char *public_key, const char *type);
+
 /* Queues one versioned event with a ready payload (stolen) and context
  * (borrowed, may be NULL). */
 int notify_versioned(const char *event_type, const char *priority, const char *publisher,

@@ -197,6 +197,40 @@ class NotificationConsumerTest(unittest.TestCase):
             self.assertTrue(n["publisher_id"].startswith("nova-api:"), n)
         self.assertEqual(got[1]["payload"]["nova_object.data"]["description"], "d")
 
+    def test_keypair_create_import_delete(self):
+        name = "notify-" + os.urandom(3).hex()
+        r = request("POST", "/v2.1/os-keypairs", {"keypair": {"name": name}}, version="2.2")
+        self.assertEqual(r.status, 201, r)
+        pub = r.json["keypair"]["public_key"]
+        # a second one of the same name: 409, rolled back, nothing sent
+        r = request("POST", "/v2.1/os-keypairs", {"keypair": {"name": name}}, version="2.2")
+        self.assertEqual(r.status, 409, r)
+        r = request("POST", "/v2.1/os-keypairs",
+                    {"keypair": {"name": name + "-i", "public_key": pub}}, version="2.2")
+        self.assertEqual(r.status, 201, r)
+        for n in (name, name + "-i"):
+            r = request("DELETE", f"/v2.1/os-keypairs/{n}", version="2.2")
+            self.assertEqual(r.status, 204, r)
+
+        def mine():
+            with self.col.lock:
+                return [n for n in self.col.got if n["event_type"].startswith("keypair.")
+                        and n["payload"]["nova_object.data"]["name"] in (name, name + "-i")]
+        deadline = time.time() + WAIT
+        while len(mine()) < 8 and time.time() < deadline:
+            time.sleep(0.3)
+        time.sleep(1.5)
+        got = mine()
+        self.assertEqual([n["event_type"] for n in got], [
+            "keypair.create.start", "keypair.create.end", "keypair.import.start",
+            "keypair.import.end", "keypair.delete.start", "keypair.delete.end",
+            "keypair.delete.start", "keypair.delete.end"])
+        for n in got:
+            self.assertEqual(n["payload"]["nova_object.name"], "KeypairPayload")
+            self.assertEqual(set(n["payload"]["nova_object.data"]), object_keys("KeypairPayload"))
+        self.assertIsNone(got[0]["payload"]["nova_object.data"]["fingerprint"])
+        self.assertEqual(got[3]["payload"]["nova_object.data"]["public_key"], pub)
+
 
 if __name__ == "__main__":
     unittest.main()
