@@ -372,6 +372,10 @@ static const char INSTANCE_SQL[] =
     "'legacy_launched_at', " LTS("i.launched_at") ", "
     "'legacy_terminated_at', " LTS("i.terminated_at") ", "
     "'legacy_deleted_at', " LTS("i.deleted_at") ", "
+    /* the request of the instance's latest action (a conductor or host
+     * step has no request of its own): the context's request_id */
+    "'request_id', (SELECT a.request_id FROM instance_actions a "
+    "  WHERE a.instance_uuid = i.uuid ORDER BY a.id DESC LIMIT 1), "
     "'metadata', (SELECT coalesce(json_object_agg(m.key, m.value), '{}') "
     "  FROM instance_metadata m WHERE m.instance_uuid = i.uuid), "
     "'ips', (SELECT coalesce(json_agg(json_build_object('address', host(f.address), "
@@ -553,4 +557,34 @@ int notify_keypair(const char *action, const char *user_id, const char *name,
                            ctx);
     json_decref(ctx);
     return rc ? -1 : 0;
+}
+
+int notify_server_group(const char *group_uuid, const char *event_type, const char *added) {
+    if (!notify_versioned_enabled()) return 0;
+    const char *p[] = {group_uuid};
+    PGresult *r = NULL;
+    if (db_query(&r,
+                 "SELECT json_build_object('uuid', g.uuid, 'name', g.name, "
+                 "'project_id', g.project_id, 'user_id', g.user_id, "
+                 "'policies', json_build_array(g.policy), 'policy', g.policy, "
+                 "'rules', coalesce(g.rules, '{}'), 'hosts', NULL, "
+                 "'members', (SELECT coalesce(json_agg(m.instance_uuid ORDER BY m.id), '[]') "
+                 "  FROM server_group_members m WHERE m.group_uuid = g.uuid AND m.deleted = 0))::text "
+                 "FROM server_groups g WHERE g.uuid = $1::uuid ORDER BY g.deleted LIMIT 1",
+                 1, p) != DB_OK) {
+        log_error("notify: cannot read server group %s: %s", group_uuid, db_errmsg());
+        return -1;
+    }
+    json_t *d = PQntuples(r) ? json_loads(db_str(r, 0, 0), 0, NULL) : NULL;
+    PQclear(r);
+    if (!d) return -1;
+    /* add_member names the members added, as Nova's sample shows */
+    if (added) json_object_set_new(d, "members", json_pack("[s]", added));
+    char pub[300];
+    notify_publisher(pub, sizeof pub, "nova-api", NULL);
+    json_t *ctx = api_ctx();
+    int rc = notify_versioned(event_type, "INFO", pub, notify_object("ServerGroupPayload", "1.1", d),
+                              ctx);
+    json_decref(ctx);
+    return rc;
 }

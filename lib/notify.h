@@ -60,6 +60,10 @@ int notify_keypair(const char *action, const char *user_id, const char *name,
 json_t *notify_keypair_payload(const char *user_id, const char *name, const char *fingerprint,
                                const char *public_key, const char *type);
 
+/* server_group.create / .delete (before the row goes) / .add_member
+ * (added: the new member's uuid, else NULL), as the API's publisher. */
+int notify_server_group(const char *group_uuid, const char *event_type, const char *added);
+
 /* Queues one versioned event with a ready payload (stolen) and context
  * (borrowed, may be NULL). */
 int notify_versioned(const char *event_type, const char *priority, const char *publisher,

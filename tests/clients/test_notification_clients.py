@@ -159,6 +159,9 @@ class NotificationConsumerTest(unittest.TestCase):
         self.assertEqual(create["payload"]["nova_object.data"]["power_state"], "running")
         self.assertEqual(create["publisher_id"],
                          "nova-compute:" + create["payload"]["nova_object.data"]["host"])
+        # the request that started each step, as Nova's context carries it
+        for n in got:
+            self.assertRegex(n["ctxt"]["request_id"] or "", r"^req-", n["event_type"])
         order = [n["event_type"] for n in got if "." in n["event_type"]
                  and not n["event_type"].startswith("compute.")]
         self.assertLess(order.index("instance.create.start"), order.index("instance.create.end"))
@@ -230,6 +233,37 @@ class NotificationConsumerTest(unittest.TestCase):
             self.assertEqual(set(n["payload"]["nova_object.data"]), object_keys("KeypairPayload"))
         self.assertIsNone(got[0]["payload"]["nova_object.data"]["fingerprint"])
         self.assertEqual(got[3]["payload"]["nova_object.data"]["public_key"], pub)
+
+    def test_server_group_create_add_member_delete(self):
+        r = request("POST", "/v2.1/os-server-groups", {"server_group": {
+            "name": "notify-" + os.urandom(3).hex(), "policies": ["anti-affinity"]}})
+        self.assertEqual(r.status, 200, r)
+        gid = r.json["server_group"]["id"]
+        r = request("POST", "/v2.1/servers", {
+            "server": {"name": "notify-g", "imageRef": IMAGE, "flavorRef": "1"},
+            "os:scheduler_hints": {"group": gid}})
+        self.assertEqual(r.status, 202, r)
+        sid = r.json["server"]["id"]
+        server_wait(sid, "ACTIVE")
+        self.assertEqual(request("DELETE", f"/v2.1/servers/{sid}").status, 204)
+        r = request("DELETE", f"/v2.1/os-server-groups/{gid}")
+        self.assertEqual(r.status, 204, r)
+
+        def mine():
+            with self.col.lock:
+                return [n for n in self.col.got if n["event_type"].startswith("server_group.")
+                        and n["payload"]["nova_object.data"]["uuid"] == gid]
+        deadline = time.time() + WAIT
+        while len(mine()) < 3 and time.time() < deadline:
+            time.sleep(0.3)
+        got = mine()
+        self.assertEqual([n["event_type"] for n in got], [
+            "server_group.create", "server_group.add_member", "server_group.delete"])
+        for n in got:
+            self.assertEqual(n["payload"]["nova_object.name"], "ServerGroupPayload")
+            self.assertEqual(set(n["payload"]["nova_object.data"]),
+                             object_keys("ServerGroupPayload"))
+        self.assertEqual(got[1]["payload"]["nova_object.data"]["members"], [sid])
 
 
 if __name__ == "__main__":
