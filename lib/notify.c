@@ -588,3 +588,33 @@ int notify_server_group(const char *group_uuid, const char *event_type, const ch
     json_decref(ctx);
     return rc;
 }
+
+int notify_aggregate(const char *row_id, const char *action) {
+    if (!notify_versioned_enabled()) return 0;
+    const char *p[] = {row_id};
+    PGresult *r = NULL;
+    if (db_query(&r,
+                 "SELECT json_build_object('id', a.id, 'uuid', a.uuid, 'name', a.name, "
+                 "'hosts', (SELECT json_agg(h.host ORDER BY h.host) FROM aggregate_hosts h "
+                 "  WHERE h.aggregate_id = a.id), "
+                 "'metadata', (SELECT json_object_agg(m.key, m.value) FROM aggregate_metadata m "
+                 "  WHERE m.aggregate_id = a.id))::text FROM aggregates a WHERE a.id = $1::int",
+                 1, p) != DB_OK) {
+        log_error("notify: cannot read aggregate %s: %s", row_id, db_errmsg());
+        return -1;
+    }
+    json_t *d = PQntuples(r) ? json_loads(db_str(r, 0, 0), 0, NULL) : NULL;
+    PQclear(r);
+    if (!d) return -1;
+    char pub[300], ev[64];
+    notify_publisher(pub, sizeof pub, "nova-api", NULL);
+    json_t *ctx = api_ctx();
+    int rc = 0;
+    snprintf(ev, sizeof ev, "aggregate.%s.start", action);
+    rc |= notify_versioned(ev, "INFO", pub,
+                           notify_object("AggregatePayload", "1.1", json_deep_copy(d)), ctx);
+    snprintf(ev, sizeof ev, "aggregate.%s.end", action);
+    rc |= notify_versioned(ev, "INFO", pub, notify_object("AggregatePayload", "1.1", d), ctx);
+    json_decref(ctx);
+    return rc ? -1 : 0;
+}

@@ -64,6 +64,11 @@ json_t *notify_keypair_payload(const char *user_id, const char *name, const char
  * (added: the new member's uuid, else NULL), as the API's publisher. */
 int notify_server_group(const char *group_uuid, const char *event_type, const char *added);
 
+/* aggregate.<action>.start and .end (create, update_prop, update_metadata,
+ * add_host, remove_host, delete: before the row goes), both with the
+ * aggregate as the transaction leaves it; row_id is aggregates.id. */
+int notify_aggregate(const char *row_id, const char *action);
+
 /* Queues one versioned event with a ready payload (stolen) and context
  * (borrowed, may be NULL). */
 int notify_versioned(const char *event_type, const char *priority, const char *publisher,

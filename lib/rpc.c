@@ -772,10 +772,17 @@ static int outbox_batch(int *more) {
     for (int i = 0; i < n; i++) {
         json_t *args = json_loads(db_str(r, i, 3), JSON_DECODE_ANY, NULL);
         const char *topic = db_str(r, i, 1);
-        int rc = strncmp(topic, NOTIFY_TOPIC_PREFIX, strlen(NOTIFY_TOPIC_PREFIX))
-                     ? send_request(topic, db_str(r, i, 2), args, NULL, 0)
-                     : send_notification(topic + strlen(NOTIFY_TOPIC_PREFIX), args);
+        int note = !strncmp(topic, NOTIFY_TOPIC_PREFIX, strlen(NOTIFY_TOPIC_PREFIX));
+        int rc = note ? send_notification(topic + strlen(NOTIFY_TOPIC_PREFIX), args)
+                      : send_request(topic, db_str(r, i, 2), args, NULL, 0);
         json_decref(args);
+        if (rc < 0 && note && rpc_connect() == 0) {
+            /* the broker is there but refused it (e.g. an exchange "nova"
+             * declared otherwise): kept for a later flush, and the work
+             * behind it goes on */
+            log_warn("outbox: notification %s to %s refused; kept", db_str(r, i, 2), topic);
+            continue;
+        }
         if (rc < 0) {
             failed = 1;
             break;
@@ -800,7 +807,7 @@ static int outbox_batch(int *more) {
     }
     sbuf_free(&ids);
     if (failed && !done) return -1;
-    *more = !failed && n == OUTBOX_BATCH;
+    *more = !failed && n == OUTBOX_BATCH && done == n; /* none kept back */
     return done;
 }
 

@@ -265,6 +265,39 @@ class NotificationConsumerTest(unittest.TestCase):
                              object_keys("ServerGroupPayload"))
         self.assertEqual(got[1]["payload"]["nova_object.data"]["members"], [sid])
 
+    def test_aggregate_actions(self):
+        name = "notify-" + os.urandom(3).hex()
+        r = request("POST", "/v2.1/os-aggregates", {"aggregate": {"name": name}})
+        self.assertEqual(r.status, 200, r)
+        aid = r.json["aggregate"]["id"]
+        # the same name again: 409, rolled back, nothing sent
+        r = request("POST", "/v2.1/os-aggregates", {"aggregate": {"name": name}})
+        self.assertEqual(r.status, 409, r)
+        for body in ({"add_host": {"host": "compute1"}}, {"remove_host": {"host": "compute1"}},
+                     {"set_metadata": {"metadata": {"k": "v"}}}):
+            r = request("POST", f"/v2.1/os-aggregates/{aid}/action", body)
+            self.assertEqual(r.status, 200, r)
+        self.assertEqual(request("DELETE", f"/v2.1/os-aggregates/{aid}").status, 200)
+
+        def mine():
+            with self.col.lock:
+                return [n for n in self.col.got if n["event_type"].startswith("aggregate.")
+                        and n["payload"]["nova_object.data"]["name"] == name]
+        deadline = time.time() + WAIT
+        while len(mine()) < 10 and time.time() < deadline:
+            time.sleep(0.3)
+        time.sleep(1)
+        got = mine()
+        self.assertEqual([n["event_type"] for n in got], [
+            f"aggregate.{a}.{p}" for a in ("create", "add_host", "remove_host",
+                                           "update_metadata", "delete")
+            for p in ("start", "end")])
+        for n in got:
+            self.assertEqual(n["payload"]["nova_object.name"], "AggregatePayload")
+            self.assertEqual(set(n["payload"]["nova_object.data"]),
+                             object_keys("AggregatePayload"))
+        self.assertEqual(got[3]["payload"]["nova_object.data"]["hosts"], ["compute1"])
+
 
 if __name__ == "__main__":
     unittest.main()
