@@ -618,3 +618,32 @@ int notify_aggregate(const char *row_id, const char *action) {
     json_decref(ctx);
     return rc ? -1 : 0;
 }
+
+int notify_service(const char *row_id) {
+    if (!notify_versioned_enabled()) return 0;
+    const char *p[] = {row_id};
+    PGresult *r = NULL;
+    if (db_query(&r,
+                 "SELECT json_build_object('host', s.host, 'binary', s.\"binary\", "
+                 "'topic', s.topic, 'report_count', s.report_count, 'disabled', s.disabled, "
+                 "'disabled_reason', s.disabled_reason, 'availability_zone', NULL, "
+                 "'last_seen_up', " TS("s.last_seen_up") ", 'forced_down', s.forced_down, "
+                 "'version', s.version, 'uuid', s.uuid)::text FROM services s "
+                 "WHERE s.id = $1::int",
+                 1, p) != DB_OK) {
+        log_error("notify: cannot read service %s: %s", row_id, db_errmsg());
+        return -1;
+    }
+    json_t *d = PQntuples(r) ? json_loads(db_str(r, 0, 0), 0, NULL) : NULL;
+    PQclear(r);
+    if (!d) return -1;
+    /* Nova's publisher is the service itself: "nova-compute:<host>" */
+    char pub[300];
+    notify_publisher(pub, sizeof pub, json_string_value(json_object_get(d, "binary")),
+                     json_string_value(json_object_get(d, "host")));
+    json_t *ctx = api_ctx();
+    int rc = notify_versioned("service.update", "INFO", pub,
+                              notify_object("ServiceStatusPayload", "1.1", d), ctx);
+    json_decref(ctx);
+    return rc;
+}

@@ -69,6 +69,10 @@ int notify_server_group(const char *group_uuid, const char *event_type, const ch
  * aggregate as the transaction leaves it; row_id is aggregates.id. */
 int notify_aggregate(const char *row_id, const char *action);
 
+/* service.update (ServiceStatusPayload) of services.id row_id, published
+ * as the service ("nova-compute:<host>"). */
+int notify_service(const char *row_id);
+
 /* Queues one versioned event with a ready payload (stolen) and context
  * (borrowed, may be NULL). */
 int notify_versioned(const char *event_type, const char *priority, const char *publisher,

@@ -298,6 +298,32 @@ class NotificationConsumerTest(unittest.TestCase):
                              object_keys("AggregatePayload"))
         self.assertEqual(got[3]["payload"]["nova_object.data"]["hosts"], ["compute1"])
 
+    def test_service_update(self):
+        r = request("GET", "/v2.1/os-services?binary=nova-compute&host=compute2", version="2.53")
+        self.assertEqual(r.status, 200, r)
+        uid = r.json["services"][0]["id"]
+        start = len(self.col.got)
+        for body in ({"status": "disabled", "disabled_reason": "notify test"},
+                     {"status": "enabled"}):
+            r = request("PUT", f"/v2.1/os-services/{uid}", body, version="2.53")
+            self.assertEqual(r.status, 200, r)
+
+        def mine():
+            with self.col.lock:
+                return [n for n in self.col.got[start:] if n["event_type"] == "service.update"
+                        and n["payload"]["nova_object.data"]["uuid"] == uid]
+        deadline = time.time() + WAIT
+        while len(mine()) < 2 and time.time() < deadline:
+            time.sleep(0.3)
+        got = mine()
+        self.assertEqual([n["payload"]["nova_object.data"]["disabled"] for n in got],
+                         [True, False])
+        for n in got:
+            self.assertEqual(n["payload"]["nova_object.name"], "ServiceStatusPayload")
+            self.assertEqual(set(n["payload"]["nova_object.data"]),
+                             object_keys("ServiceStatusPayload"))
+            self.assertEqual(n["publisher_id"], "nova-compute:compute2")
+
 
 if __name__ == "__main__":
     unittest.main()
