@@ -430,6 +430,11 @@ int notify_instance(const char *uuid, const char *event_type, const char *object
     return rc ? -1 : 0;
 }
 
+int notify_state_change_enabled(void) {
+    const char *mode = config_get("notifications", "notify_on_state_change", "");
+    return !strcmp(mode, "vm_state") || !strcmp(mode, "vm_and_task_state");
+}
+
 int notify_instance_update(const char *uuid, const char *old_state, const char *old_task,
                            const char *publisher) {
     const char *mode = config_get("notifications", "notify_on_state_change", "");

@@ -46,6 +46,7 @@ int notify_instance(const char *uuid, const char *event_type, const char *object
 /* instance.update / compute.instance.update after a state change, when
  * notify_on_state_change asks for it (vm_state: only when the vm_state
  * changed; vm_and_task_state: also task_state). */
+int notify_state_change_enabled(void);
 int notify_instance_update(const char *uuid, const char *old_state, const char *old_task,
                            const char *publisher);
 

@@ -95,6 +95,18 @@ static int settle(const struct instance_op *o, const char *uuid, const char *hos
     for (int attempt = 0; attempt < 3; attempt++) {
         if (db_begin() != DB_OK) return -1;
         PGresult *r = NULL;
+        /* the states before, for instance.update (notify_on_state_change) */
+        char old_vm[64] = "", old_task[64] = "";
+        if (notify_state_change_enabled() &&
+            db_query(&r, "SELECT vm_state, task_state FROM instances WHERE uuid = $1 AND "
+                         "deleted = 0 FOR UPDATE", 1, p) == DB_OK) {
+            if (PQntuples(r)) {
+                snprintf(old_vm, sizeof old_vm, "%s", db_str(r, 0, 0));
+                snprintf(old_task, sizeof old_task, "%s", db_str(r, 0, 1));
+            }
+            PQclear(r);
+            r = NULL;
+        }
         if (db_query(&r,
                      "UPDATE instances SET task_state = NULL, vm_state = COALESCE($3, vm_state), "
                      "power_state = COALESCE($4::int, power_state), updated_at = now() "
@@ -113,6 +125,11 @@ static int settle(const struct instance_op *o, const char *uuid, const char *hos
                     3, f);
         }
         if (n) event_finish(o, uuid, ok ? "Success" : "Error");
+        if (n && old_vm[0]) {
+            char pub[300];
+            notify_publisher(pub, sizeof pub, "nova-compute", host);
+            notify_instance_update(uuid, old_vm, old_task[0] ? old_task : NULL, pub);
+        }
         if (n && o->notice && (ok || o->error_on_fail)) {
             char ev[64], pub[300];
             snprintf(ev, sizeof ev, "instance.%s.%s", o->notice, ok ? "end" : "error");
