@@ -38,12 +38,18 @@ void notify_publisher(char *out, size_t n, const char *binary, const char *host)
 
 const char *notify_power_state_name(int ps) {
     switch (ps) {
-    case 1: return "running";
-    case 3: return "paused";
-    case 4: return "shutdown";
-    case 6: return "crashed";
-    case 7: return "suspended";
-    default: return "pending";
+    case 1:
+        return "running";
+    case 3:
+        return "paused";
+    case 4:
+        return "shutdown";
+    case 6:
+        return "crashed";
+    case 7:
+        return "suspended";
+    default:
+        return "pending";
     }
 }
 
@@ -120,14 +126,14 @@ static json_t *instance_data(json_t *row) {
     json_object_set_new(d, "key_name", get_or_null(row, "key_name"));
     json_object_set_new(d, "kernel_id", str_or_empty(row, "kernel_id"));
     json_object_set_new(d, "ramdisk_id", str_or_empty(row, "ramdisk_id"));
-    static const char *const times[] = {"created_at", "launched_at", "terminated_at",
-                                        "deleted_at", "updated_at"};
+    static const char *const times[] = {"created_at", "launched_at", "terminated_at", "deleted_at",
+                                        "updated_at"};
     for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
         json_object_set_new(d, times[i], get_or_null(row, times[i]));
     json_object_set_new(d, "state", get_or_null(row, "vm_state"));
-    json_object_set_new(
-        d, "power_state",
-        json_string(notify_power_state_name((int)json_integer_value(json_object_get(row, "power_state")))));
+    json_object_set_new(d, "power_state",
+                        json_string(notify_power_state_name(
+                            (int)json_integer_value(json_object_get(row, "power_state")))));
     json_object_set_new(d, "task_state", get_or_null(row, "task_state"));
     json_object_set_new(d, "progress", int_of(row, "progress"));
     json_t *ips = json_array(), *rips = json_object_get(row, "ips");
@@ -152,8 +158,9 @@ static json_t *instance_data(json_t *row) {
     json_array_foreach(json_object_get(row, "bdms"), i, bd) {
         json_t *b = json_object();
         json_object_set_new(b, "boot_index", get_or_null(bd, "boot_index"));
-        json_object_set_new(b, "delete_on_termination",
-                            json_boolean(json_is_true(json_object_get(bd, "delete_on_termination"))));
+        json_object_set_new(
+            b, "delete_on_termination",
+            json_boolean(json_is_true(json_object_get(bd, "delete_on_termination"))));
         json_object_set_new(b, "device_name", get_or_null(bd, "device_name"));
         json_object_set_new(b, "tag", get_or_null(bd, "tag"));
         json_object_set_new(b, "volume_id", get_or_null(bd, "volume_id"));
@@ -365,30 +372,43 @@ static const char INSTANCE_SQL[] =
     "'ramdisk_id', i.system_metadata->>'image_ramdisk_id', "
     "'image_meta', (SELECT coalesce(jsonb_object_agg(substr(k, 7), v), '{}') "
     "  FROM jsonb_each_text(i.system_metadata) AS s(k, v) WHERE k LIKE 'image\\_%'), "
-    "'created_at', " TS("i.created_at") ", 'launched_at', " TS("i.launched_at") ", "
-    "'terminated_at', " TS("i.terminated_at") ", 'deleted_at', " TS("i.deleted_at") ", "
-    "'updated_at', " TS("i.updated_at") ", "
-    "'legacy_created_at', to_char(i.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || '+00:00', "
-    "'legacy_launched_at', " LTS("i.launched_at") ", "
-    "'legacy_terminated_at', " LTS("i.terminated_at") ", "
-    "'legacy_deleted_at', " LTS("i.deleted_at") ", "
-    /* the request of the instance's latest action (a conductor or host
-     * step has no request of its own): the context's request_id */
-    "'request_id', (SELECT a.request_id FROM instance_actions a "
-    "  WHERE a.instance_uuid = i.uuid ORDER BY a.id DESC LIMIT 1), "
-    "'metadata', (SELECT coalesce(json_object_agg(m.key, m.value), '{}') "
-    "  FROM instance_metadata m WHERE m.instance_uuid = i.uuid), "
-    "'ips', (SELECT coalesce(json_agg(json_build_object('address', host(f.address), "
-    "  'version', family(f.address), 'mac', p.mac_address, 'label', n.label, "
-    "  'port_id', p.id) ORDER BY p.created_at, f.address), '[]') "
-    "  FROM ports p JOIN fixed_ips f ON f.port_id = p.id JOIN networks n ON n.id = p.network_id "
-    "  WHERE p.instance_uuid = i.uuid), "
-    "'bdms', (SELECT coalesce(json_agg(json_build_object('boot_index', b.boot_index, "
-    "  'delete_on_termination', b.delete_on_termination, 'device_name', b.device_name, "
-    "  'tag', b.tag, 'volume_id', b.volume_id) ORDER BY b.id), '[]') "
-    "  FROM block_device_mapping b WHERE b.instance_uuid = i.uuid AND b.deleted = 0 "
-    "  AND b.destination_type = 'volume')"
-    ")::text FROM instances i WHERE i.uuid = $1::uuid ORDER BY i.deleted LIMIT 1";
+    "'created_at', " TS("i.created_at") ", 'launched_at', " TS(
+        "i.launched_at") ", "
+                         "'terminated_at', " TS("i.terminated_at") ", 'deleted_at', " TS(
+                             "i.deleted_at") ", "
+                                             "'updated_at', " TS(
+                                                 "i.updated_at") ", "
+                                                                 "'legacy_created_at', "
+                                                                 "to_char(i.created_at AT TIME "
+                                                                 "ZONE 'UTC', 'YYYY-MM-DD "
+                                                                 "HH24:MI:SS') || '+00:00', "
+                                                                 "'legacy_launched_at', " LTS(
+                                                                     "i.launched_at") ", "
+                                                                                      "'legacy_"
+                                                                                      "terminated_"
+                                                                                      "at', " LTS(
+                                                                                          "i."
+                                                                                          "terminat"
+                                                                                          "ed_at") ", "
+                                                                                                   "'legacy_deleted_at', " LTS(
+                                                                                                       "i.deleted_at") ", "
+                                                                                                                       /* the request of the instance's latest action (a conductor or host
+                                                                                                                        * step has no request of its own): the context's request_id */
+                                                                                                                       "'request_id', (SELECT a.request_id FROM instance_actions a "
+                                                                                                                       "  WHERE a.instance_uuid = i.uuid ORDER BY a.id DESC LIMIT 1), "
+                                                                                                                       "'metadata', (SELECT coalesce(json_object_agg(m.key, m.value), '{}') "
+                                                                                                                       "  FROM instance_metadata m WHERE m.instance_uuid = i.uuid), "
+                                                                                                                       "'ips', (SELECT coalesce(json_agg(json_build_object('address', host(f.address), "
+                                                                                                                       "  'version', family(f.address), 'mac', p.mac_address, 'label', n.label, "
+                                                                                                                       "  'port_id', p.id) ORDER BY p.created_at, f.address), '[]') "
+                                                                                                                       "  FROM ports p JOIN fixed_ips f ON f.port_id = p.id JOIN networks n ON n.id = p.network_id "
+                                                                                                                       "  WHERE p.instance_uuid = i.uuid), "
+                                                                                                                       "'bdms', (SELECT coalesce(json_agg(json_build_object('boot_index', b.boot_index, "
+                                                                                                                       "  'delete_on_termination', b.delete_on_termination, 'device_name', b.device_name, "
+                                                                                                                       "  'tag', b.tag, 'volume_id', b.volume_id) ORDER BY b.id), '[]') "
+                                                                                                                       "  FROM block_device_mapping b WHERE b.instance_uuid = i.uuid AND b.deleted = 0 "
+                                                                                                                       "  AND b.destination_type = 'volume')"
+                                                                                                                       ")::text FROM instances i WHERE i.uuid = $1::uuid ORDER BY i.deleted LIMIT 1";
 
 static json_t *instance_row(const char *uuid) {
     const char *p[] = {uuid};
@@ -447,7 +467,8 @@ int notify_instance_update(const char *uuid, const char *old_state, const char *
     const char *task = json_string_value(json_object_get(row, "task_state"));
     int changed = !old_state || !state || strcmp(old_state, state) != 0;
     if (with_task)
-        changed |= (old_task == NULL) != (task == NULL) || (old_task && task && strcmp(old_task, task));
+        changed |=
+            (old_task == NULL) != (task == NULL) || (old_task && task && strcmp(old_task, task));
     int rc = 0;
     if (changed && notify_versioned_enabled()) {
         json_t *pl = notify_instance_payload(row, "InstancePayload", NULL);
@@ -459,7 +480,8 @@ int notify_instance_update(const char *uuid, const char *old_state, const char *
         const char *ot = with_task ? old_task : task;
         json_object_set_new(su, "old_task_state", ot ? json_string(ot) : json_null());
         json_object_set_new(su, "new_task_state", task ? json_string(task) : json_null());
-        json_object_set_new(d, "state_update", notify_object("InstanceStateUpdatePayload", "1.0", su));
+        json_object_set_new(d, "state_update",
+                            notify_object("InstanceStateUpdatePayload", "1.0", su));
         json_t *ap = json_object();
         char now[21];
         iso8601_now(now);
@@ -557,9 +579,8 @@ int notify_keypair(const char *action, const char *user_id, const char *name,
                                                   bare ? NULL : public_key, type),
                            ctx);
     snprintf(ev, sizeof ev, "keypair.%s.end", action);
-    rc |= notify_versioned(ev, "INFO", pub,
-                           notify_keypair_payload(user_id, name, fingerprint, public_key, type),
-                           ctx);
+    rc |= notify_versioned(
+        ev, "INFO", pub, notify_keypair_payload(user_id, name, fingerprint, public_key, type), ctx);
     json_decref(ctx);
     return rc ? -1 : 0;
 }
@@ -568,15 +589,16 @@ int notify_server_group(const char *group_uuid, const char *event_type, const ch
     if (!notify_versioned_enabled()) return 0;
     const char *p[] = {group_uuid};
     PGresult *r = NULL;
-    if (db_query(&r,
-                 "SELECT json_build_object('uuid', g.uuid, 'name', g.name, "
-                 "'project_id', g.project_id, 'user_id', g.user_id, "
-                 "'policies', json_build_array(g.policy), 'policy', g.policy, "
-                 "'rules', coalesce(g.rules, '{}'), 'hosts', NULL, "
-                 "'members', (SELECT coalesce(json_agg(m.instance_uuid ORDER BY m.id), '[]') "
-                 "  FROM server_group_members m WHERE m.group_uuid = g.uuid AND m.deleted = 0))::text "
-                 "FROM server_groups g WHERE g.uuid = $1::uuid ORDER BY g.deleted LIMIT 1",
-                 1, p) != DB_OK) {
+    if (db_query(
+            &r,
+            "SELECT json_build_object('uuid', g.uuid, 'name', g.name, "
+            "'project_id', g.project_id, 'user_id', g.user_id, "
+            "'policies', json_build_array(g.policy), 'policy', g.policy, "
+            "'rules', coalesce(g.rules, '{}'), 'hosts', NULL, "
+            "'members', (SELECT coalesce(json_agg(m.instance_uuid ORDER BY m.id), '[]') "
+            "  FROM server_group_members m WHERE m.group_uuid = g.uuid AND m.deleted = 0))::text "
+            "FROM server_groups g WHERE g.uuid = $1::uuid ORDER BY g.deleted LIMIT 1",
+            1, p) != DB_OK) {
         log_error("notify: cannot read server group %s: %s", group_uuid, db_errmsg());
         return -1;
     }
@@ -588,8 +610,8 @@ int notify_server_group(const char *group_uuid, const char *event_type, const ch
     char pub[300];
     notify_publisher(pub, sizeof pub, "nova-api", NULL);
     json_t *ctx = api_ctx();
-    int rc = notify_versioned(event_type, "INFO", pub, notify_object("ServerGroupPayload", "1.1", d),
-                              ctx);
+    int rc = notify_versioned(event_type, "INFO", pub,
+                              notify_object("ServerGroupPayload", "1.1", d), ctx);
     json_decref(ctx);
     return rc;
 }
@@ -628,14 +650,16 @@ int notify_service(const char *row_id) {
     if (!notify_versioned_enabled()) return 0;
     const char *p[] = {row_id};
     PGresult *r = NULL;
-    if (db_query(&r,
-                 "SELECT json_build_object('host', s.host, 'binary', s.\"binary\", "
-                 "'topic', s.topic, 'report_count', s.report_count, 'disabled', s.disabled, "
-                 "'disabled_reason', s.disabled_reason, 'availability_zone', NULL, "
-                 "'last_seen_up', " TS("s.last_seen_up") ", 'forced_down', s.forced_down, "
-                 "'version', s.version, 'uuid', s.uuid)::text FROM services s "
-                 "WHERE s.id = $1::int",
-                 1, p) != DB_OK) {
+    if (db_query(
+            &r,
+            "SELECT json_build_object('host', s.host, 'binary', s.\"binary\", "
+            "'topic', s.topic, 'report_count', s.report_count, 'disabled', s.disabled, "
+            "'disabled_reason', s.disabled_reason, 'availability_zone', NULL, "
+            "'last_seen_up', " TS(
+                "s.last_seen_up") ", 'forced_down', s.forced_down, "
+                                  "'version', s.version, 'uuid', s.uuid)::text FROM services s "
+                                  "WHERE s.id = $1::int",
+            1, p) != DB_OK) {
         log_error("notify: cannot read service %s: %s", row_id, db_errmsg());
         return -1;
     }

@@ -62,17 +62,16 @@ static json_t *row(void) {
         "6f70656e737461636b20342065766572", "display_name", "some-server", "display_description",
         "hostname", "some-server", "image_ref", "155d900f-4e14-4e4c-a73d-069cbf4541e6", "flavor",
         "flavorid", "1", "name", "m1.tiny", "vcpus", 1, "memory_mb", 512, "root_gb", 1,
-        "ephemeral_gb", 0, "swap", 0, "rxtx_factor", 1.0, "is_public", 1, "extra_specs",
-        "key_name", "my-key", "vm_state", "active", "task_state", "power_state", 1, "host",
-        "compute", "node", "fake-mini", "availability_zone", "nova", "locked", 0, "locked_reason",
-        "reservation_id", "r-npxv0e40", "progress", 0, "created_at", "2012-10-29T13:42:11Z",
-        "launched_at", "2012-10-29T13:42:11Z", "terminated_at", "deleted_at", "updated_at",
-        "2012-10-29T13:42:11Z", "ips", "address", "192.168.1.3", "version", 4, "mac",
-        "fa:16:3e:4c:2c:30", "label", "private", "port_id", "ce531f90-199f-48c0-816c-13e38010b442",
-        "bdms", "boot_index", 0, "delete_on_termination", 0, "device_name", "/dev/vdb", "tag",
-        "volume_id", "a07f71dc-8151-4e7d-a0cc-cd24a3f11113", "metadata", "k", "v", "image_meta",
-        "min_ram", "0", "instance_name", "instance-00000001", "legacy_created_at",
-        "2012-10-29 13:42:11+00:00");
+        "ephemeral_gb", 0, "swap", 0, "rxtx_factor", 1.0, "is_public", 1, "extra_specs", "key_name",
+        "my-key", "vm_state", "active", "task_state", "power_state", 1, "host", "compute", "node",
+        "fake-mini", "availability_zone", "nova", "locked", 0, "locked_reason", "reservation_id",
+        "r-npxv0e40", "progress", 0, "created_at", "2012-10-29T13:42:11Z", "launched_at",
+        "2012-10-29T13:42:11Z", "terminated_at", "deleted_at", "updated_at", "2012-10-29T13:42:11Z",
+        "ips", "address", "192.168.1.3", "version", 4, "mac", "fa:16:3e:4c:2c:30", "label",
+        "private", "port_id", "ce531f90-199f-48c0-816c-13e38010b442", "bdms", "boot_index", 0,
+        "delete_on_termination", 0, "device_name", "/dev/vdb", "tag", "volume_id",
+        "a07f71dc-8151-4e7d-a0cc-cd24a3f11113", "metadata", "k", "v", "image_meta", "min_ram", "0",
+        "instance_name", "instance-00000001", "legacy_created_at", "2012-10-29 13:42:11+00:00");
 }
 
 /* Whether obj's keys are exactly the object's key list (plus its base's). */
@@ -87,11 +86,10 @@ static void assert_object_keys(json_t *obj, const char *name) {
     assert_true(json_is_object(data));
     size_t want = json_array_size(json_object_get(o, "keys"));
     const char *base = json_string_value(json_object_get(o, "extends"));
-    json_t *lists[2] = {json_object_get(o, "keys"),
-                        base ? json_object_get(json_object_get(json_object_get(keys, "objects"),
-                                                               base),
-                                               "keys")
-                             : NULL};
+    json_t *lists[2] = {
+        json_object_get(o, "keys"),
+        base ? json_object_get(json_object_get(json_object_get(keys, "objects"), base), "keys")
+             : NULL};
     if (lists[1]) want += json_array_size(lists[1]);
     for (int l = 0; l < 2; l++) {
         size_t i;
@@ -116,9 +114,9 @@ static void test_instance_action_payload(void **state) {
     assert_int_equal(json_array_size(json_object_get(d, "ip_addresses")), 1);
     json_t *ip = json_array_get(json_object_get(d, "ip_addresses"), 0);
     assert_object_keys(ip, "IpPayload");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(ip, "nova_object.data"),
-                                                          "device_name")),
-                        "tapce531f90-19");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(ip, "nova_object.data"), "device_name")),
+        "tapce531f90-19");
     assert_string_equal(json_string_value(json_object_get(d, "power_state")), "running");
     assert_string_equal(json_string_value(json_object_get(d, "tenant_id")),
                         "6f70656e737461636b20342065766572");
@@ -145,8 +143,8 @@ static void test_instance_create_payload(void **state) {
     json_t *r = row();
     json_t *p = notify_instance_payload(r, "InstanceCreatePayload", NULL);
     assert_object_keys(p, "InstanceCreatePayload");
-    json_t *kp = json_array_get(json_object_get(json_object_get(p, "nova_object.data"), "keypairs"),
-                                0);
+    json_t *kp =
+        json_array_get(json_object_get(json_object_get(p, "nova_object.data"), "keypairs"), 0);
     assert_string_equal(json_string_value(json_object_get(kp, "nova_object.name")),
                         "KeypairPayload");
     json_decref(p);
@@ -174,10 +172,10 @@ static void test_legacy_payload(void **state) {
 
 static void test_message(void **state) {
     (void)state;
-    json_t *ctx = json_pack("{s:s, s:s, s:s}", "request_id", "req-1", "project_id", "p", "user_id",
-                            "u");
-    json_t *m = notify_message("instance.create.end", "INFO", "nova-compute:compute",
-                               json_object(), ctx);
+    json_t *ctx =
+        json_pack("{s:s, s:s, s:s}", "request_id", "req-1", "project_id", "p", "user_id", "u");
+    json_t *m =
+        notify_message("instance.create.end", "INFO", "nova-compute:compute", json_object(), ctx);
     size_t i;
     json_t *k;
     json_array_foreach(json_object_get(keys, "envelope_message"), i, k)
@@ -186,7 +184,8 @@ static void test_message(void **state) {
         assert_non_null(json_object_get(m, json_string_value(k)));
     assert_true(uuid_valid(json_string_value(json_object_get(m, "message_id"))));
     regex_t re;
-    assert_int_equal(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}$",
+    assert_int_equal(regcomp(&re,
+                             "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}$",
                              REG_EXTENDED | REG_NOSUB),
                      0);
     assert_int_equal(regexec(&re, json_string_value(json_object_get(m, "timestamp")), 0, NULL, 0),
