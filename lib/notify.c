@@ -22,11 +22,19 @@ void notify_context_set(const char *request_id) {
 static const char *format(void) {
     return config_get("notifications", "notification_format", "both");
 }
+/* [oslo_messaging_notifications] driver = noop turns every notification
+ * off, as in oslo.messaging (default messagingv2). */
+static int noop(void) {
+    return !strcmp(config_get("oslo_messaging_notifications", "driver", "messagingv2"), "noop");
+}
+
 int notify_versioned_enabled(void) {
+    if (noop()) return 0;
     const char *f = format();
     return !strcmp(f, "both") || !strcmp(f, "versioned");
 }
 int notify_legacy_enabled(void) {
+    if (noop()) return 0;
     const char *f = format();
     return !strcmp(f, "both") || !strcmp(f, "unversioned");
 }

@@ -206,6 +206,10 @@ static void test_format_and_states(void **state) {
     config_set("notifications", "notification_format", "unversioned");
     assert_true(!notify_versioned_enabled() && notify_legacy_enabled());
     config_set("notifications", "notification_format", "both");
+    config_set("oslo_messaging_notifications", "driver", "noop");
+    assert_true(!notify_versioned_enabled() && !notify_legacy_enabled());
+    config_set("oslo_messaging_notifications", "driver", "messagingv2");
+    assert_true(notify_versioned_enabled() && notify_legacy_enabled());
     assert_string_equal(notify_power_state_name(0), "pending");
     assert_string_equal(notify_power_state_name(4), "shutdown");
     assert_string_equal(notify_power_state_name(7), "suspended");
