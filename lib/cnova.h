@@ -32,6 +32,7 @@ int mv_parse(const char *s);
 #include "db.h"       /* one PostgreSQL connection per process, prepared statements */
 #include "validate.h" /* the one JSON-schema validator */
 #include "rpc.h"      /* AMQP cast / call, outbox publishing */
+#include "notify.h"   /* Nova's notifications, through the outbox */
 #include "util.h"     /* uuid, timestamps, string buffers */
 #include "jsonw.h"    /* compact JSON text of a response body */
 #include "states.h"   /* the server state table: vm_state x task_state x action */

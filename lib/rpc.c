@@ -11,6 +11,7 @@
  * unavailable hands its message back for redelivery, and casts the broker
  * could not take (rpc_cast_later) go out as soon as it is back. */
 #include "rpc.h"
+#include "notify.h"
 
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
@@ -468,6 +469,47 @@ static int send_request(const char *topic, const char *method, json_t *args, con
     return -1;
 }
 
+/* A notification (an outbox row "notify:<rkey>", see notify.h): the
+ * message in oslo's envelope to exchange "nova", routing key rkey, into the
+ * queue of that name, declared as oslo.messaging's notification listener
+ * declares them (exchange and queue not durable, amqp_durable_queues being
+ * false by default) so that events sent before any listener are kept. */
+static int send_notification(const char *rkey, json_t *msg) {
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int had = R.conn != NULL;
+        if (rpc_connect() < 0) return -1;
+        char key[96];
+        snprintf(key, sizeof key, NOTIFY_TOPIC_PREFIX "%s", rkey);
+        int known = 0;
+        for (int i = 0; i < R.ndeclared; i++)
+            if (!strcmp(R.declared[i], key)) known = 1;
+        if (!known) {
+            amqp_exchange_declare(R.conn, CHAN, amqp_cstring_bytes(NOTIFY_EXCHANGE),
+                                  amqp_cstring_bytes("topic"), 0, 0, 0, 0, amqp_empty_table);
+            if (check("exchange.declare (notifications)")) goto retry;
+            amqp_queue_declare(R.conn, CHAN, amqp_cstring_bytes(rkey), 0, 0, 0, 0,
+                               amqp_empty_table);
+            if (check("queue.declare (notifications)")) goto retry;
+            amqp_queue_bind(R.conn, CHAN, amqp_cstring_bytes(rkey),
+                            amqp_cstring_bytes(NOTIFY_EXCHANGE), amqp_cstring_bytes(rkey),
+                            amqp_empty_table);
+            if (check("queue.bind (notifications)")) goto retry;
+            if (R.ndeclared < (int)(sizeof R.declared / sizeof R.declared[0]))
+                R.declared[R.ndeclared++] = strdup(key);
+        }
+        char *body = wrap(msg);
+        if (!body) return -1;
+        int rc = publish(NOTIFY_EXCHANGE, rkey, body, 0, 0);
+        free(body);
+        if (rc == 0) return 0;
+        if (!had || R.conn) return -1;
+        continue;
+    retry:
+        if (!had) return -1;
+    }
+    return -1;
+}
+
 int rpc_cast(const char *topic, const char *method, json_t *args) {
     return send_request(topic, method, args, NULL, 0);
 }
@@ -777,10 +819,20 @@ static int outbox_batch(int *more) {
     snprintf(global, sizeof global, "%s", log_global_request_id());
     for (int i = 0; i < n; i++) {
         json_t *args = json_loads(db_str(r, i, 3), JSON_DECODE_ANY, NULL);
+        const char *topic = db_str(r, i, 1);
+        int note = !strncmp(topic, NOTIFY_TOPIC_PREFIX, strlen(NOTIFY_TOPIC_PREFIX));
         log_set_context(db_str(r, i, 4), db_str(r, i, 5));
-        int rc = send_request(db_str(r, i, 1), db_str(r, i, 2), args, NULL, 0);
+        int rc = note ? send_notification(topic + strlen(NOTIFY_TOPIC_PREFIX), args)
+                      : send_request(topic, db_str(r, i, 2), args, NULL, 0);
         log_set_context(rid, global);
         json_decref(args);
+        if (rc < 0 && note && rpc_connect() == 0) {
+            /* the broker is there but refused it (e.g. an exchange "nova"
+             * declared otherwise): kept for a later flush, and the work
+             * behind it goes on */
+            log_warn("outbox: notification %s to %s refused; kept", db_str(r, i, 2), topic);
+            continue;
+        }
         if (rc < 0) {
             failed = 1;
             break;
@@ -805,7 +857,7 @@ static int outbox_batch(int *more) {
     }
     sbuf_free(&ids);
     if (failed && !done) return -1;
-    *more = !failed && n == OUTBOX_BATCH;
+    *more = !failed && n == OUTBOX_BATCH && done == n; /* none kept back */
     return done;
 }
 

@@ -18,6 +18,7 @@ PACKAGES=(
     iproute2 dnsmasq-base dnsmasq-utils nftables
     keystone uwsgi-core uwsgi-plugin-python3 python3-psycopg2
     nodejs openstack-dashboard chromium
+    python3-oslo.messaging
 )
 # npm: Debian's package, unless node already brings its own (NodeSource's)
 # (the dashboard test's browser driver, playwright-core, comes from npm)

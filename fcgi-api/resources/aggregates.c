@@ -101,15 +101,18 @@ static int fail(int code) {
 }
 
 /* Commits and answers the aggregate (without hosts and metadata on create). */
-static int finish(struct req *r, const char *row_id, bool created) {
+static int finish(struct req *r, const char *row_id, bool created, const char *action) {
     const char *params[] = {row_id};
     PGresult *res;
+    /* aggregate.<action>.start/.end in the same transaction (notify.h) */
+    if (action && notify_aggregate(row_id, action) < 0) return fail(api_db_error(r, DB_ERROR));
     enum db_status st = db_query(&res, AGG_JSON " WHERE a.id = $1::int", 1, params);
     if (st) return fail(api_db_error(r, st));
     if ((st = db_commit())) {
         PQclear(res);
         return fail(api_db_error(r, st));
     }
+    if (action) outbox_flush();
     json_t *a = agg_json(r, res, 0);
     PQclear(res);
     if (created) {
@@ -165,7 +168,7 @@ int aggregates_create(struct req *r) {
     char row_id[24];
     snprintf(row_id, sizeof row_id, "%s", db_str(res, 0, 0));
     PQclear(res);
-    return finish(r, row_id, true);
+    return finish(r, row_id, true, "create");
 }
 
 int aggregates_show(struct req *r) {
@@ -176,7 +179,7 @@ int aggregates_show(struct req *r) {
     enum db_status st = db_begin();
     if (st) return api_db_error(r, st);
     if ((code = find(r, id, row_id, NULL, NULL))) return fail(code);
-    return finish(r, row_id, false);
+    return finish(r, row_id, false, NULL);
 }
 
 /* Nova's is_safe_to_update_az: a zone set on an aggregate (`zone`, NULL
@@ -273,7 +276,7 @@ int aggregates_update(struct req *r) {
     enum db_status st = touch(row_id, jname ? new_name : NULL);
     if (!st && jzone) st = set_key(row_id, "availability_zone", zone);
     if (st) return fail(api_db_error(r, st));
-    return finish(r, row_id, false);
+    return finish(r, row_id, false, "update_prop");
 }
 
 int aggregates_delete(struct req *r) {
@@ -292,12 +295,14 @@ int aggregates_delete(struct req *r) {
     if (hosts)
         return fail(api_error(r, 400, "%s %s. Reason: Host aggregate is not empty.", REMOVE,
                               row_id));
+    if (notify_aggregate(row_id, "delete") < 0) return fail(api_db_error(r, DB_ERROR));
     st = db_exec("UPDATE aggregates SET deleted = id, deleted_at = now() WHERE id = $1::int", 1,
                  params);
     if (!st)
         st = db_exec("DELETE FROM aggregate_metadata WHERE aggregate_id = $1::int", 1, params);
     if (!st) st = db_commit();
     if (st) return fail(api_db_error(r, st));
+    outbox_flush(); /* aggregate.delete.start/.end (notify.h) */
     return api_reply(r, 200, NULL);
 }
 
@@ -381,7 +386,7 @@ int aggregates_add_host(struct req *r) {
     int added = PQntuples(res);
     PQclear(res);
     if (!added) return fail(api_error(r, 409, "Aggregate %s already has host %s.", row_id, host));
-    return finish(r, row_id, false);
+    return finish(r, row_id, false, "add_host");
 }
 
 int aggregates_remove_host(struct req *r) {
@@ -412,7 +417,7 @@ int aggregates_remove_host(struct req *r) {
     PQclear(res);
     if (!removed)
         return fail(api_error(r, 404, "Cannot remove host %s in aggregate %s", host, id));
-    return finish(r, row_id, false);
+    return finish(r, row_id, false, "remove_host");
 }
 
 int aggregates_set_metadata(struct req *r) {
@@ -434,7 +439,7 @@ int aggregates_set_metadata(struct req *r) {
         st = set_key(row_id, key, json_string_value(value));
     }
     if (st) return fail(api_db_error(r, st));
-    return finish(r, row_id, false);
+    return finish(r, row_id, false, "update_metadata");
 }
 
 int aggregates_images(struct req *r) {

@@ -313,6 +313,10 @@ int flavors_create(struct req *r) {
     const char *params[] = {flavorid, name, ram,  vcpus,     disk,
                             eph,      swap, rxtx, is_public, json_string_value(jd)};
     PGresult *res;
+    if (db_begin() != DB_OK) {
+        free(name);
+        return api_db_error(r, DB_ERROR);
+    }
     enum db_status st =
         db_query(&res,
                  "WITH f AS (INSERT INTO flavors (flavorid, name, memory_mb, vcpus, root_gb,"
@@ -320,6 +324,11 @@ int flavors_create(struct req *r) {
                  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *)"
                  " SELECT " FLAVOR_COLS " FROM f",
                  10, params);
+    if (st == DB_OK && (notify_flavor(flavorid, "flavor.create") < 0 || db_commit() != DB_OK)) {
+        PQclear(res);
+        st = DB_ERROR;
+    }
+    if (st) db_rollback();
     if (st == DB_CONFLICT) {
         const char *p1[] = {flavorid};
         st = db_query(&res, "SELECT 1 FROM flavors WHERE flavorid = $1", 1, p1);
@@ -334,6 +343,7 @@ int flavors_create(struct req *r) {
     }
     free(name);
     if (st) return api_db_error(r, st);
+    outbox_flush(); /* flavor.create / flavor.update (notify.h) */
     return reply_flavor(r, 200, res);
 }
 
@@ -342,16 +352,26 @@ int flavors_update(struct req *r) {
     json_t *d = json_object_get(json_object_get(r->body, "flavor"), "description");
     const char *params[] = {id, json_string_value(d)};
     PGresult *res;
+    if (db_begin() != DB_OK) return api_db_error(r, DB_ERROR);
     enum db_status st = db_query(&res,
                                  "WITH f AS (UPDATE flavors SET description = $2,"
                                  " updated_at = now() WHERE flavorid = $1 RETURNING *)"
                                  " SELECT " FLAVOR_COLS " FROM f",
                                  2, params);
-    if (st) return api_db_error(r, st);
-    if (!PQntuples(res)) {
+    if (st == DB_OK && !PQntuples(res)) {
         PQclear(res);
+        db_rollback();
         return api_error(r, 404, "Flavor %s could not be found.", id);
     }
+    if (st == DB_OK && (notify_flavor(id, "flavor.update") < 0 || db_commit() != DB_OK)) {
+        PQclear(res);
+        st = DB_ERROR;
+    }
+    if (st) {
+        db_rollback();
+        return api_db_error(r, st);
+    }
+    outbox_flush(); /* flavor.create / flavor.update (notify.h) */
     return reply_flavor(r, 200, res);
 }
 
@@ -359,11 +379,25 @@ int flavors_delete(struct req *r) {
     const char *id = req_param(r, "id");
     const char *params[] = {id};
     PGresult *res;
+    if (db_begin() != DB_OK) return api_db_error(r, DB_ERROR);
+    /* the event carries the flavor as it was: read before the delete */
+    int nf = notify_flavor(id, "flavor.delete");
     enum db_status st =
         db_query(&res, "DELETE FROM flavors WHERE flavorid = $1 RETURNING id", 1, params);
-    if (st) return api_db_error(r, st);
+    if (st) {
+        db_rollback();
+        return api_db_error(r, st);
+    }
     int n = PQntuples(res);
     PQclear(res);
-    if (!n) return api_error(r, 404, "Flavor %s could not be found.", id);
+    if (!n) {
+        db_rollback();
+        return api_error(r, 404, "Flavor %s could not be found.", id);
+    }
+    if ((nf < 0 && notify_versioned_enabled()) || db_commit() != DB_OK) {
+        db_rollback();
+        return api_db_error(r, DB_ERROR);
+    }
+    outbox_flush();
     return api_reply(r, 202, NULL);
 }

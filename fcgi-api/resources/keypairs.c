@@ -107,14 +107,31 @@ int keypairs_delete(struct req *r) {
     if (rc) return rc;
     const char *p[] = {user, name};
     PGresult *res;
-    enum db_status st = db_query(&res,
-                                 "UPDATE key_pairs SET deleted = id, deleted_at = now()"
-                                 " WHERE user_id = $1 AND name = $2 AND deleted = 0 RETURNING id",
-                                 2, p);
+    enum db_status st = db_begin();
     if (st) return api_db_error(r, st);
+    st = db_query(&res,
+                  "UPDATE key_pairs SET deleted = id, deleted_at = now()"
+                  " WHERE user_id = $1 AND name = $2 AND deleted = 0"
+                  " RETURNING id, fingerprint, public_key, type",
+                  2, p);
+    if (st) {
+        db_rollback();
+        return api_db_error(r, st);
+    }
     int found = PQntuples(res);
+    if (found && (notify_keypair("delete", user, name, db_str(res, 0, 1), db_str(res, 0, 2),
+                                 db_str(res, 0, 3)) < 0 ||
+                  (st = db_commit()) != DB_OK)) {
+        PQclear(res);
+        db_rollback();
+        return api_db_error(r, st ? st : DB_ERROR);
+    }
     PQclear(res);
-    if (!found) return api_error(r, 404, "Keypair %s not found for user %s", name, user);
+    if (!found) {
+        db_rollback();
+        return api_error(r, 404, "Keypair %s not found for user %s", name, user);
+    }
+    outbox_flush(); /* keypair.delete.start/.end (notify.h) */
     return api_reply(r, req_ver_ge(r, MV(2, 2)) ? 204 : 202, NULL);
 }
 
@@ -165,12 +182,16 @@ static int store(struct req *r, struct new_keypair *k) {
             "INSERT INTO key_pairs (name, user_id, project_id, fingerprint, public_key, type)"
             " VALUES ($1, $2, $3, $4, $5, $6)",
             6, p);
+        if (!st && notify_keypair(k->made_public ? "create" : "import", k->user, k->name,
+                                  k->fingerprint, k->public_key, k->type) < 0)
+            st = DB_ERROR;
         if (st)
             db_rollback();
         else
             st = db_commit();
         if (st == DB_RETRY && attempt < 3) continue;
         if (st == DB_CONFLICT) return api_error(r, 409, "Key pair '%s' already exists.", k->name);
+        if (!st) outbox_flush(); /* keypair.create|import.start/.end (notify.h) */
         return st ? api_db_error(r, st) : 0;
     }
 }

@@ -137,11 +137,16 @@ int server_groups_create(struct req *r) {
                   " rules) VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING *)"
                   " SELECT " GROUP_COLUMNS " FROM g",
                   6, params);
+    if (st == DB_OK && notify_server_group(uuid, "server_group.create", NULL) < 0) {
+        PQclear(res);
+        st = DB_ERROR;
+    }
     if (st == DB_OK && (st = db_commit()) != DB_OK) PQclear(res);
     if (st) {
         db_rollback();
         return api_db_error(r, st);
     }
+    outbox_flush(); /* server_group.create (notify.h) */
     code = api_reply(r, 200, json_pack("{s:o}", "server_group", group_json(r, res, 0)));
     PQclear(res);
     return code;
@@ -156,7 +161,18 @@ struct deletion {
 static enum db_status delete_group(void *arg) {
     struct deletion *d = arg;
     PGresult *res;
+    /* the event shows the group as it was (a group that is not there, or
+     * not the caller's, makes no row and the update below finds nothing) */
     enum db_status st = db_query(&res,
+                                 "SELECT 1 FROM server_groups WHERE uuid = $1::uuid AND deleted = 0"
+                                 " AND ($2::text IS NULL OR project_id = $2)",
+                                 2, d->params);
+    if (st) return st;
+    int there = PQntuples(res);
+    PQclear(res);
+    if (there && notify_server_group(d->params[0], "server_group.delete", NULL) < 0)
+        return DB_ERROR;
+    st = db_query(&res,
                                  "UPDATE server_groups SET deleted = id, deleted_at = now()"
                                  " WHERE uuid = $1::uuid AND deleted = 0"
                                  " AND ($2::text IS NULL OR project_id = $2) RETURNING id",
@@ -176,5 +192,6 @@ int server_groups_delete(struct req *r) {
     struct deletion d = {{id, scope(r)}, false};
     enum db_status st = db_txn(delete_group, &d);
     if (st) return api_db_error(r, st);
+    if (d.found) outbox_flush(); /* server_group.delete (notify.h) */
     return d.found ? api_reply(r, 204, NULL) : not_found(r, id);
 }

@@ -441,6 +441,15 @@ static enum db_status delete_txn(void *arg) {
                          " WHERE instance_uuid = $1::uuid AND deleted = 0",
                          1, p);
         if (!st && (a->rc = instance_action_start(r, uuid, "delete"))) return DB_ERROR;
+        if (!st) { /* never scheduled: the API deletes it, as Nova's API does */
+            char pub[300];
+            notify_publisher(pub, sizeof pub, "nova-api", NULL);
+            if (notify_instance(uuid, "instance.delete.start", NULL, "compute.instance.delete.start",
+                                "INFO", pub, NULL) < 0 ||
+                notify_instance(uuid, "instance.delete.end", NULL, "compute.instance.delete.end",
+                                "INFO", pub, NULL) < 0)
+                return DB_ERROR;
+        }
         return st;
     }
     char msg[512];
@@ -465,6 +474,16 @@ static enum db_status delete_txn(void *arg) {
         return DB_ERROR;
     }
     if ((a->rc = instance_action_start(r, uuid, "delete"))) return DB_ERROR;
+    if (!strcmp(method, "delete_instance")) {
+        char pub[300];
+        if (a->inst->host[0])
+            notify_publisher(pub, sizeof pub, "nova-compute", a->inst->host);
+        else
+            notify_publisher(pub, sizeof pub, "nova-api", NULL);
+        if (notify_instance(uuid, "instance.delete.start", NULL, "compute.instance.delete.start",
+                            "INFO", pub, NULL) < 0)
+            return DB_ERROR;
+    }
     json_t *args = json_pack("{s:s}", "instance_uuid", uuid);
     int out = outbox_add("conductor", method, args);
     json_decref(args);

@@ -644,6 +644,8 @@ static enum db_status insert_one(struct create *c, long index, const char *spec,
         st = db_exec("INSERT INTO server_group_members (group_uuid, instance_uuid)"
                      " VALUES ($1::uuid, $2::uuid)",
                      2, g);
+        if (!st && notify_server_group(c->group, "server_group.add_member", uuid) < 0)
+            st = DB_ERROR;
     }
     if (!st) st = security_groups_attach(r, uuid, c->security_groups);
     if (!st) st = networks_allocate(r, uuid, c->networks);

@@ -94,14 +94,25 @@ static int set_service(struct req *r, const char *row_id, const char *disabled,
     const char *params[] = {SERVICE_PARAMS(down), row_id, disabled, set_reason ? "t" : "f",
                             reason, forced};
     PGresult *res;
-    enum db_status st = db_query(
+    enum db_status st = db_begin();
+    if (st) return api_db_error(r, st);
+    st = db_query(
         &res,
         "UPDATE services SET disabled = COALESCE($5::boolean, disabled),"
         " disabled_reason = CASE WHEN $6::boolean THEN $7 ELSE disabled_reason END,"
         " forced_down = COALESCE($8::boolean, forced_down), updated_at = now()"
         " WHERE id = $4::int AND deleted = 0 RETURNING " SERVICE_COLUMNS,
         8, params);
-    if (st) return api_db_error(r, st);
+    /* service.update in the same transaction (notify.h) */
+    if (!st && ((PQntuples(res) && notify_service(row_id) < 0) || (st = db_commit()) != DB_OK)) {
+        PQclear(res);
+        if (!st) st = DB_ERROR;
+    }
+    if (st) {
+        db_rollback();
+        return api_db_error(r, st);
+    }
+    outbox_flush();
     json_t *full = service_json(r, res, 0);
     PQclear(res);
     if (req_ver_ge(r, MV(2, 53))) return api_reply(r, 200, json_pack("{s:o}", "service", full));

@@ -16,30 +16,31 @@ static const struct instance_op {
     const char *tasks;  /* task_states the operation runs under (text[]); NULL = none */
     const char *vm_ok;  /* vm_state when done; NULL = unchanged */
     bool error_on_fail; /* a failure puts the instance in ERROR (reboot) */
+    const char *notice; /* "instance.<notice>.start/.end" (notify.h); NULL = none */
 } instance_ops[] = {
-    {"start_instance", "start", "{powering-on}", "active", false},
-    {"stop_instance", "stop", "{powering-off}", "stopped", false},
-    {"reboot_instance", "reboot", "{rebooting,rebooting_hard}", "active", true},
-    {"pause_instance", "pause", "{pausing}", "paused", false},
-    {"unpause_instance", "unpause", "{unpausing}", "active", false},
-    {"suspend_instance", "suspend", "{suspending}", "suspended", false},
-    {"resume_instance", "resume", "{resuming}", "active", false},
-    {"set_admin_password", "changePassword", "{updating_password}", NULL, false},
-    {"trigger_crash_dump", "trigger_crash_dump", NULL, NULL, false},
-    {"inject_network_info", NULL, NULL, NULL, false},
+    {"start_instance", "start", "{powering-on}", "active", false, "power_on"},
+    {"stop_instance", "stop", "{powering-off}", "stopped", false, "power_off"},
+    {"reboot_instance", "reboot", "{rebooting,rebooting_hard}", "active", true, "reboot"},
+    {"pause_instance", "pause", "{pausing}", "paused", false, "pause"},
+    {"unpause_instance", "unpause", "{unpausing}", "active", false, "unpause"},
+    {"suspend_instance", "suspend", "{suspending}", "suspended", false, "suspend"},
+    {"resume_instance", "resume", "{resuming}", "active", false, "resume"},
+    {"set_admin_password", "changePassword", "{updating_password}", NULL, false, NULL},
+    {"trigger_crash_dump", "trigger_crash_dump", NULL, NULL, false, "trigger_crash_dump"},
+    {"inject_network_info", NULL, NULL, NULL, false, NULL},
     /* [DEFAULT] reclaim_instance_interval > 0: delete powers off and keeps */
-    {"soft_delete_instance", "delete", "{soft-deleting}", "soft-delete", false},
+    {"soft_delete_instance", "delete", "{soft-deleting}", "soft-delete", false, "soft_delete"},
     /* lifecycle.c: os-deferred-delete, shelve, rescue, snapshots */
-    {"restore_instance", "restore", "{restoring}", "active", false},
-    {"rescue_instance", "rescue", "{rescuing}", "rescued", false},
-    {"unrescue_instance", "unrescue", "{unrescuing}", "active", false},
-    {"shelve_instance", "shelve", "{shelving}", "shelved", false},
+    {"restore_instance", "restore", "{restoring}", "active", false, "restore"},
+    {"rescue_instance", "rescue", "{rescuing}", "rescued", false, "rescue"},
+    {"unrescue_instance", "unrescue", "{unrescuing}", "active", false, "unrescue"},
+    {"shelve_instance", "shelve", "{shelving}", "shelved", false, "shelve"},
     {"shelve_offload_instance", "shelveOffload", "{shelving,shelving_offloading}",
-     "shelved_offloaded", false},
-    {"unshelve_instance", "unshelve", "{unshelving}", "active", false},
+     "shelved_offloaded", false, "shelve_offload"},
+    {"unshelve_instance", "unshelve", "{unshelving}", "active", false, "unshelve"},
     {"snapshot_instance", "createImage",
-     "{image_snapshot_pending,image_snapshot,image_pending_upload,image_uploading}", NULL, false},
-    {"backup_instance", "createBackup", "{image_backup}", NULL, false},
+     "{image_snapshot_pending,image_snapshot,image_pending_upload,image_uploading}", NULL, false, "snapshot"},
+    {"backup_instance", "createBackup", "{image_backup}", NULL, false, NULL},
 };
 
 static const struct instance_op *op_find(const char *method) {
@@ -94,6 +95,18 @@ static int settle(const struct instance_op *o, const char *uuid, const char *hos
     for (int attempt = 0; attempt < 3; attempt++) {
         if (db_begin() != DB_OK) return -1;
         PGresult *r = NULL;
+        /* the states before, for instance.update (notify_on_state_change) */
+        char old_vm[64] = "", old_task[64] = "";
+        if (notify_state_change_enabled() &&
+            db_query(&r, "SELECT vm_state, task_state FROM instances WHERE uuid = $1 AND "
+                         "deleted = 0 FOR UPDATE", 1, p) == DB_OK) {
+            if (PQntuples(r)) {
+                snprintf(old_vm, sizeof old_vm, "%s", db_str(r, 0, 0));
+                snprintf(old_task, sizeof old_task, "%s", db_str(r, 0, 1));
+            }
+            PQclear(r);
+            r = NULL;
+        }
         if (db_query(&r,
                      "UPDATE instances SET task_state = NULL, vm_state = COALESCE($3, vm_state), "
                      "power_state = COALESCE($4::int, power_state), updated_at = now() "
@@ -112,6 +125,19 @@ static int settle(const struct instance_op *o, const char *uuid, const char *hos
                     3, f);
         }
         if (n) event_finish(o, uuid, ok ? "Success" : "Error");
+        if (n && old_vm[0]) {
+            char pub[300];
+            notify_publisher(pub, sizeof pub, "nova-compute", host);
+            notify_instance_update(uuid, old_vm, old_task[0] ? old_task : NULL, pub);
+        }
+        if (n && o->notice && (ok || o->error_on_fail)) {
+            char ev[64], pub[300];
+            snprintf(ev, sizeof ev, "instance.%s.%s", o->notice, ok ? "end" : "error");
+            notify_publisher(pub, sizeof pub, "nova-compute", host);
+            json_t *f = ok ? NULL : json_pack("{s:s}", "message", fault ? fault : "failed");
+            notify_instance(uuid, ev, NULL, NULL, ok ? "INFO" : "ERROR", pub, f);
+            json_decref(f);
+        }
         /* what else the operation settles (lifecycle.c: images, offload) */
         conductor_after_fn after = n ? conductor_after(o->method) : NULL;
         if (after) after(uuid, host, ok, args);
@@ -185,7 +211,16 @@ json_t *conductor_forward(const char *method, json_t *args) {
         settle(o, uuid, NULL, false, NULL, "Instance has no host", args);
         return json_false();
     }
-    event_start(o, uuid, host);
+    if (o->notice && db_begin() == DB_OK) {
+        char ev[64], pub[300];
+        snprintf(ev, sizeof ev, "instance.%s.start", o->notice);
+        notify_publisher(pub, sizeof pub, "nova-compute", host);
+        event_start(o, uuid, host);
+        if (notify_instance(uuid, ev, NULL, NULL, "INFO", pub, NULL) < 0 || db_commit() != DB_OK)
+            db_rollback();
+    } else {
+        event_start(o, uuid, host);
+    }
     json_t *a = json_deep_copy(args);
     json_object_del(a, "instance_uuid");
     json_object_set_new(a, "uuid", json_string(uuid));

@@ -114,6 +114,13 @@ static void fail_build(const char *uuid, const char *message, const char *detail
         conductor_release_claim(uuid, NULL);
         add_fault(uuid, message, details, NULL);
         event_finish(uuid, BUILD_EVENT, "Error");
+        char pub[300];
+        notify_publisher(pub, sizeof pub, "nova-conductor", NULL);
+        json_t *f = json_pack("{s:s, s:s}", "message", message, "exception", "NoValidHost");
+        notify_instance(uuid, "instance.create.error", "InstanceCreatePayload",
+                        "compute.instance.create.error", "ERROR", pub, f);
+        json_decref(f);
+        notify_instance_update(uuid, "building", NULL, pub);
         if (db_commit() == DB_OK) {
             log_warn("instance %s: ERROR: %s", uuid, message);
             return;
@@ -209,6 +216,11 @@ static enum assign_result assign(const char *uuid, json_t *dest, json_t *spec) {
     event_start(uuid, "conductor_schedule_and_build_instances", NULL);
     event_finish(uuid, "conductor_schedule_and_build_instances", "Success");
     event_start(uuid, BUILD_EVENT, host);
+    char pub[300];
+    notify_publisher(pub, sizeof pub, "nova-compute", host);
+    notify_instance(uuid, "instance.create.start", "InstanceCreatePayload",
+                    "compute.instance.create.start", "INFO", pub, NULL);
+    notify_instance_update(uuid, "building", "scheduling", pub);
     res = db_commit() == DB_OK ? ASSIGNED : ASSIGN_DB;
 out:
     return res;
@@ -447,6 +459,13 @@ json_t *conductor_instance_built(json_t *args, struct conductor *c) {
             add_fault(uuid, fault ? fault : "Build failed", NULL, host);
         }
         event_finish(uuid, BUILD_EVENT, ok ? "Success" : "Error");
+        if (ok) {
+            char pub[300];
+            notify_publisher(pub, sizeof pub, "nova-compute", host);
+            notify_instance_update(uuid, "building", "spawning", pub);
+            notify_instance(uuid, "instance.create.end", "InstanceCreatePayload",
+                            "compute.instance.create.end", "INFO", pub, NULL);
+        }
     }
     if (db_commit() != DB_OK) return rpc_failure("database: %s", db_errmsg());
     if (n == 1) {

@@ -249,6 +249,13 @@ static int mark_deleted(const char *uuid, const char *host) {
                     1, p);
             /* its remote console tokens (Nova's clean_console_auths_for_instance) */
             db_exec("DELETE FROM console_auth_tokens WHERE instance_uuid = $1::uuid", 1, p);
+            char pub[300];
+            if (host)
+                notify_publisher(pub, sizeof pub, "nova-compute", host);
+            else
+                notify_publisher(pub, sizeof pub, "nova-conductor", NULL);
+            notify_instance(uuid, "instance.delete.end", NULL, "compute.instance.delete.end",
+                            "INFO", pub, NULL);
         }
         if (db_commit() == DB_OK) {
             if (n) log_info("instance %s deleted", uuid);

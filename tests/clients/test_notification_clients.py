@@ -1,0 +1,329 @@
+"""Nova's notifications as a real consumer reads them: oslo.messaging's
+notification listener (Debian's python3-oslo.messaging) on the stack's
+RabbitMQ receives the versioned and legacy events of a boot, a stop and a
+delete, with the payload keys of Nova's samples (data/notification_keys.json),
+and none for requests that were refused."""
+import json, os, sys, threading, time, unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "api"))
+from common import request, server_wait, psql  # noqa: E402
+
+try:
+    import oslo_messaging as om
+    from oslo_config import cfg
+except ImportError:  # scripts/deps.sh installs python3-oslo.messaging
+    om = None
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KEYS = json.load(open(os.path.join(HERE, "data", "notification_keys.json")))
+IMAGE = "70a599e0-31e7-49b7-b260-868f441e862b"  # seeded by 007_images_seed.sql
+RMQ_PORT = os.environ.get("CNOVA_RMQ_PORT", "15672")
+WAIT = 60
+
+
+class Collector:
+    """The listener's endpoint: every notification it is given."""
+    def __init__(self):
+        self.got, self.lock = [], threading.Lock()
+
+    def _add(self, priority, ctxt, publisher_id, event_type, payload, metadata):
+        with self.lock:
+            self.got.append({"priority": priority, "ctxt": ctxt, "publisher_id": publisher_id,
+                             "event_type": event_type, "payload": payload,
+                             "metadata": metadata})
+
+    def info(self, ctxt, publisher_id, event_type, payload, metadata):
+        self._add("INFO", ctxt, publisher_id, event_type, payload, metadata)
+
+    def error(self, ctxt, publisher_id, event_type, payload, metadata):
+        self._add("ERROR", ctxt, publisher_id, event_type, payload, metadata)
+
+    def of(self, uuid):
+        def mine(n):
+            p = n["payload"] or {}
+            d = p.get("nova_object.data", p)
+            return d.get("uuid") == uuid or d.get("instance_id") == uuid
+        with self.lock:
+            return [n for n in self.got if mine(n)]
+
+
+def object_keys(name):
+    o = KEYS["objects"][name]
+    keys = set(o["keys"])
+    if "extends" in o:
+        keys |= set(KEYS["objects"][o["extends"]]["keys"])
+    return keys
+
+
+@unittest.skipIf(om is None, "python3-oslo.messaging is not installed")
+class NotificationConsumerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        conf = cfg.ConfigOpts()
+        conf([], project="cnova-test")
+        cls.transport = om.get_notification_transport(
+            conf, url=f"rabbit://guest:guest@127.0.0.1:{RMQ_PORT}/")
+        targets = [om.Target(topic="versioned_notifications", exchange="nova"),
+                   om.Target(topic="notifications", exchange="nova")]
+        cls.col = Collector()
+        cls.listener = om.get_notification_listener(cls.transport, targets, [cls.col],
+                                                    executor="threading")
+        cls.listener.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.listener.stop()
+        cls.listener.wait()
+        cls.transport.cleanup()
+
+    def wait_events(self, uuid, wanted):
+        deadline = time.time() + WAIT
+        while True:
+            got = self.col.of(uuid)
+            have = {n["event_type"] for n in got}
+            if set(wanted) <= have:
+                return got
+            if time.time() > deadline:
+                self.fail(f"{uuid}: missing {sorted(set(wanted) - have)}; got {sorted(have)}")
+            time.sleep(0.3)
+
+    def check_versioned(self, n):
+        name = KEYS["versioned_events"][n["event_type"]]
+        p = n["payload"]
+        self.assertEqual(p["nova_object.name"], name)
+        self.assertEqual(p["nova_object.namespace"], "nova")
+        self.assertEqual(p["nova_object.version"], KEYS["objects"][name]["version"])
+        self.assertEqual(set(p["nova_object.data"]), object_keys(name), n["event_type"])
+        fl = p["nova_object.data"]["flavor"]
+        self.assertEqual(fl["nova_object.name"], "FlavorPayload")
+        self.assertEqual(set(fl["nova_object.data"]), object_keys("FlavorPayload"))
+        for ip in p["nova_object.data"]["ip_addresses"]:
+            self.assertEqual(set(ip["nova_object.data"]), object_keys("IpPayload"))
+        self.assertEqual(n["priority"], "INFO")
+        self.assertTrue(n["publisher_id"].startswith(("nova-compute:", "nova-api:")), n)
+        for k in ("message_id", "timestamp"):
+            self.assertIn(k, n["metadata"])
+        # oslo's str(datetime): "2026-12-04 05:00:00.123456"
+        self.assertRegex(n["metadata"]["timestamp"], r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$")
+        for k in KEYS["context"]:
+            self.assertIn(k[len("_context_"):], n["ctxt"])
+
+    def check_legacy(self, n):
+        self.assertEqual(set(KEYS["legacy_instance_keys"]) - set(n["payload"]), set(),
+                         n["event_type"])
+        self.assertEqual(n["priority"], "INFO")
+
+    def test_boot_stop_delete(self):
+        r = request("POST", "/v2.1/servers", {"server": {
+            "name": "notify-" + os.urandom(3).hex(), "imageRef": IMAGE, "flavorRef": "1"}})
+        self.assertEqual(r.status, 202, r)
+        sid = r.json["server"]["id"]
+        server_wait(sid, "ACTIVE")
+        got = self.wait_events(sid, ["instance.create.start", "instance.create.end",
+                                     "compute.instance.create.start",
+                                     "compute.instance.create.end"])
+        r = request("POST", f"/v2.1/servers/{sid}/action", {"os-stop": None})
+        self.assertEqual(r.status, 202, r)
+        server_wait(sid, "SHUTOFF")
+        self.wait_events(sid, ["instance.power_off.start", "instance.power_off.end"])
+        # refused requests: a second stop (409 in the state check) and a
+        # delete of a locked server (409) leave nothing on the bus
+        before = len(self.col.of(sid))
+        r = request("POST", f"/v2.1/servers/{sid}/action", {"os-stop": None})
+        self.assertEqual(r.status, 409, r)
+        psql(f"UPDATE instances SET locked = true WHERE uuid = '{sid}'")
+        r = request("DELETE", f"/v2.1/servers/{sid}", token="demo:demo")
+        self.assertIn(r.status, (403, 404, 409), r)
+        psql(f"UPDATE instances SET locked = false WHERE uuid = '{sid}'")
+        r = request("DELETE", f"/v2.1/servers/{sid}")
+        self.assertEqual(r.status, 204, r)
+        got = self.wait_events(sid, ["instance.delete.start", "instance.delete.end",
+                                     "compute.instance.delete.start",
+                                     "compute.instance.delete.end"])
+        extra = [n["event_type"] for n in got[before:]
+                 if n["event_type"].startswith(("instance.power_off", "instance.delete.start"))
+                 and n["event_type"] != "instance.delete.start"]
+        self.assertEqual(extra, [], "events for refused requests")
+        starts = [n for n in got if n["event_type"] == "instance.delete.start"]
+        self.assertEqual(len(starts), 1)
+        for n in got:
+            if n["event_type"] in KEYS["versioned_events"]:
+                self.check_versioned(n)
+            elif n["event_type"] in KEYS["legacy_events"]:
+                self.check_legacy(n)
+        end = [n for n in got if n["event_type"] == "instance.delete.end"][0]
+        self.assertEqual(end["payload"]["nova_object.data"]["state"], "deleted")
+        self.assertIsNotNone(end["payload"]["nova_object.data"]["deleted_at"])
+        create = [n for n in got if n["event_type"] == "instance.create.end"][0]
+        self.assertEqual(create["payload"]["nova_object.data"]["state"], "active")
+        self.assertEqual(create["payload"]["nova_object.data"]["power_state"], "running")
+        self.assertEqual(create["publisher_id"],
+                         "nova-compute:" + create["payload"]["nova_object.data"]["host"])
+        # the request that started each step, as Nova's context carries it
+        for n in got:
+            self.assertRegex(n["ctxt"]["request_id"] or "", r"^req-", n["event_type"])
+        order = [n["event_type"] for n in got if "." in n["event_type"]
+                 and not n["event_type"].startswith("compute.")]
+        self.assertLess(order.index("instance.create.start"), order.index("instance.create.end"))
+        self.assertLess(order.index("instance.power_off.end"), order.index("instance.delete.start"))
+
+    def flavor_events(self, flavorid):
+        with self.col.lock:
+            return [n for n in self.col.got if n["event_type"].startswith("flavor.")
+                    and n["payload"]["nova_object.data"]["flavorid"] == flavorid]
+
+    def test_flavor_create_update_delete(self):
+        fid = "notify-" + os.urandom(3).hex()
+        body = {"flavor": {"name": fid, "id": fid, "ram": 64, "vcpus": 1, "disk": 1}}
+        r = request("POST", "/v2.1/flavors", body)
+        self.assertEqual(r.status, 200, r)
+        # the same flavor again: 409, rolled back, no second flavor.create
+        r = request("POST", "/v2.1/flavors", body)
+        self.assertEqual(r.status, 409, r)
+        r = request("PUT", f"/v2.1/flavors/{fid}", {"flavor": {"description": "d"}},
+                    version="2.55")
+        self.assertEqual(r.status, 200, r)
+        r = request("DELETE", f"/v2.1/flavors/{fid}")
+        self.assertEqual(r.status, 202, r)
+        deadline = time.time() + WAIT
+        while len(self.flavor_events(fid)) < 3 and time.time() < deadline:
+            time.sleep(0.3)
+        time.sleep(1.5)  # a stray event of the refused create would be here by now
+        got = self.flavor_events(fid)
+        self.assertEqual([n["event_type"] for n in got],
+                         ["flavor.create", "flavor.update", "flavor.delete"])
+        for n in got:
+            self.assertEqual(n["payload"]["nova_object.name"], "FlavorPayload")
+            self.assertEqual(n["payload"]["nova_object.version"],
+                             KEYS["objects"]["FlavorPayload"]["version"])
+            self.assertEqual(set(n["payload"]["nova_object.data"]), object_keys("FlavorPayload"))
+            self.assertTrue(n["publisher_id"].startswith("nova-api:"), n)
+        self.assertEqual(got[1]["payload"]["nova_object.data"]["description"], "d")
+
+    def test_keypair_create_import_delete(self):
+        name = "notify-" + os.urandom(3).hex()
+        r = request("POST", "/v2.1/os-keypairs", {"keypair": {"name": name}}, version="2.2")
+        self.assertEqual(r.status, 201, r)
+        pub = r.json["keypair"]["public_key"]
+        # a second one of the same name: 409, rolled back, nothing sent
+        r = request("POST", "/v2.1/os-keypairs", {"keypair": {"name": name}}, version="2.2")
+        self.assertEqual(r.status, 409, r)
+        r = request("POST", "/v2.1/os-keypairs",
+                    {"keypair": {"name": name + "-i", "public_key": pub}}, version="2.2")
+        self.assertEqual(r.status, 201, r)
+        for n in (name, name + "-i"):
+            r = request("DELETE", f"/v2.1/os-keypairs/{n}", version="2.2")
+            self.assertEqual(r.status, 204, r)
+
+        def mine():
+            with self.col.lock:
+                return [n for n in self.col.got if n["event_type"].startswith("keypair.")
+                        and n["payload"]["nova_object.data"]["name"] in (name, name + "-i")]
+        deadline = time.time() + WAIT
+        while len(mine()) < 8 and time.time() < deadline:
+            time.sleep(0.3)
+        time.sleep(1.5)
+        got = mine()
+        self.assertEqual([n["event_type"] for n in got], [
+            "keypair.create.start", "keypair.create.end", "keypair.import.start",
+            "keypair.import.end", "keypair.delete.start", "keypair.delete.end",
+            "keypair.delete.start", "keypair.delete.end"])
+        for n in got:
+            self.assertEqual(n["payload"]["nova_object.name"], "KeypairPayload")
+            self.assertEqual(set(n["payload"]["nova_object.data"]), object_keys("KeypairPayload"))
+        self.assertIsNone(got[0]["payload"]["nova_object.data"]["fingerprint"])
+        self.assertEqual(got[3]["payload"]["nova_object.data"]["public_key"], pub)
+
+    def test_server_group_create_add_member_delete(self):
+        r = request("POST", "/v2.1/os-server-groups", {"server_group": {
+            "name": "notify-" + os.urandom(3).hex(), "policies": ["anti-affinity"]}})
+        self.assertEqual(r.status, 200, r)
+        gid = r.json["server_group"]["id"]
+        r = request("POST", "/v2.1/servers", {
+            "server": {"name": "notify-g", "imageRef": IMAGE, "flavorRef": "1"},
+            "os:scheduler_hints": {"group": gid}})
+        self.assertEqual(r.status, 202, r)
+        sid = r.json["server"]["id"]
+        server_wait(sid, "ACTIVE")
+        self.assertEqual(request("DELETE", f"/v2.1/servers/{sid}").status, 204)
+        r = request("DELETE", f"/v2.1/os-server-groups/{gid}")
+        self.assertEqual(r.status, 204, r)
+
+        def mine():
+            with self.col.lock:
+                return [n for n in self.col.got if n["event_type"].startswith("server_group.")
+                        and n["payload"]["nova_object.data"]["uuid"] == gid]
+        deadline = time.time() + WAIT
+        while len(mine()) < 3 and time.time() < deadline:
+            time.sleep(0.3)
+        got = mine()
+        self.assertEqual([n["event_type"] for n in got], [
+            "server_group.create", "server_group.add_member", "server_group.delete"])
+        for n in got:
+            self.assertEqual(n["payload"]["nova_object.name"], "ServerGroupPayload")
+            self.assertEqual(set(n["payload"]["nova_object.data"]),
+                             object_keys("ServerGroupPayload"))
+        self.assertEqual(got[1]["payload"]["nova_object.data"]["members"], [sid])
+
+    def test_aggregate_actions(self):
+        name = "notify-" + os.urandom(3).hex()
+        r = request("POST", "/v2.1/os-aggregates", {"aggregate": {"name": name}})
+        self.assertEqual(r.status, 200, r)
+        aid = r.json["aggregate"]["id"]
+        # the same name again: 409, rolled back, nothing sent
+        r = request("POST", "/v2.1/os-aggregates", {"aggregate": {"name": name}})
+        self.assertEqual(r.status, 409, r)
+        for body in ({"add_host": {"host": "compute1"}}, {"remove_host": {"host": "compute1"}},
+                     {"set_metadata": {"metadata": {"k": "v"}}}):
+            r = request("POST", f"/v2.1/os-aggregates/{aid}/action", body)
+            self.assertEqual(r.status, 200, r)
+        self.assertEqual(request("DELETE", f"/v2.1/os-aggregates/{aid}").status, 200)
+
+        def mine():
+            with self.col.lock:
+                return [n for n in self.col.got if n["event_type"].startswith("aggregate.")
+                        and n["payload"]["nova_object.data"]["name"] == name]
+        deadline = time.time() + WAIT
+        while len(mine()) < 10 and time.time() < deadline:
+            time.sleep(0.3)
+        time.sleep(1)
+        got = mine()
+        self.assertEqual([n["event_type"] for n in got], [
+            f"aggregate.{a}.{p}" for a in ("create", "add_host", "remove_host",
+                                           "update_metadata", "delete")
+            for p in ("start", "end")])
+        for n in got:
+            self.assertEqual(n["payload"]["nova_object.name"], "AggregatePayload")
+            self.assertEqual(set(n["payload"]["nova_object.data"]),
+                             object_keys("AggregatePayload"))
+        self.assertEqual(got[3]["payload"]["nova_object.data"]["hosts"], ["compute1"])
+
+    def test_service_update(self):
+        r = request("GET", "/v2.1/os-services?binary=nova-compute&host=compute2", version="2.53")
+        self.assertEqual(r.status, 200, r)
+        uid = r.json["services"][0]["id"]
+        start = len(self.col.got)
+        for body in ({"status": "disabled", "disabled_reason": "notify test"},
+                     {"status": "enabled"}):
+            r = request("PUT", f"/v2.1/os-services/{uid}", body, version="2.53")
+            self.assertEqual(r.status, 200, r)
+
+        def mine():
+            with self.col.lock:
+                return [n for n in self.col.got[start:] if n["event_type"] == "service.update"
+                        and n["payload"]["nova_object.data"]["uuid"] == uid]
+        deadline = time.time() + WAIT
+        while len(mine()) < 2 and time.time() < deadline:
+            time.sleep(0.3)
+        got = mine()
+        self.assertEqual([n["payload"]["nova_object.data"]["disabled"] for n in got],
+                         [True, False])
+        for n in got:
+            self.assertEqual(n["payload"]["nova_object.name"], "ServiceStatusPayload")
+            self.assertEqual(set(n["payload"]["nova_object.data"]),
+                             object_keys("ServiceStatusPayload"))
+            self.assertEqual(n["publisher_id"], "nova-compute:compute2")
+
+
+if __name__ == "__main__":
+    unittest.main()
