@@ -6,7 +6,7 @@ and none for requests that were refused."""
 import json, os, sys, threading, time, unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "api"))
-from common import request, server_wait, psql  # noqa: E402
+from common import request, server_wait, server_show, psql  # noqa: E402
 
 try:
     import oslo_messaging as om
@@ -100,7 +100,8 @@ class NotificationConsumerTest(unittest.TestCase):
         for ip in p["nova_object.data"]["ip_addresses"]:
             self.assertEqual(set(ip["nova_object.data"]), object_keys("IpPayload"))
         self.assertEqual(n["priority"], "INFO")
-        self.assertTrue(n["publisher_id"].startswith(("nova-compute:", "nova-api:")), n)
+        self.assertTrue(n["publisher_id"].startswith(("nova-compute:", "nova-api:",
+                                                      "nova-conductor:")), n)
         for k in ("message_id", "timestamp"):
             self.assertIn(k, n["metadata"])
         # oslo's str(datetime): "2026-12-04 05:00:00.123456"
@@ -109,9 +110,144 @@ class NotificationConsumerTest(unittest.TestCase):
             self.assertIn(k[len("_context_"):], n["ctxt"])
 
     def check_legacy(self, n):
-        self.assertEqual(set(KEYS["legacy_instance_keys"]) - set(n["payload"]), set(),
-                         n["event_type"])
+        want = set(KEYS["legacy_instance_keys"]) | set(
+            KEYS["legacy_extra_keys"].get(n["event_type"], []))
+        self.assertEqual(want - set(n["payload"]), set(), n["event_type"])
         self.assertEqual(n["priority"], "INFO")
+
+    def check_all(self, got):
+        for n in got:
+            if n["event_type"] in KEYS["versioned_events"]:
+                self.check_versioned(n)
+            elif n["event_type"] in KEYS["legacy_events"]:
+                self.check_legacy(n)
+            else:
+                self.fail(f"unexpected event {n['event_type']}")
+
+    def boot(self, flavor="1"):
+        r = request("POST", "/v2.1/servers", {"server": {
+            "name": "notify-" + os.urandom(3).hex(), "imageRef": IMAGE, "flavorRef": flavor}})
+        self.assertEqual(r.status, 202, r)
+        sid = r.json["server"]["id"]
+        server_wait(sid, "ACTIVE")
+        return sid
+
+    def action(self, sid, body, status=202):
+        r = request("POST", f"/v2.1/servers/{sid}/action", body)
+        self.assertEqual(r.status, status, r)
+
+    @staticmethod
+    def data(got, event):
+        return [n["payload"]["nova_object.data"] for n in got if n["event_type"] == event]
+
+    def test_resize_confirm_then_revert(self):
+        sid = self.boot("1")
+        src = server_show(sid)["OS-EXT-SRV-ATTR:host"]
+        self.action(sid, {"resize": {"flavorRef": "2"}})
+        server_wait(sid, "VERIFY_RESIZE")
+        dst = server_show(sid)["OS-EXT-SRV-ATTR:host"]
+        self.assertNotEqual(src, dst)  # allow_resize_to_same_host is off
+        self.action(sid, {"confirmResize": None}, 204)
+        server_wait(sid, "ACTIVE")
+        resize = ["instance.resize_prep.start", "instance.resize_prep.end",
+                  "instance.resize.start", "instance.resize.end",
+                  "instance.resize_finish.start", "instance.resize_finish.end",
+                  "instance.resize_confirm.start", "instance.resize_confirm.end"]
+        legacy = ["compute.instance.resize.prep.start", "compute.instance.resize.prep.end",
+                  "compute.instance.resize.start", "compute.instance.resize.end",
+                  "compute.instance.finish_resize.start", "compute.instance.finish_resize.end",
+                  "compute.instance.resize.confirm.start", "compute.instance.resize.confirm.end"]
+        got = self.wait_events(sid, resize + legacy)
+        order = [n["event_type"] for n in got if n["event_type"] in resize]
+        self.assertEqual(order, resize)
+        prep = self.data(got, "instance.resize_prep.start")[0]
+        self.assertEqual(prep["new_flavor"]["nova_object.data"]["flavorid"], "2")
+        self.assertEqual(prep["flavor"]["nova_object.data"]["flavorid"], "1")
+        self.assertEqual(prep["task_state"], "resize_prep")
+        pub = {n["event_type"]: n["publisher_id"] for n in got}
+        self.assertEqual(pub["instance.resize_prep.start"], "nova-compute:" + dst)
+        self.assertEqual(pub["instance.resize.start"], "nova-compute:" + src)
+        self.assertEqual(pub["instance.resize_finish.end"], "nova-compute:" + dst)
+        fin = self.data(got, "instance.resize_finish.end")[0]
+        self.assertEqual((fin["state"], fin["host"], fin["flavor"]["nova_object.data"]["flavorid"]),
+                         ("resized", dst, "2"))
+        # a second resize, reverted: back to flavor 2 on dst
+        self.action(sid, {"resize": {"flavorRef": "3"}})
+        server_wait(sid, "VERIFY_RESIZE")
+        self.action(sid, {"revertResize": None})
+        server_wait(sid, "ACTIVE")
+        got = self.wait_events(sid, ["instance.resize_revert.start", "instance.resize_revert.end",
+                                     "compute.instance.resize.revert.start",
+                                     "compute.instance.resize.revert.end"])
+        end = self.data(got, "instance.resize_revert.end")[0]
+        self.assertEqual((end["host"], end["flavor"]["nova_object.data"]["flavorid"]), (dst, "2"))
+        self.assertEqual(request("DELETE", f"/v2.1/servers/{sid}").status, 204)
+        got = self.wait_events(sid, ["instance.delete.end"])
+        self.check_all(got)
+
+    def test_lock_rebuild_volume_interface(self):
+        sid = self.boot()
+        self.action(sid, {"lock": None})
+        self.action(sid, {"unlock": None})
+        got = self.wait_events(sid, ["instance.lock", "instance.unlock"])
+        self.assertEqual([d["locked"] for d in self.data(got, "instance.lock")], [True])
+        self.assertEqual([d["locked"] for d in self.data(got, "instance.unlock")], [False])
+        self.assertTrue(all(n["publisher_id"].startswith("nova-api:") for n in got
+                            if n["event_type"] in ("instance.lock", "instance.unlock")))
+        self.action(sid, {"rebuild": {"imageRef": IMAGE}})
+        server_wait(sid, "ACTIVE")
+        got = self.wait_events(sid, ["instance.rebuild_scheduled", "instance.rebuild.start",
+                                     "instance.rebuild.end", "compute.instance.rebuild.start",
+                                     "compute.instance.rebuild.end"])
+        self.assertEqual(self.data(got, "instance.rebuild.start")[0]["task_state"], "rebuilding")
+        self.assertEqual(self.data(got, "instance.rebuild.end")[0]["state"], "active")
+        # a volume attached and detached
+        r = request("POST", "/v2.1/os-volumes", {"volume": {"size": 1}})
+        self.assertEqual(r.status, 200, r)
+        vid = r.json["volume"]["id"]
+        self.volume_wait(vid, "available")
+        r = request("POST", f"/v2.1/servers/{sid}/os-volume_attachments",
+                    {"volumeAttachment": {"volumeId": vid}})
+        self.assertEqual(r.status, 200, r)
+        self.volume_wait(vid, "in-use")
+        r = request("DELETE", f"/v2.1/servers/{sid}/os-volume_attachments/{vid}")
+        self.assertEqual(r.status, 202, r)
+        self.volume_wait(vid, "available")
+        vol = ["instance.volume_attach.start", "instance.volume_attach.end",
+               "instance.volume_detach.start", "instance.volume_detach.end"]
+        got = self.wait_events(sid, vol + ["compute.instance.volume.attach",
+                                           "compute.instance.volume.detach"])
+        self.assertEqual([n["event_type"] for n in got if n["event_type"] in vol], vol)
+        for e in vol:
+            self.assertEqual(self.data(got, e)[0]["volume_id"], vid)
+        att = self.data(got, "instance.volume_attach.end")[0]
+        self.assertIn(vid, [b["nova_object.data"]["volume_id"] for b in att["block_devices"]])
+        self.assertEqual(request("DELETE", f"/v2.1/os-volumes/{vid}").status, 202)
+        # an interface attached and detached
+        r = request("POST", f"/v2.1/servers/{sid}/os-interface", {"interfaceAttachment": {}})
+        self.assertEqual(r.status, 200, r)
+        port = r.json["interfaceAttachment"]["port_id"]
+        got = self.wait_events(sid, ["instance.interface_attach.start",
+                                     "instance.interface_attach.end"])
+        end = self.data(got, "instance.interface_attach.end")[0]
+        self.assertIn(port, [ip["nova_object.data"]["port_uuid"] for ip in end["ip_addresses"]])
+        r = request("DELETE", f"/v2.1/servers/{sid}/os-interface/{port}")
+        self.assertEqual(r.status, 202, r)
+        got = self.wait_events(sid, ["instance.interface_detach.start",
+                                     "instance.interface_detach.end"])
+        self.assertEqual(request("DELETE", f"/v2.1/servers/{sid}").status, 204)
+        got = self.wait_events(sid, ["instance.delete.end"])
+        self.check_all(got)
+
+    def volume_wait(self, vid, status):
+        deadline = time.time() + WAIT
+        while True:
+            r = request("GET", f"/v2.1/os-volumes/{vid}")
+            if r.json["volume"]["status"] == status:
+                return
+            if time.time() > deadline:
+                self.fail(f"volume {vid}: {r.json['volume']['status']}, not {status}")
+            time.sleep(0.3)
 
     def test_boot_stop_delete(self):
         r = request("POST", "/v2.1/servers", {"server": {
