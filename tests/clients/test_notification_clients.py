@@ -185,6 +185,38 @@ class NotificationConsumerTest(unittest.TestCase):
         got = self.wait_events(sid, ["instance.delete.end"])
         self.check_all(got)
 
+    def test_live_migration_and_cold_migrate(self):
+        sid = self.boot()
+        src = server_show(sid)["OS-EXT-SRV-ATTR:host"]
+        r = request("POST", f"/v2.1/servers/{sid}/action",
+                    {"os-migrateLive": {"host": None, "block_migration": "auto"}}, version="2.25")
+        self.assertEqual(r.status, 202, r)
+        live = ["instance.live_migration_pre.start", "instance.live_migration_pre.end",
+                "instance.live_migration_post.start", "instance.live_migration_post_dest.start",
+                "instance.live_migration_post_dest.end", "instance.live_migration_post.end"]
+        got = self.wait_events(sid, live + [
+            "compute.instance.live_migration.pre.start", "compute.instance.live_migration.pre.end",
+            "compute.instance.live_migration._post.start",
+            "compute.instance.live_migration._post.end"])
+        server_wait(sid, "ACTIVE")
+        dst = server_show(sid)["OS-EXT-SRV-ATTR:host"]
+        self.assertNotEqual(src, dst)
+        self.assertEqual([n["event_type"] for n in got if n["event_type"] in live], live)
+        pub = {n["event_type"]: n["publisher_id"] for n in got}
+        self.assertEqual(pub["instance.live_migration_pre.start"], "nova-compute:" + dst)
+        self.assertEqual(pub["instance.live_migration_post.start"], "nova-compute:" + src)
+        self.assertEqual(self.data(got, "instance.live_migration_post.end")[0]["host"], dst)
+        # a cold migration sends the resize events, the flavor unchanged
+        self.action(sid, {"migrate": None})
+        server_wait(sid, "VERIFY_RESIZE")
+        got = self.wait_events(sid, ["instance.resize_prep.start", "instance.resize.end",
+                                     "instance.resize_finish.end"])
+        prep = self.data(got, "instance.resize_prep.start")[0]
+        self.assertEqual(prep["new_flavor"]["nova_object.data"]["flavorid"],
+                         prep["flavor"]["nova_object.data"]["flavorid"])
+        self.assertEqual(request("DELETE", f"/v2.1/servers/{sid}").status, 204)
+        self.check_all(self.wait_events(sid, ["instance.delete.end"]))
+
     def test_lock_rebuild_volume_interface(self):
         sid = self.boot()
         self.action(sid, {"lock": None})
