@@ -193,7 +193,7 @@ json_t *notify_instance_payload(json_t *row, const char *object, json_t *fault) 
     if (!object) object = "InstanceActionPayload";
     json_t *d = instance_data(row);
     const char *version = "1.9";
-    if (strcmp(object, "InstancePayload") != 0) {
+    if (strcmp(object, "InstancePayload") != 0 && strcmp(object, "InstanceExistsPayload") != 0) {
         json_t *f = json_null();
         if (fault) {
             json_t *fd = json_object();
@@ -234,6 +234,9 @@ json_t *notify_instance_payload(json_t *row, const char *object, json_t *fault) 
         version = "1.10";
         json_t *tc = json_object_get(row, "trusted_certs");
         json_object_set_new(d, "trusted_image_certificates", tc ? json_incref(tc) : json_null());
+    } else if (!strcmp(object, "InstanceExistsPayload")) {
+        version = "2.1"; /* audit_period: the caller's extra field */
+        json_object_set_new(d, "audit_period", json_null());
     } else if (!strcmp(object, "InstanceActionVolumePayload")) {
         version = "1.7"; /* volume_id: the caller's extra field */
         json_object_set_new(d, "volume_id", json_null());
@@ -453,7 +456,7 @@ int notify_instance(const char *uuid, const char *event_type, const char *object
 int notify_instance_with(const char *uuid, const char *event_type, const char *object,
                          const char *legacy_event, const char *priority, const char *publisher,
                          json_t *fault, json_t *extra) {
-    int v = notify_versioned_enabled(), l = legacy_event && notify_legacy_enabled();
+    int v = event_type && notify_versioned_enabled(), l = legacy_event && notify_legacy_enabled();
     if (!v && !l) return 0;
     json_t *row = instance_row(uuid);
     if (!row) return -1;

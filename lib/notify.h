@@ -43,7 +43,9 @@ int notify_instance(const char *uuid, const char *event_type, const char *object
  * payloads, e.g. {"volume_id": ...} for InstanceActionVolumePayload.
  * Objects known besides InstanceActionPayload / InstanceCreatePayload:
  * InstanceActionResizePrepPayload (new_flavor from the row),
- * InstanceActionRebuildPayload, InstanceActionVolumePayload. */
+ * InstanceActionRebuildPayload, InstanceActionVolumePayload,
+ * InstanceExistsPayload (audit_period from extra). event_type NULL: the
+ * legacy event alone. */
 int notify_instance_with(const char *uuid, const char *event_type, const char *object,
                          const char *legacy_event, const char *priority, const char *publisher,
                          json_t *fault, json_t *extra);

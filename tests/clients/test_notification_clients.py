@@ -52,7 +52,7 @@ def object_keys(name):
     keys = set(o["keys"])
     if "extends" in o:
         keys |= set(KEYS["objects"][o["extends"]]["keys"])
-    return keys
+    return keys - set(o.get("without", []))
 
 
 @unittest.skipIf(om is None, "python3-oslo.messaging is not installed")
@@ -214,6 +214,37 @@ class NotificationConsumerTest(unittest.TestCase):
         prep = self.data(got, "instance.resize_prep.start")[0]
         self.assertEqual(prep["new_flavor"]["nova_object.data"]["flavorid"],
                          prep["flavor"]["nova_object.data"]["flavorid"])
+        self.assertEqual(request("DELETE", f"/v2.1/servers/{sid}").status, 204)
+        self.check_all(self.wait_events(sid, ["instance.delete.end"]))
+
+    def test_usage_audit_exists(self):
+        """instance.exists of the audit period ([DEFAULT] instance_usage_audit
+        on: the stack's conductor has recorded an audit in task_log)."""
+        last = psql("SELECT host || '|' || period_beginning || '|' || period_ending FROM task_log"
+                    " WHERE task_name = 'instance_usage_audit' ORDER BY id DESC LIMIT 1")
+        if not last:
+            self.skipTest("[DEFAULT] instance_usage_audit is off on this stack")
+        _, begin, end = last.split("|")
+        sid = self.boot()
+        host = server_show(sid)["OS-EXT-SRV-ATTR:host"]
+        # the server ran during the last period: the host's audit runs again
+        psql(f"UPDATE instances SET launched_at = '{begin}'::timestamp AT TIME ZONE 'UTC'"
+             f" WHERE uuid = '{sid}'")
+        psql(f"DELETE FROM task_log WHERE host = '{host}' AND task_name = 'instance_usage_audit'"
+             f" AND period_beginning = '{begin}'")
+        got = self.wait_events(sid, ["instance.exists", "compute.instance.exists"])
+        ex = self.data(got, "instance.exists")[0]
+        ap = ex["audit_period"]
+        self.assertEqual(ap["nova_object.name"], "AuditPeriodPayload")
+        self.assertEqual(set(ap["nova_object.data"]), object_keys("AuditPeriodPayload"))
+        self.assertEqual(ap["nova_object.data"]["audit_period_beginning"],
+                         begin.replace(" ", "T") + "Z")
+        legacy = [n["payload"] for n in got if n["event_type"] == "compute.instance.exists"][0]
+        self.assertEqual((legacy["audit_period_beginning"], legacy["audit_period_ending"]),
+                         (begin, end))
+        self.assertEqual(psql(f"SELECT state || task_items FROM task_log WHERE host = '{host}'"
+                              " AND task_name = 'instance_usage_audit' AND period_beginning ="
+                              f" '{begin}'"), "DONE1")
         self.assertEqual(request("DELETE", f"/v2.1/servers/{sid}").status, 204)
         self.check_all(self.wait_events(sid, ["instance.delete.end"]))
 
