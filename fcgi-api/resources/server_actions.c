@@ -175,8 +175,7 @@ static enum db_status local_txn(void *arg) {
     if (l->notice) { /* instance.lock / instance.unlock, sent by Nova's API */
         char pub[300];
         notify_publisher(pub, sizeof pub, "nova-api", NULL);
-        if (notify_instance(l->uuid, l->notice, NULL, NULL, "INFO", pub, NULL) < 0)
-            return DB_ERROR;
+        if (notify_instance(l->uuid, l->notice, NULL, NULL, "INFO", pub, NULL) < 0) return DB_ERROR;
     }
     return DB_OK;
 }

@@ -77,15 +77,15 @@ static int audit_host(const char *host, const char *begin, const char *end) {
     int n = PQntuples(r), errors = 0;
     for (int i = 0; i < n; i++) {
         json_t *extra = json_pack("{s:O}", "audit_period", ap);
-        if (notify_instance_with(db_str(r, i, 0), "instance.exists", "InstanceExistsPayload",
-                                 NULL, "INFO", pub, NULL, extra) < 0)
+        if (notify_instance_with(db_str(r, i, 0), "instance.exists", "InstanceExistsPayload", NULL,
+                                 "INFO", pub, NULL, extra) < 0)
             errors++;
         json_decref(extra);
         json_t *legacy = json_pack("{s:s, s:s, s:{}, s:{}}", "audit_period_beginning", begin,
                                    "audit_period_ending", end, "bandwidth", "image_meta");
         if (notify_legacy_enabled() &&
-            notify_instance_with(db_str(r, i, 0), NULL, NULL,
-                                 "compute.instance.exists", "INFO", pub, NULL, legacy) < 0)
+            notify_instance_with(db_str(r, i, 0), NULL, NULL, "compute.instance.exists", "INFO",
+                                 pub, NULL, legacy) < 0)
             errors++;
         json_decref(legacy);
     }

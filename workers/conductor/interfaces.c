@@ -39,8 +39,8 @@ json_t *conductor_metadata_doc(const char *uuid) {
 /* instance.interface_attach.start / .end / .error, interface_detach.*
  * (InstanceActionPayload; Nova has no legacy event for them), in the open
  * transaction, published as the instance's host. */
-static void interface_notice(const char *op, const char *uuid, const char *host,
-                             const char *phase, const char *fault) {
+static void interface_notice(const char *op, const char *uuid, const char *host, const char *phase,
+                             const char *fault) {
     char ev[64], pub[300];
     snprintf(ev, sizeof ev, "instance.interface_%s.%s",
              strcmp(op, "attach_interface") ? "detach" : "attach", phase);
@@ -161,8 +161,8 @@ json_t *conductor_interface_op_done(json_t *args, struct conductor *c) {
         if (st == DB_OK) conductor_op_event(uuid, op, host, ok ? "Success" : "Error");
         if (st == DB_OK && (ok || attach))
             interface_notice(op, uuid, host, ok ? "end" : "error",
-                             ok ? NULL : (json_string_value(json_object_get(args, "fault"))
-                                              ?: "failed"));
+                             ok ? NULL
+                                : (json_string_value(json_object_get(args, "fault")) ?: "failed"));
         if (st == DB_OK && db_commit() == DB_OK) {
             log_info("%s of port %s on %s: %s", op, port, uuid, ok ? "done" : "rolled back");
             return json_true();

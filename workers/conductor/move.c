@@ -450,8 +450,7 @@ static void evacuated(const char *uuid, const char *mid, const char *ps) {
             continue;
         }
         event_finish(uuid, MOVE_ACTIONS, "compute_rebuild_instance", true);
-        notice(NULL, uuid, "instance.rebuild.end", REBUILD_PAYLOAD,
-               "compute.instance.rebuild.end");
+        notice(NULL, uuid, "instance.rebuild.end", REBUILD_PAYLOAD, "compute.instance.rebuild.end");
         if (db_commit() == DB_OK) {
             log_info("evacuation of %s: done", uuid);
             return;

@@ -48,8 +48,8 @@ static void volume_notice(const char *op, const char *uuid, const char *volume, 
     const char *legacy = NULL;
     if (!strcmp(phase, "end"))
         legacy = attach ? "compute.instance.volume.attach" : "compute.instance.volume.detach";
-    notify_instance_with(uuid, ev, "InstanceActionVolumePayload", legacy, f ? "ERROR" : "INFO",
-                         pub, f, extra);
+    notify_instance_with(uuid, ev, "InstanceActionVolumePayload", legacy, f ? "ERROR" : "INFO", pub,
+                         f, extra);
     json_decref(f);
     json_decref(extra);
 }
