@@ -193,7 +193,7 @@ json_t *notify_instance_payload(json_t *row, const char *object, json_t *fault) 
     if (!object) object = "InstanceActionPayload";
     json_t *d = instance_data(row);
     const char *version = "1.9";
-    if (strcmp(object, "InstancePayload") != 0) {
+    if (strcmp(object, "InstancePayload") != 0 && strcmp(object, "InstanceExistsPayload") != 0) {
         json_t *f = json_null();
         if (fault) {
             json_t *fd = json_object();
@@ -225,8 +225,21 @@ json_t *notify_instance_payload(json_t *row, const char *object, json_t *fault) 
         json_t *tc = json_object_get(row, "trusted_certs");
         json_object_set_new(d, "trusted_image_certificates", tc ? json_incref(tc) : json_null());
         json_object_set_new(d, "instance_name", get_or_null(row, "instance_name"));
-    } else if (!strcmp(object, "InstanceActionPayload")) {
-        version = "1.9";
+    } else if (!strcmp(object, "InstanceActionResizePrepPayload")) {
+        version = "1.4"; /* the flavor the resize goes to */
+        json_t *nf = json_object_get(row, "new_flavor");
+        json_object_set_new(d, "new_flavor",
+                            json_is_object(nf) ? notify_flavor_payload(nf) : json_null());
+    } else if (!strcmp(object, "InstanceActionRebuildPayload")) {
+        version = "1.10";
+        json_t *tc = json_object_get(row, "trusted_certs");
+        json_object_set_new(d, "trusted_image_certificates", tc ? json_incref(tc) : json_null());
+    } else if (!strcmp(object, "InstanceExistsPayload")) {
+        version = "2.1"; /* audit_period: the caller's extra field */
+        json_object_set_new(d, "audit_period", json_null());
+    } else if (!strcmp(object, "InstanceActionVolumePayload")) {
+        version = "1.7"; /* volume_id: the caller's extra field */
+        json_object_set_new(d, "volume_id", json_null());
     }
     return notify_object(object, version, d);
 }
@@ -369,6 +382,7 @@ static const char INSTANCE_SQL[] =
     "'uuid', i.uuid, 'user_id', i.user_id, 'project_id', i.project_id, "
     "'display_name', i.display_name, 'display_description', i.display_description, "
     "'hostname', i.hostname, 'image_ref', i.image_ref, 'flavor', i.flavor, "
+    "'new_flavor', i.new_flavor, "
     "'key_name', i.key_name, 'key_data', i.key_data, 'vm_state', i.vm_state, "
     "'task_state', i.task_state, 'power_state', i.power_state, 'host', i.host, "
     "'node', i.node, 'availability_zone', i.availability_zone, 'locked', i.locked, "
@@ -435,7 +449,14 @@ static json_t *instance_row(const char *uuid) {
 int notify_instance(const char *uuid, const char *event_type, const char *object,
                     const char *legacy_event, const char *priority, const char *publisher,
                     json_t *fault) {
-    int v = notify_versioned_enabled(), l = legacy_event && notify_legacy_enabled();
+    return notify_instance_with(uuid, event_type, object, legacy_event, priority, publisher, fault,
+                                NULL);
+}
+
+int notify_instance_with(const char *uuid, const char *event_type, const char *object,
+                         const char *legacy_event, const char *priority, const char *publisher,
+                         json_t *fault, json_t *extra) {
+    int v = event_type && notify_versioned_enabled(), l = legacy_event && notify_legacy_enabled();
     if (!v && !l) return 0;
     json_t *row = instance_row(uuid);
     if (!row) return -1;
@@ -443,8 +464,10 @@ int notify_instance(const char *uuid, const char *event_type, const char *object
     int rc = 0;
     if (v) {
         json_t *ctx = instance_ctx(row);
-        rc |= notify_versioned(event_type, priority, publisher,
-                               notify_instance_payload(row, object, fault), ctx);
+        json_t *pl = notify_instance_payload(row, object, fault);
+        if (json_is_object(extra))
+            json_object_update(json_object_get(pl, "nova_object.data"), extra);
+        rc |= notify_versioned(event_type, priority, publisher, pl, ctx);
         json_decref(ctx);
     }
     if (l) {
@@ -453,6 +476,7 @@ int notify_instance(const char *uuid, const char *event_type, const char *object
         json_t *ctx = instance_ctx(row);
         json_t *payload = notify_legacy_instance_payload(row);
         if (fault) json_object_set_new(payload, "message", get_or_null(fault, "message"));
+        if (json_is_object(extra)) json_object_update(payload, extra);
         rc |= queue(rkey, notify_message(legacy_event, priority, publisher, payload, ctx));
         json_decref(ctx);
     }

@@ -39,6 +39,16 @@ int notify_legacy_enabled(void);
 int notify_instance(const char *uuid, const char *event_type, const char *object,
                     const char *legacy_event, const char *priority, const char *publisher,
                     json_t *fault);
+/* The same with `extra` (borrowed, may be NULL): fields added to both
+ * payloads, e.g. {"volume_id": ...} for InstanceActionVolumePayload.
+ * Objects known besides InstanceActionPayload / InstanceCreatePayload:
+ * InstanceActionResizePrepPayload (new_flavor from the row),
+ * InstanceActionRebuildPayload, InstanceActionVolumePayload,
+ * InstanceExistsPayload (audit_period from extra). event_type NULL: the
+ * legacy event alone. */
+int notify_instance_with(const char *uuid, const char *event_type, const char *object,
+                         const char *legacy_event, const char *priority, const char *publisher,
+                         json_t *fault, json_t *extra);
 /* instance.update / compute.instance.update after a state change, when
  * notify_on_state_change asks for it (vm_state: only when the vm_state
  * changed; vm_and_task_state: also task_state). */

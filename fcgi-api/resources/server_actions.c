@@ -162,6 +162,7 @@ struct local_args {
     const char *sql; /* the instance's update: $1 uuid, then params[1..] */
     int n;
     const char *params[4];
+    const char *notice; /* the notification, NULL = none */
     int rc;
 };
 
@@ -171,6 +172,11 @@ static enum db_status local_txn(void *arg) {
     enum db_status st = db_exec(l->sql, l->n, l->params);
     if (st) return st;
     if ((l->rc = record_done(l->r, l->uuid, l->action, l->event))) return DB_ERROR;
+    if (l->notice) { /* instance.lock / instance.unlock, sent by Nova's API */
+        char pub[300];
+        notify_publisher(pub, sizeof pub, "nova-api", NULL);
+        if (notify_instance(l->uuid, l->notice, NULL, NULL, "INFO", pub, NULL) < 0) return DB_ERROR;
+    }
     return DB_OK;
 }
 
@@ -197,6 +203,7 @@ int server_lock(struct req *r) {
         .uuid = inst.uuid,
         .action = "lock",
         .event = "api_lock",
+        .notice = "instance.lock",
         .sql = "UPDATE instances SET locked = true, locked_by = $2,"
                " locked_reason = COALESCE($3, locked_reason), updated_at = now()"
                " WHERE uuid = $1::uuid AND deleted = 0",
@@ -229,6 +236,7 @@ int server_unlock(struct req *r) {
         .uuid = inst.uuid,
         .action = "unlock",
         .event = "api_unlock",
+        .notice = "instance.unlock",
         .sql = "UPDATE instances SET locked = false, locked_by = NULL, locked_reason = NULL,"
                " updated_at = now() WHERE uuid = $1::uuid AND deleted = 0",
         .n = 1,

@@ -549,6 +549,10 @@ static enum db_status evacuate_txn(void *arg) {
     snprintf(mid, sizeof mid, "%s", PQntuples(res) ? db_str(res, 0, 0) : "0");
     PQclear(res);
     if ((e->rc = instance_action_start(r, uuid, "evacuate"))) return DB_ERROR;
+    char pub[300]; /* Nova's instance.evacuate, sent by its API */
+    notify_publisher(pub, sizeof pub, "nova-api", NULL);
+    if (notify_instance(uuid, "instance.evacuate", NULL, NULL, "INFO", pub, NULL) < 0)
+        return DB_ERROR;
     json_t *args = json_pack("{s:s, s:s, s:s?, s:b, s:b}", "instance_uuid", uuid, "migration_id",
                              mid, "host", e->host, "force", e->force, "power_on", !e->stop);
     int out = outbox_add("conductor", "evacuate_instance", args);

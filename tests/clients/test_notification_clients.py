@@ -3,10 +3,10 @@ notification listener (Debian's python3-oslo.messaging) on the stack's
 RabbitMQ receives the versioned and legacy events of a boot, a stop and a
 delete, with the payload keys of Nova's samples (data/notification_keys.json),
 and none for requests that were refused."""
-import json, os, sys, threading, time, unittest
+import configparser, json, os, sys, threading, time, unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "api"))
-from common import request, server_wait, psql  # noqa: E402
+from common import request, server_wait, server_show, psql  # noqa: E402
 
 try:
     import oslo_messaging as om
@@ -52,7 +52,7 @@ def object_keys(name):
     keys = set(o["keys"])
     if "extends" in o:
         keys |= set(KEYS["objects"][o["extends"]]["keys"])
-    return keys
+    return keys - set(o.get("without", []))
 
 
 @unittest.skipIf(om is None, "python3-oslo.messaging is not installed")
@@ -69,9 +69,20 @@ class NotificationConsumerTest(unittest.TestCase):
         cls.listener = om.get_notification_listener(cls.transport, targets, [cls.col],
                                                     executor="threading")
         cls.listener.start()
+        # small flavors of our own for the resizes (the shared stack's hosts
+        # hold many servers)
+        cls.flavors = {}
+        for n, ram in (("a", 128), ("b", 192), ("c", 256)):
+            fid = f"notify-{n}-" + os.urandom(3).hex()
+            r = request("POST", "/v2.1/flavors", {"flavor": {
+                "name": fid, "id": fid, "ram": ram, "vcpus": 1, "disk": 1}})
+            assert r.status == 200, r
+            cls.flavors[n] = fid
 
     @classmethod
     def tearDownClass(cls):
+        for fid in cls.flavors.values():
+            request("DELETE", f"/v2.1/flavors/{fid}")
         cls.listener.stop()
         cls.listener.wait()
         cls.transport.cleanup()
@@ -100,7 +111,8 @@ class NotificationConsumerTest(unittest.TestCase):
         for ip in p["nova_object.data"]["ip_addresses"]:
             self.assertEqual(set(ip["nova_object.data"]), object_keys("IpPayload"))
         self.assertEqual(n["priority"], "INFO")
-        self.assertTrue(n["publisher_id"].startswith(("nova-compute:", "nova-api:")), n)
+        self.assertTrue(n["publisher_id"].startswith(("nova-compute:", "nova-api:",
+                                                      "nova-conductor:")), n)
         for k in ("message_id", "timestamp"):
             self.assertIn(k, n["metadata"])
         # oslo's str(datetime): "2026-12-04 05:00:00.123456"
@@ -109,9 +121,220 @@ class NotificationConsumerTest(unittest.TestCase):
             self.assertIn(k[len("_context_"):], n["ctxt"])
 
     def check_legacy(self, n):
-        self.assertEqual(set(KEYS["legacy_instance_keys"]) - set(n["payload"]), set(),
-                         n["event_type"])
+        want = set(KEYS["legacy_instance_keys"]) | set(
+            KEYS["legacy_extra_keys"].get(n["event_type"], []))
+        self.assertEqual(want - set(n["payload"]), set(), n["event_type"])
         self.assertEqual(n["priority"], "INFO")
+
+    def check_all(self, got):
+        for n in got:
+            if n["event_type"] in KEYS["versioned_events"]:
+                self.check_versioned(n)
+            elif n["event_type"] in KEYS["legacy_events"]:
+                self.check_legacy(n)
+            else:
+                self.fail(f"unexpected event {n['event_type']}")
+
+    def boot(self, flavor="1"):
+        r = request("POST", "/v2.1/servers", {"server": {
+            "name": "notify-" + os.urandom(3).hex(), "imageRef": IMAGE, "flavorRef": flavor}})
+        self.assertEqual(r.status, 202, r)
+        sid = r.json["server"]["id"]
+        self.addCleanup(request, "DELETE", f"/v2.1/servers/{sid}")  # 404 once deleted
+        server_wait(sid, "ACTIVE")
+        return sid
+
+    def action(self, sid, body, status=202):
+        r = request("POST", f"/v2.1/servers/{sid}/action", body)
+        self.assertEqual(r.status, status, r)
+
+    @staticmethod
+    def data(got, event):
+        return [n["payload"]["nova_object.data"] for n in got if n["event_type"] == event]
+
+    def test_resize_confirm_then_revert(self):
+        fa, fb, fc = (self.flavors[n] for n in "abc")
+        sid = self.boot(fa)
+        src = server_show(sid)["OS-EXT-SRV-ATTR:host"]
+        self.action(sid, {"resize": {"flavorRef": fb}})
+        server_wait(sid, "VERIFY_RESIZE")
+        dst = server_show(sid)["OS-EXT-SRV-ATTR:host"]
+        self.assertNotEqual(src, dst)  # allow_resize_to_same_host is off
+        self.action(sid, {"confirmResize": None}, 204)
+        server_wait(sid, "ACTIVE")
+        resize = ["instance.resize_prep.start", "instance.resize_prep.end",
+                  "instance.resize.start", "instance.resize.end",
+                  "instance.resize_finish.start", "instance.resize_finish.end",
+                  "instance.resize_confirm.start", "instance.resize_confirm.end"]
+        legacy = ["compute.instance.resize.prep.start", "compute.instance.resize.prep.end",
+                  "compute.instance.resize.start", "compute.instance.resize.end",
+                  "compute.instance.finish_resize.start", "compute.instance.finish_resize.end",
+                  "compute.instance.resize.confirm.start", "compute.instance.resize.confirm.end"]
+        got = self.wait_events(sid, resize + legacy)
+        order = [n["event_type"] for n in got if n["event_type"] in resize]
+        self.assertEqual(order, resize)
+        prep = self.data(got, "instance.resize_prep.start")[0]
+        self.assertEqual(prep["new_flavor"]["nova_object.data"]["flavorid"], fb)
+        self.assertEqual(prep["flavor"]["nova_object.data"]["flavorid"], fa)
+        self.assertEqual(prep["task_state"], "resize_prep")
+        pub = {n["event_type"]: n["publisher_id"] for n in got}
+        self.assertEqual(pub["instance.resize_prep.start"], "nova-compute:" + dst)
+        self.assertEqual(pub["instance.resize.start"], "nova-compute:" + src)
+        self.assertEqual(pub["instance.resize_finish.end"], "nova-compute:" + dst)
+        fin = self.data(got, "instance.resize_finish.end")[0]
+        self.assertEqual((fin["state"], fin["host"], fin["flavor"]["nova_object.data"]["flavorid"]),
+                         ("resized", dst, fb))
+        # a second resize, reverted: back to fb on dst
+        self.action(sid, {"resize": {"flavorRef": fc}})
+        server_wait(sid, "VERIFY_RESIZE")
+        self.action(sid, {"revertResize": None})
+        server_wait(sid, "ACTIVE")
+        got = self.wait_events(sid, ["instance.resize_revert.start", "instance.resize_revert.end",
+                                     "compute.instance.resize.revert.start",
+                                     "compute.instance.resize.revert.end"])
+        end = self.data(got, "instance.resize_revert.end")[0]
+        self.assertEqual((end["host"], end["flavor"]["nova_object.data"]["flavorid"]), (dst, fb))
+        self.assertEqual(request("DELETE", f"/v2.1/servers/{sid}").status, 204)
+        got = self.wait_events(sid, ["instance.delete.end"])
+        self.check_all(got)
+
+    def test_live_migration_and_cold_migrate(self):
+        sid = self.boot()
+        src = server_show(sid)["OS-EXT-SRV-ATTR:host"]
+        r = request("POST", f"/v2.1/servers/{sid}/action",
+                    {"os-migrateLive": {"host": None, "block_migration": "auto"}}, version="2.25")
+        self.assertEqual(r.status, 202, r)
+        live = ["instance.live_migration_pre.start", "instance.live_migration_pre.end",
+                "instance.live_migration_post.start", "instance.live_migration_post_dest.start",
+                "instance.live_migration_post_dest.end", "instance.live_migration_post.end"]
+        got = self.wait_events(sid, live + [
+            "compute.instance.live_migration.pre.start", "compute.instance.live_migration.pre.end",
+            "compute.instance.live_migration._post.start",
+            "compute.instance.live_migration._post.end"])
+        server_wait(sid, "ACTIVE")
+        dst = server_show(sid)["OS-EXT-SRV-ATTR:host"]
+        self.assertNotEqual(src, dst)
+        self.assertEqual([n["event_type"] for n in got if n["event_type"] in live], live)
+        pub = {n["event_type"]: n["publisher_id"] for n in got}
+        self.assertEqual(pub["instance.live_migration_pre.start"], "nova-compute:" + dst)
+        self.assertEqual(pub["instance.live_migration_post.start"], "nova-compute:" + src)
+        self.assertEqual(self.data(got, "instance.live_migration_post.end")[0]["host"], dst)
+        # a cold migration sends the resize events, the flavor unchanged
+        self.action(sid, {"migrate": None})
+        server_wait(sid, "VERIFY_RESIZE")
+        got = self.wait_events(sid, ["instance.resize_prep.start", "instance.resize.end",
+                                     "instance.resize_finish.end"])
+        prep = self.data(got, "instance.resize_prep.start")[0]
+        self.assertEqual(prep["new_flavor"]["nova_object.data"]["flavorid"],
+                         prep["flavor"]["nova_object.data"]["flavorid"])
+        self.assertEqual(request("DELETE", f"/v2.1/servers/{sid}").status, 204)
+        self.check_all(self.wait_events(sid, ["instance.delete.end"]))
+
+    def test_usage_audit_exists(self):
+        """instance.exists of the audit period ([DEFAULT] instance_usage_audit
+        on: the stack's conductor has recorded an audit in task_log)."""
+        conf = configparser.ConfigParser(interpolation=None, strict=False)
+        conf.read(os.path.join(os.environ.get("CNOVA_RUN", ""), "cnova.conf"))
+        if conf.get("DEFAULT", "instance_usage_audit", fallback="false").lower() != "true":
+            self.skipTest("[DEFAULT] instance_usage_audit is off on this stack")
+        deadline = time.time() + WAIT
+        while True:  # the conductor's audit of the last period (its own message)
+            last = psql("SELECT host || '|' || period_beginning || '|' || period_ending FROM"
+                        " task_log WHERE task_name = 'instance_usage_audit' AND message LIKE"
+                        " 'Instance usage audit ran%' ORDER BY id DESC LIMIT 1")
+            if last or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertTrue(last, "no audit recorded in task_log")
+        _, begin, end = last.split("|")
+        sid = self.boot()
+        host = server_show(sid)["OS-EXT-SRV-ATTR:host"]
+        # the server ran during the last period: the host's audit runs again
+        psql(f"UPDATE instances SET launched_at = '{begin}'::timestamp AT TIME ZONE 'UTC'"
+             f" WHERE uuid = '{sid}'")
+        psql(f"DELETE FROM task_log WHERE host = '{host}' AND task_name = 'instance_usage_audit'"
+             f" AND period_beginning = '{begin}'")
+        got = self.wait_events(sid, ["instance.exists", "compute.instance.exists"])
+        ex = self.data(got, "instance.exists")[0]
+        ap = ex["audit_period"]
+        self.assertEqual(ap["nova_object.name"], "AuditPeriodPayload")
+        self.assertEqual(set(ap["nova_object.data"]), object_keys("AuditPeriodPayload"))
+        self.assertEqual(ap["nova_object.data"]["audit_period_beginning"],
+                         begin.replace(" ", "T") + "Z")
+        legacy = [n["payload"] for n in got if n["event_type"] == "compute.instance.exists"][0]
+        self.assertEqual((legacy["audit_period_beginning"], legacy["audit_period_ending"]),
+                         (begin, end))
+        state, items = psql(f"SELECT state || '|' || task_items FROM task_log WHERE host ="
+                            f" '{host}' AND task_name = 'instance_usage_audit' AND"
+                            f" period_beginning = '{begin}'").split("|")
+        self.assertEqual(state, "DONE")
+        self.assertGreaterEqual(int(items), 1)
+        self.assertEqual(request("DELETE", f"/v2.1/servers/{sid}").status, 204)
+        self.check_all(self.wait_events(sid, ["instance.delete.end"]))
+
+    def test_lock_rebuild_volume_interface(self):
+        sid = self.boot()
+        self.action(sid, {"lock": None})
+        self.action(sid, {"unlock": None})
+        got = self.wait_events(sid, ["instance.lock", "instance.unlock"])
+        self.assertEqual([d["locked"] for d in self.data(got, "instance.lock")], [True])
+        self.assertEqual([d["locked"] for d in self.data(got, "instance.unlock")], [False])
+        self.assertTrue(all(n["publisher_id"].startswith("nova-api:") for n in got
+                            if n["event_type"] in ("instance.lock", "instance.unlock")))
+        self.action(sid, {"rebuild": {"imageRef": IMAGE}})
+        server_wait(sid, "ACTIVE")
+        got = self.wait_events(sid, ["instance.rebuild_scheduled", "instance.rebuild.start",
+                                     "instance.rebuild.end", "compute.instance.rebuild.start",
+                                     "compute.instance.rebuild.end"])
+        self.assertEqual(self.data(got, "instance.rebuild.start")[0]["task_state"], "rebuilding")
+        self.assertEqual(self.data(got, "instance.rebuild.end")[0]["state"], "active")
+        # a volume attached and detached
+        r = request("POST", "/v2.1/os-volumes", {"volume": {"size": 1}})
+        self.assertEqual(r.status, 200, r)
+        vid = r.json["volume"]["id"]
+        self.volume_wait(vid, "available")
+        r = request("POST", f"/v2.1/servers/{sid}/os-volume_attachments",
+                    {"volumeAttachment": {"volumeId": vid}})
+        self.assertEqual(r.status, 200, r)
+        self.volume_wait(vid, "in-use")
+        r = request("DELETE", f"/v2.1/servers/{sid}/os-volume_attachments/{vid}")
+        self.assertEqual(r.status, 202, r)
+        self.volume_wait(vid, "available")
+        vol = ["instance.volume_attach.start", "instance.volume_attach.end",
+               "instance.volume_detach.start", "instance.volume_detach.end"]
+        got = self.wait_events(sid, vol + ["compute.instance.volume.attach",
+                                           "compute.instance.volume.detach"])
+        self.assertEqual([n["event_type"] for n in got if n["event_type"] in vol], vol)
+        for e in vol:
+            self.assertEqual(self.data(got, e)[0]["volume_id"], vid)
+        att = self.data(got, "instance.volume_attach.end")[0]
+        self.assertIn(vid, [b["nova_object.data"]["volume_id"] for b in att["block_devices"]])
+        self.assertEqual(request("DELETE", f"/v2.1/os-volumes/{vid}").status, 202)
+        # an interface attached and detached
+        r = request("POST", f"/v2.1/servers/{sid}/os-interface", {"interfaceAttachment": {}})
+        self.assertEqual(r.status, 200, r)
+        port = r.json["interfaceAttachment"]["port_id"]
+        got = self.wait_events(sid, ["instance.interface_attach.start",
+                                     "instance.interface_attach.end"])
+        end = self.data(got, "instance.interface_attach.end")[0]
+        self.assertIn(port, [ip["nova_object.data"]["port_uuid"] for ip in end["ip_addresses"]])
+        r = request("DELETE", f"/v2.1/servers/{sid}/os-interface/{port}")
+        self.assertEqual(r.status, 202, r)
+        got = self.wait_events(sid, ["instance.interface_detach.start",
+                                     "instance.interface_detach.end"])
+        self.assertEqual(request("DELETE", f"/v2.1/servers/{sid}").status, 204)
+        got = self.wait_events(sid, ["instance.delete.end"])
+        self.check_all(got)
+
+    def volume_wait(self, vid, status):
+        deadline = time.time() + WAIT
+        while True:
+            r = request("GET", f"/v2.1/os-volumes/{vid}")
+            if r.json["volume"]["status"] == status:
+                return
+            if time.time() > deadline:
+                self.fail(f"volume {vid}: {r.json['volume']['status']}, not {status}")
+            time.sleep(0.3)
 
     def test_boot_stop_delete(self):
         r = request("POST", "/v2.1/servers", {"server": {

@@ -91,10 +91,18 @@ static void assert_object_keys(json_t *obj, const char *name) {
         base ? json_object_get(json_object_get(json_object_get(keys, "objects"), base), "keys")
              : NULL};
     if (lists[1]) want += json_array_size(lists[1]);
+    json_t *without = json_object_get(o, "without"); /* base keys it does not have */
+    want -= json_array_size(without);
     for (int l = 0; l < 2; l++) {
-        size_t i;
-        json_t *k;
+        size_t i, j;
+        json_t *k, *w;
         json_array_foreach(lists[l], i, k) {
+            bool skip = false;
+            json_array_foreach(without, j, w) skip |= json_equal(w, k);
+            if (skip) {
+                assert_null(json_object_get(data, json_string_value(k)));
+                continue;
+            }
             if (!json_object_get(data, json_string_value(k)))
                 print_message("%s lacks %s\n", name, json_string_value(k));
             assert_non_null(json_object_get(data, json_string_value(k)));
@@ -147,6 +155,33 @@ static void test_instance_create_payload(void **state) {
         json_array_get(json_object_get(json_object_get(p, "nova_object.data"), "keypairs"), 0);
     assert_string_equal(json_string_value(json_object_get(kp, "nova_object.name")),
                         "KeypairPayload");
+    json_decref(p);
+    json_decref(r);
+}
+
+/* The payloads of the move, rebuild, volume and audit events. */
+static void test_other_instance_payloads(void **state) {
+    (void)state;
+    json_t *r = row();
+    json_object_set_new(r, "new_flavor",
+                        json_pack("{s:s, s:s, s:i, s:i, s:i}", "flavorid", "2", "name", "m1.small",
+                                  "vcpus", 1, "memory_mb", 2048, "root_gb", 20));
+    json_t *p = notify_instance_payload(r, "InstanceActionResizePrepPayload", NULL);
+    assert_object_keys(p, "InstanceActionResizePrepPayload");
+    json_t *nf = json_object_get(json_object_get(p, "nova_object.data"), "new_flavor");
+    assert_object_keys(nf, "FlavorPayload");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(nf, "nova_object.data"), "flavorid")),
+        "2");
+    json_decref(p);
+    p = notify_instance_payload(r, "InstanceActionRebuildPayload", NULL);
+    assert_object_keys(p, "InstanceActionRebuildPayload");
+    json_decref(p);
+    p = notify_instance_payload(r, "InstanceActionVolumePayload", NULL);
+    assert_object_keys(p, "InstanceActionVolumePayload");
+    json_decref(p);
+    p = notify_instance_payload(r, "InstanceExistsPayload", NULL);
+    assert_object_keys(p, "InstanceExistsPayload");
     json_decref(p);
     json_decref(r);
 }
@@ -219,6 +254,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_instance_action_payload),
         cmocka_unit_test(test_instance_create_payload),
+        cmocka_unit_test(test_other_instance_payloads),
         cmocka_unit_test(test_legacy_payload),
         cmocka_unit_test(test_message),
         cmocka_unit_test(test_format_and_states),

@@ -111,6 +111,9 @@ json_t *conductor_move_done(json_t *args, struct conductor *c);
 void conductor_moves_on_delete(const char *uuid);
 /* Ends moves whose hosts did not answer within [conductor] build_timeout. */
 void conductor_reap_moves(struct conductor *c);
+/* audit.c: instance.exists for the last audit period, once per compute
+ * host ([DEFAULT] instance_usage_audit). */
+void conductor_usage_audit(void);
 /* actions.c: server actions whose host never answered within
  * [conductor] action_timeout end as failed ones do (fault, Error event). */
 void conductor_reap_actions(struct conductor *c);

@@ -36,6 +36,20 @@ json_t *conductor_metadata_doc(const char *uuid) {
     return conductor_instance_json(METADATA_DOC_SQL, "metadata", uuid);
 }
 
+/* instance.interface_attach.start / .end / .error, interface_detach.*
+ * (InstanceActionPayload; Nova has no legacy event for them), in the open
+ * transaction, published as the instance's host. */
+static void interface_notice(const char *op, const char *uuid, const char *host, const char *phase,
+                             const char *fault) {
+    char ev[64], pub[300];
+    snprintf(ev, sizeof ev, "instance.interface_%s.%s",
+             strcmp(op, "attach_interface") ? "detach" : "attach", phase);
+    notify_publisher(pub, sizeof pub, "nova-compute", host);
+    json_t *f = fault ? json_pack("{s:s}", "message", fault) : NULL;
+    notify_instance(uuid, ev, NULL, NULL, f ? "ERROR" : "INFO", pub, f);
+    json_decref(f);
+}
+
 /* args {instance_uuid, nic {port_id, mac_address, network_id, mtu,
  * fixed_ips, project_id, tag, preexisting}} from the API's outbox. */
 static json_t *forward(const char *op, json_t *args) {
@@ -57,7 +71,11 @@ static json_t *forward(const char *op, json_t *args) {
     if (found && !db_isnull(r, 0, 0)) snprintf(host, sizeof host, "%s", db_str(r, 0, 0));
     PQclear(r);
     if (!found || !host[0]) return json_false();
-    conductor_op_event(uuid, op, host, NULL);
+    if (db_begin() == DB_OK) {
+        conductor_op_event(uuid, op, host, NULL);
+        interface_notice(op, uuid, host, "start", NULL);
+        if (db_commit() != DB_OK) db_rollback();
+    }
     json_t *a = json_pack("{s:s,s:s,s:O}", "uuid", uuid, "op", op, "nic", nic);
     /* what a real host needs to put the port on its network */
     json_t *doc = conductor_metadata_doc(uuid);
@@ -141,6 +159,10 @@ json_t *conductor_interface_op_done(json_t *args, struct conductor *c) {
                              4, f);
         }
         if (st == DB_OK) conductor_op_event(uuid, op, host, ok ? "Success" : "Error");
+        if (st == DB_OK && (ok || attach))
+            interface_notice(op, uuid, host, ok ? "end" : "error",
+                             ok ? NULL
+                                : (json_string_value(json_object_get(args, "fault")) ?: "failed"));
         if (st == DB_OK && db_commit() == DB_OK) {
             log_info("%s of port %s on %s: %s", op, port, uuid, ok ? "done" : "rolled back");
             return json_true();

@@ -107,6 +107,7 @@ static void tick(void *ud) {
         conductor_reap(c);
         conductor_reap_moves(c);
         conductor_reap_actions(c);
+        conductor_usage_audit();
         c->next_reap = now_ms() + 5000;
     }
     conductor_poll_shelved();

@@ -121,6 +121,36 @@ static int guard(const char *sql, int n, const char *const *params) {
 
 static void rollback_on_source(const char *uuid, json_t *inst, json_t *mig, const char *mid);
 
+/* Nova's notification of a step (inside the step's transaction), published
+ * as `binary` on `host` (NULL: this conductor); object NULL =
+ * InstanceActionPayload; legacy NULL = none; fault: an error event. */
+static void notice_as(const char *binary, const char *host, const char *uuid, const char *event,
+                      const char *object, const char *legacy, const char *fault) {
+    char pub[300], where[256] = "";
+    if (!host && !strcmp(binary, "nova-compute")) { /* the host the instance is on now */
+        const char *p[] = {uuid};
+        PGresult *r = NULL;
+        if (db_query(&r, "SELECT host FROM instances WHERE uuid = $1::uuid", 1, p) == DB_OK) {
+            if (PQntuples(r) && !db_isnull(r, 0, 0))
+                snprintf(where, sizeof where, "%s", db_str(r, 0, 0));
+            PQclear(r);
+        }
+        host = where[0] ? where : NULL;
+    }
+    notify_publisher(pub, sizeof pub, binary, host);
+    json_t *f = fault ? json_pack("{s:s}", "message", fault) : NULL;
+    notify_instance(uuid, event, object, legacy, f ? "ERROR" : "INFO", pub, f);
+    json_decref(f);
+}
+
+static void notice(const char *host, const char *uuid, const char *event, const char *object,
+                   const char *legacy) {
+    notice_as("nova-compute", host, uuid, event, object, legacy, NULL);
+}
+
+#define REBUILD_PAYLOAD "InstanceActionRebuildPayload"
+#define PREP_PAYLOAD "InstanceActionResizePrepPayload"
+
 /* ---- rebuild ---- */
 
 /* args {instance_uuid, preserve_ephemeral, new_pass?} from the API (task
@@ -133,10 +163,25 @@ json_t *conductor_rebuild_instance(json_t *args, struct conductor *c) {
     if (!inst) return json_false();
     const char *host = jstr(inst, "host");
     const char *p[] = {uuid};
-    int n = guard("UPDATE instances SET task_state = 'rebuild_spawning', updated_at = now() "
+    /* the notifications show the instance as Nova's do: still 'rebuilding' */
+    int n = -1;
+    if (db_begin() == DB_OK) {
+        if (host) {
+            notice_as("nova-conductor", NULL, uuid, "instance.rebuild_scheduled", REBUILD_PAYLOAD,
+                      NULL, NULL);
+            notice(host, uuid, "instance.rebuild.start", REBUILD_PAYLOAD,
+                   "compute.instance.rebuild.start");
+        }
+        n = guard("UPDATE instances SET task_state = 'rebuild_spawning', updated_at = now() "
                   "WHERE uuid = $1::uuid AND deleted = 0 AND task_state = 'rebuilding' "
                   "AND host IS NOT NULL RETURNING id",
                   1, p);
+        if (n > 0) event_start(uuid, "{rebuild}", "compute_rebuild_instance", host);
+        if (n <= 0 || db_commit() != DB_OK) {
+            db_rollback();
+            if (n > 0) n = -1;
+        }
+    }
     if (n <= 0) {
         if (n == 0 && !host && !strcmp(jstr(inst, "task_state") ?: "", "rebuilding")) {
             const char *q[] = {uuid};
@@ -148,7 +193,6 @@ json_t *conductor_rebuild_instance(json_t *args, struct conductor *c) {
         json_decref(inst);
         return json_false();
     }
-    event_start(uuid, "{rebuild}", "compute_rebuild_instance", host);
     json_t *a = guest_args(inst, json_object_get(inst, "flavor"), "rebuild_instance",
                            strcmp(jstr(inst, "vm_state"), "stopped") != 0);
     json_object_set(a, "preserve_ephemeral", json_object_get(args, "preserve_ephemeral"));
@@ -183,6 +227,10 @@ static void fail_move(const char *uuid, const char *mid, const char *tasks, cons
         }
         if (n) add_fault(uuid, fault, host);
         if (event) event_finish(uuid, MOVE_ACTIONS, event, false);
+        if (n > 0 && event && host &&
+            (!strcmp(event, "compute_resize_instance") || !strcmp(event, "compute_finish_resize")))
+            notice_as("nova-compute", host, uuid, "instance.resize.error", NULL,
+                      "compute.instance.resize.error", fault);
         if (db_commit() == DB_OK) {
             log_warn("move of %s failed: %s", uuid, fault);
             return;
@@ -261,6 +309,20 @@ static int record_target(const struct move_kind *k, const char *uuid, const char
     const char *m[] = {mid,     jstr(dest, "host"), jstr(dest, "nodename"),
                        node_id, k->status,          k->next_status};
     if (db_begin() != DB_OK) return -1;
+    const char *dh = jstr(dest, "host");
+    /* the target's steps, with the instance as it is before them */
+    if (k == &cold) {
+        notice(dh, uuid, "instance.resize_prep.start", PREP_PAYLOAD,
+               "compute.instance.resize.prep.start");
+        notice(dh, uuid, "instance.resize_prep.end", PREP_PAYLOAD,
+               "compute.instance.resize.prep.end");
+    } else if (k == &live) {
+        notice(dh, uuid, "instance.live_migration_pre.start", NULL,
+               "compute.instance.live_migration.pre.start");
+    } else {
+        notice(dh, uuid, "instance.rebuild.start", REBUILD_PAYLOAD,
+               "compute.instance.rebuild.start");
+    }
     int n = guard("UPDATE instances SET task_state = $3, updated_at = now() "
                   "WHERE uuid = $1::uuid AND deleted = 0 AND task_state = $2 RETURNING id",
                   3, p);
@@ -283,6 +345,8 @@ static int record_target(const struct move_kind *k, const char *uuid, const char
     char ev[64];
     snprintf(ev, sizeof ev, "compute_%s", k->first_op);
     event_start(uuid, MOVE_ACTIONS, ev, first_host);
+    if (k == &cold) /* the source's step starts */
+        notice(first_host, uuid, "instance.resize.start", NULL, "compute.instance.resize.start");
     return db_commit() == DB_OK ? 1 : -1;
 }
 
@@ -386,6 +450,7 @@ static void evacuated(const char *uuid, const char *mid, const char *ps) {
             continue;
         }
         event_finish(uuid, MOVE_ACTIONS, "compute_rebuild_instance", true);
+        notice(NULL, uuid, "instance.rebuild.end", REBUILD_PAYLOAD, "compute.instance.rebuild.end");
         if (db_commit() == DB_OK) {
             log_info("evacuation of %s: done", uuid);
             return;
@@ -464,6 +529,8 @@ static void live_prepared(const char *uuid, json_t *mig, const char *mid) {
     }
     event_finish(uuid, MOVE_ACTIONS, "compute_pre_live_migration", true);
     event_start(uuid, MOVE_ACTIONS, "compute_live_migration", jstr(mig, "source_compute"));
+    notice(jstr(mig, "dest_compute"), uuid, "instance.live_migration_pre.end", NULL,
+           "compute.instance.live_migration.pre.end");
     if (db_commit() != DB_OK) return;
     cast_host(
         jstr(mig, "source_compute"), "live_migration",
@@ -477,6 +544,11 @@ static void live_done(const char *uuid, json_t *mig, const char *mid) {
     const char *m[] = {mid};
     for (int attempt = 0; attempt < 3; attempt++) {
         if (db_begin() != DB_OK) return;
+        const char *src = jstr(mig, "source_compute"), *dst = jstr(mig, "dest_compute");
+        notice(src, uuid, "instance.live_migration_post.start", NULL,
+               "compute.instance.live_migration._post.start");
+        notice(dst, uuid, "instance.live_migration_post_dest.start", NULL,
+               "compute.instance.live_migration.post.dest.start");
         int n = guard("UPDATE instances i SET host = m.dest_compute, node = m.dest_node, "
                       "task_state = NULL, updated_at = now() FROM migrations m WHERE "
                       "m.id = $2::bigint AND m.status = 'running' AND i.uuid = $1::uuid AND "
@@ -497,6 +569,10 @@ static void live_done(const char *uuid, json_t *mig, const char *mid) {
         event_start(uuid, MOVE_ACTIONS, "compute_post_live_migration_at_destination",
                     jstr(mig, "dest_compute"));
         event_finish(uuid, MOVE_ACTIONS, "compute_post_live_migration_at_destination", true);
+        notice(dst, uuid, "instance.live_migration_post_dest.end", NULL,
+               "compute.instance.live_migration.post.dest.end");
+        notice(src, uuid, "instance.live_migration_post.end", NULL,
+               "compute.instance.live_migration._post.end");
         if (db_commit() == DB_OK) {
             log_info("live migration of %s: on %s", uuid, jstr(mig, "dest_compute"));
             return;
@@ -523,6 +599,10 @@ static void resized_on_source(const char *uuid, json_t *inst, json_t *mig, const
     }
     event_finish(uuid, MOVE_ACTIONS, "compute_resize_instance", true);
     event_start(uuid, MOVE_ACTIONS, "compute_finish_resize", jstr(mig, "dest_compute"));
+    notice(jstr(mig, "source_compute"), uuid, "instance.resize.end", NULL,
+           "compute.instance.resize.end");
+    notice(jstr(mig, "dest_compute"), uuid, "instance.resize_finish.start", NULL,
+           "compute.instance.finish_resize.start");
     if (db_commit() != DB_OK) return;
     const char *old = jstr(json_object_get(inst, "system_metadata"), "old_vm_state");
     json_t *a = guest_args(inst, json_object_get(inst, "new_flavor"), "finish_resize",
@@ -557,6 +637,7 @@ static void resize_finished(const char *uuid, const char *mid, const char *ps) {
         return;
     }
     event_finish(uuid, MOVE_ACTIONS, "compute_finish_resize", true);
+    notice(NULL, uuid, "instance.resize_finish.end", NULL, "compute.instance.finish_resize.end");
     if (db_commit() == DB_OK) log_info("move of %s: VERIFY_RESIZE", uuid);
 }
 
@@ -585,6 +666,8 @@ static void confirm_done(const char *uuid, const char *mid) {
             continue;
         }
         event_finish(uuid, "{confirmResize}", "compute_confirm_resize", true);
+        notice(NULL, uuid, "instance.resize_confirm.end", NULL,
+               "compute.instance.resize.confirm.end");
         if (db_commit() == DB_OK) {
             log_info("resize of %s confirmed", uuid);
             return;
@@ -604,10 +687,16 @@ json_t *conductor_confirm_resize(json_t *args, struct conductor *c) {
         return json_false();
     }
     const char *src = jstr(mig, "source_compute"), *dst = jstr(mig, "dest_compute");
-    if (!src || (dst && !strcmp(src, dst))) {
+    bool same = !src || (dst && !strcmp(src, dst));
+    if (db_begin() == DB_OK) {
+        notice(src, uuid, "instance.resize_confirm.start", NULL,
+               "compute.instance.resize.confirm.start");
+        if (!same) event_start(uuid, "{confirmResize}", "compute_confirm_resize", src);
+        if (db_commit() != DB_OK) db_rollback();
+    }
+    if (same) {
         confirm_done(uuid, mid); /* same host: the guest there is the resized one */
     } else {
-        event_start(uuid, "{confirmResize}", "compute_confirm_resize", src);
         cast_host(src, "confirm_resize",
                   json_pack("{s:s, s:s, s:s}", "uuid", uuid, "op", "confirm_resize", "migration_id",
                             mid));
@@ -628,7 +717,12 @@ json_t *conductor_revert_resize(json_t *args, struct conductor *c) {
         json_decref(mig);
         return json_false();
     }
-    event_start(uuid, "{revertResize}", "compute_revert_resize", jstr(mig, "dest_compute"));
+    if (db_begin() == DB_OK) {
+        notice(jstr(mig, "dest_compute"), uuid, "instance.resize_revert.start", NULL,
+               "compute.instance.resize.revert.start");
+        event_start(uuid, "{revertResize}", "compute_revert_resize", jstr(mig, "dest_compute"));
+        if (db_commit() != DB_OK) db_rollback();
+    }
     cast_host(
         jstr(mig, "dest_compute"), "revert_resize",
         json_pack("{s:s, s:s, s:s}", "uuid", uuid, "op", "revert_resize", "migration_id", mid));
@@ -679,6 +773,8 @@ static void revert_done(const char *uuid, const char *mid, const char *ps) {
             continue;
         }
         event_finish(uuid, "{revertResize}", "compute_finish_revert_resize", true);
+        notice(NULL, uuid, "instance.resize_revert.end", NULL,
+               "compute.instance.resize.revert.end");
         if (db_commit() == DB_OK) {
             log_info("resize of %s reverted", uuid);
             return;
@@ -712,6 +808,12 @@ json_t *conductor_live_migration_abort(json_t *args, struct conductor *c) {
         goto out;
     }
     event_start(uuid, CANCEL_ACTION, "compute_live_migration_abort", jstr(mig, "source_compute"));
+    notice(jstr(mig, "source_compute"), uuid, "instance.live_migration_abort.start", NULL,
+           "compute.instance.live.migration.abort.start");
+    notice(jstr(mig, "source_compute"), uuid, "instance.live_migration_abort.end", NULL,
+           "compute.instance.live.migration.abort.end");
+    notice(jstr(mig, "source_compute"), uuid, "instance.live_migration_rollback.start", NULL,
+           "compute.instance.live_migration._rollback.start");
     if (db_commit() != DB_OK) goto out;
     if (jstr(mig, "dest_compute"))
         cast_host(jstr(mig, "dest_compute"), "rollback_live_migration_at_destination",
@@ -752,6 +854,8 @@ static void abort_done(const char *uuid, const char *mid) {
             continue;
         }
         event_finish(uuid, CANCEL_ACTION, "compute_live_migration_abort", true);
+        notice(NULL, uuid, "instance.live_migration_rollback.end", NULL,
+               "compute.instance.live_migration._rollback.end");
         if (db_commit() == DB_OK) {
             log_info("live migration of %s aborted", uuid);
             return;
@@ -769,9 +873,16 @@ json_t *conductor_live_migration_force_complete(json_t *args, struct conductor *
         return rpc_failure("live_migration_force_complete needs instance_uuid, migration_id");
     json_t *mig = load_migration(mid);
     const char *actions = "{live_migration_force_complete}";
-    event_start(uuid, actions, "compute_live_migration_force_complete",
-                mig ? jstr(mig, "source_compute") : NULL);
-    event_finish(uuid, actions, "compute_live_migration_force_complete", true);
+    const char *src = mig ? jstr(mig, "source_compute") : NULL;
+    if (db_begin() == DB_OK) {
+        event_start(uuid, actions, "compute_live_migration_force_complete", src);
+        event_finish(uuid, actions, "compute_live_migration_force_complete", true);
+        notice(src, uuid, "instance.live_migration_force_complete.start", NULL,
+               "compute.instance.live.migration.force.complete.start");
+        notice(src, uuid, "instance.live_migration_force_complete.end", NULL,
+               "compute.instance.live.migration.force.complete.end");
+        if (db_commit() != DB_OK) db_rollback();
+    }
     json_decref(mig);
     return json_true();
 }
@@ -824,6 +935,9 @@ static void step_failed(const char *uuid, const char *mid, const char *op, const
                     "WHERE id = $1::bigint AND status IN ('confirming', 'reverting')",
                     1, m);
         add_fault(uuid, msg, host);
+        if (rebuild)
+            notice_as("nova-compute", host, uuid, "instance.rebuild.error", REBUILD_PAYLOAD,
+                      "compute.instance.rebuild.error", msg);
     }
     event_finish(uuid, "{rebuild,confirmResize,revertResize,live_migration_cancel}",
                  abort ? "compute_live_migration_abort" : ev, false);
@@ -843,6 +957,7 @@ static void rebuilt(const char *uuid, const char *host, const char *ps) {
         return;
     }
     event_finish(uuid, "{rebuild}", "compute_rebuild_instance", true);
+    notice(host, uuid, "instance.rebuild.end", REBUILD_PAYLOAD, "compute.instance.rebuild.end");
     if (db_commit() == DB_OK) log_info("rebuild of %s: done", uuid);
 }
 

@@ -34,6 +34,26 @@ void conductor_op_event(const char *uuid, const char *op, const char *host, cons
     if (st != DB_OK) log_warn("%s of %s: event not recorded: %s", op, uuid, db_errmsg());
 }
 
+/* instance.volume_attach.start / .end / .error and volume_detach.* (with
+ * the legacy compute.instance.volume.attach / .detach on success), in the
+ * open transaction, published as the instance's host. */
+static void volume_notice(const char *op, const char *uuid, const char *volume, const char *host,
+                          const char *phase, const char *fault) {
+    bool attach = !strcmp(op, "attach_volume");
+    char ev[64], pub[300];
+    snprintf(ev, sizeof ev, "instance.volume_%s.%s", attach ? "attach" : "detach", phase);
+    notify_publisher(pub, sizeof pub, "nova-compute", host);
+    json_t *extra = json_pack("{s:s}", "volume_id", volume);
+    json_t *f = fault ? json_pack("{s:s}", "message", fault) : NULL;
+    const char *legacy = NULL;
+    if (!strcmp(phase, "end"))
+        legacy = attach ? "compute.instance.volume.attach" : "compute.instance.volume.detach";
+    notify_instance_with(uuid, ev, "InstanceActionVolumePayload", legacy, f ? "ERROR" : "INFO", pub,
+                         f, extra);
+    json_decref(f);
+    json_decref(extra);
+}
+
 /* Settles the volume after the host's answer, only from the state the API
  * left it in (a late or repeated answer changes nothing). */
 static int settle(const char *op, const char *uuid, const char *volume, bool ok, const char *host,
@@ -72,6 +92,9 @@ static int settle(const char *op, const char *uuid, const char *volume, bool ok,
                          3, f);
         }
         if (n && st == DB_OK) conductor_op_event(uuid, op, host, ok ? "Success" : "Error");
+        if (n && st == DB_OK && host && (ok || attach))
+            volume_notice(op, uuid, volume, host, ok ? "end" : "error",
+                          ok ? NULL : (fault ? fault : "failed"));
         if (st == DB_OK && db_commit() == DB_OK) {
             if (n) log_info("%s of %s to %s: %s", op, volume, uuid, ok ? "done" : fault);
             return n;
@@ -101,7 +124,11 @@ static json_t *forward(const char *op, json_t *args) {
         settle(op, uuid, volume, true, NULL, NULL);
         return json_true();
     }
-    conductor_op_event(uuid, op, host, NULL);
+    if (db_begin() == DB_OK) {
+        conductor_op_event(uuid, op, host, NULL);
+        volume_notice(op, uuid, volume, host, "start", NULL);
+        if (db_commit() != DB_OK) db_rollback();
+    }
     json_t *a = json_pack("{s:s,s:s,s:s}", "uuid", uuid, "volume_id", volume, "op", op);
     /* its size: a volume's file is made when a host first needs it */
     const char *v[] = {volume};
