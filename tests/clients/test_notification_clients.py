@@ -360,9 +360,16 @@ class NotificationConsumerTest(unittest.TestCase):
         psql(f"UPDATE instances SET locked = false WHERE uuid = '{sid}'")
         r = request("DELETE", f"/v2.1/servers/{sid}")
         self.assertEqual(r.status, 204, r)
-        got = self.wait_events(sid, ["instance.delete.start", "instance.delete.end",
+        got = self.wait_events(sid, ["instance.delete.start", "instance.shutdown.start",
+                                     "instance.shutdown.end", "instance.delete.end",
                                      "compute.instance.delete.start",
+                                     "compute.instance.shutdown.start",
+                                     "compute.instance.shutdown.end",
                                      "compute.instance.delete.end"])
+        order = [n["event_type"] for n in got if n["event_type"].startswith(
+            ("instance.delete.", "instance.shutdown."))]
+        self.assertEqual(order[-4:], ["instance.delete.start", "instance.shutdown.start",
+                                      "instance.shutdown.end", "instance.delete.end"])
         extra = [n["event_type"] for n in got[before:]
                  if n["event_type"].startswith(("instance.power_off", "instance.delete.start"))
                  and n["event_type"] != "instance.delete.start"]

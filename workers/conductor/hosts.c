@@ -254,6 +254,14 @@ static int mark_deleted(const char *uuid, const char *host) {
                 notify_publisher(pub, sizeof pub, "nova-compute", host);
             else
                 notify_publisher(pub, sizeof pub, "nova-conductor", NULL);
+            /* the host shut the guest down on its way out, as Nova's
+             * compute says between delete.start and delete.end */
+            if (host) {
+                notify_instance(uuid, "instance.shutdown.start", NULL,
+                                "compute.instance.shutdown.start", "INFO", pub, NULL);
+                notify_instance(uuid, "instance.shutdown.end", NULL,
+                                "compute.instance.shutdown.end", "INFO", pub, NULL);
+            }
             notify_instance(uuid, "instance.delete.end", NULL, "compute.instance.delete.end",
                             "INFO", pub, NULL);
         }
