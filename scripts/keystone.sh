@@ -194,21 +194,8 @@ keystone_ready() {
 }
 
 keystone_stop() {
-    local f pid i
-    f=$(ks_dir)/uwsgi.pid
-    if ! keystone_running; then rm -f "$f"; return 0; fi
-    pid=$(head -n1 "$f")
-    kill -INT "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        pid_runs "$pid" || break
-        sleep 0.1
-    done
-    if pid_runs "$pid"; then
-        warn "keystone (uwsgi pid $pid) still running after 10 s: KILL"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$f"
-    say "stopped keystone"
+    # INT: uwsgi reloads on TERM
+    stop_pid "$(ks_dir)/uwsgi.pid" keystone uwsgi INT
 }
 
 keystone_conf_lines() {

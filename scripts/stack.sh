@@ -177,16 +177,17 @@ alive() {
     fi
 }
 
-# stop_pid PIDFILE LABEL [NAME]: TERM, wait up to 10 s, then KILL (the whole
-# process group when the process leads one, which setsid made it do).
+# stop_pid PIDFILE LABEL [NAME [SIGNAL]]: SIGNAL (TERM), wait up to 10 s,
+# then KILL (the whole process group when the process leads one, which
+# setsid made it do).
 stop_pid() {
-    local f=$1 label=$2 name=${3:-} pid i
+    local f=$1 label=$2 name=${3:-} sig=${4:-TERM} pid i
     if ! alive "$f" "$name"; then
         rm -f "$f"
         return 0
     fi
     pid=$(head -n1 "$f")
-    kill -TERM "$pid" 2>/dev/null || true
+    kill -"$sig" "$pid" 2>/dev/null || true
     for ((i = 0; i < 100; i++)); do
         pid_runs "$pid" || break
         sleep 0.1
