@@ -15,6 +15,7 @@
 
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,18 +37,21 @@
 #define REPLY_TAG "cnova-reply"
 #define FAILURE_KEY "_rpc_failure"
 #define OUTBOX_BATCH 100
+#define MAX_BROKERS 4
 
 /* A message taken off the wire, waiting for rpc_serve or rpc_call. */
 struct delivery {
     struct delivery *next;
     int server;   /* 1: the served queue, 0: a reply to a call */
-    unsigned gen; /* connection it came on (its delivery tag is per channel) */
+    int broker;   /* index of the broker it came from */
+    unsigned gen; /* that broker's connection it came on (tags are per channel) */
     uint64_t tag;
     char *body;
     size_t len;
 };
 
-static struct {
+/* One broker of the pool and our connection to it. */
+struct broker {
     amqp_connection_state_t conn; /* NULL when disconnected */
     unsigned gen;                 /* bumped on every new connection */
     uint64_t seq;                 /* delivery tag of our last publish */
@@ -55,8 +59,17 @@ static struct {
     char reply_q[64];             /* our reply queue on this connection, or "" */
     char *declared[32];           /* topics whose queue we declared on this connection */
     int ndeclared;
-    struct delivery *head, *tail;
     double last_warn; /* rate-limits "broker unreachable" */
+    char host[128];
+    int port;
+};
+
+static struct {
+    struct broker b[MAX_BROKERS];
+    int n;           /* brokers configured (0: not read yet) */
+    int cur;         /* the one we publish to */
+    double home_try; /* when to look whether the first broker is back */
+    struct delivery *head, *tail;
 } R;
 
 /* ---- wire format ---------------------------------------------------------- */
@@ -138,30 +151,69 @@ static const char *failure_of(json_t *res) {
     return json_string_value(json_object_get(res, FAILURE_KEY));
 }
 
-/* ---- connection ----------------------------------------------------------- */
+/* ---- the broker pool --------------------------------------------------------
+ *
+ * [rabbit] hosts = h1:p1,h2:p2 (or host + port, port a list of ports) names
+ * independent brokers, not a cluster. Everything is published to one of them
+ * (the first that answers, preferring the first of the list), and a server
+ * consumes its queue on every one it can reach: with one broker killed, work
+ * goes through the other at once instead of waiting for its restart, and
+ * what was queued on the dead one is delivered when it is back (handlers are
+ * idempotent; that is already so for a restarted broker's redeliveries). */
 
-static void inbox_clear(void) {
-    /* Called whenever the connection goes or comes: forget declared queues. */
-    for (int i = 0; i < R.ndeclared; i++)
-        free(R.declared[i]);
-    R.ndeclared = 0;
-    while (R.head) {
-        struct delivery *d = R.head;
-        R.head = d->next;
+static void brokers_init(void) {
+    if (R.n) return;
+    const char *hosts = config_get("rabbit", "hosts", NULL);
+    const char *host = config_get("rabbit", "host", "127.0.0.1");
+    char list[512];
+    snprintf(list, sizeof list, "%s", hosts ? hosts : config_get("rabbit", "port", "15672"));
+    char *save = NULL;
+    for (char *t = strtok_r(list, ", ", &save); t && R.n < MAX_BROKERS;
+         t = strtok_r(NULL, ", ", &save)) {
+        struct broker *b = &R.b[R.n];
+        char *colon = hosts ? strrchr(t, ':') : NULL;
+        if (colon) *colon = 0;
+        snprintf(b->host, sizeof b->host, "%s", hosts ? t : host);
+        b->port = atoi(colon ? colon + 1 : (hosts ? "5672" : t));
+        if (b->port > 0 && b->port < 65536 && b->host[0]) R.n++;
+    }
+    if (!R.n) { /* nothing usable configured: the default */
+        snprintf(R.b[0].host, sizeof R.b[0].host, "%s", host);
+        R.b[0].port = 15672;
+        R.n = 1;
+    }
+}
+
+static void inbox_clear(struct broker *b) {
+    /* Called whenever the connection goes or comes: forget declared queues
+     * and what came on it. */
+    int idx = (int)(b - R.b);
+    for (int i = 0; i < b->ndeclared; i++)
+        free(b->declared[i]);
+    b->ndeclared = 0;
+    struct delivery **pp = &R.head, *prev = NULL;
+    while (*pp) {
+        struct delivery *d = *pp;
+        if (d->broker != idx) {
+            prev = d;
+            pp = &d->next;
+            continue;
+        }
+        *pp = d->next;
         free(d->body);
         free(d);
     }
-    R.tail = NULL;
+    R.tail = prev;
 }
 
-/* Drops the connection after an error; the next call reconnects. */
-static void drop(const char *what, const char *why) {
-    if (!R.conn) return;
-    log_warn("rabbitmq: %s: %s; reconnecting on next use", what, why);
-    amqp_destroy_connection(R.conn); /* closes the socket */
-    R.conn = NULL;
-    R.reply_q[0] = 0;
-    inbox_clear();
+/* Drops a connection after an error; the next use reconnects. */
+static void drop(struct broker *b, const char *what, const char *why) {
+    if (!b->conn) return;
+    log_warn("rabbitmq %s:%d: %s: %s; reconnecting on next use", b->host, b->port, what, why);
+    amqp_destroy_connection(b->conn); /* closes the socket */
+    b->conn = NULL;
+    b->reply_q[0] = 0;
+    inbox_clear(b);
 }
 
 static const char *reply_why(amqp_rpc_reply_t r, char *buf, size_t n) {
@@ -191,19 +243,19 @@ static const char *reply_why(amqp_rpc_reply_t r, char *buf, size_t n) {
 
 /* Checks the reply of the last synchronous method; drops the connection on
  * error. */
-static int check(const char *what) {
-    if (!R.conn) return -1;
-    amqp_rpc_reply_t r = amqp_get_rpc_reply(R.conn);
+static int check(struct broker *b, const char *what) {
+    if (!b->conn) return -1;
+    amqp_rpc_reply_t r = amqp_get_rpc_reply(b->conn);
     if (r.reply_type == AMQP_RESPONSE_NORMAL) return 0;
     char buf[256];
-    drop(what, reply_why(r, buf, sizeof buf));
+    drop(b, what, reply_why(r, buf, sizeof buf));
     return -1;
 }
 
-int rpc_connect(void) {
-    if (R.conn) return 0;
-    const char *host = config_get("rabbit", "host", "127.0.0.1");
-    int port = (int)config_int("rabbit", "port", 15672);
+/* Connects broker i unless it is connected. */
+static int connect_one(int i) {
+    struct broker *b = &R.b[i];
+    if (b->conn) return 0;
     const char *user = config_get("rabbit", "user", "guest");
     const char *pass = config_get("rabbit", "password", "guest");
     const char *vhost = config_get("rabbit", "vhost", "/");
@@ -216,7 +268,7 @@ int rpc_connect(void) {
     int st;
     if (!sock) {
         why = "out of memory";
-    } else if ((st = amqp_socket_open_noblock(sock, host, port, &tv)) != AMQP_STATUS_OK) {
+    } else if ((st = amqp_socket_open_noblock(sock, b->host, b->port, &tv)) != AMQP_STATUS_OK) {
         why = amqp_error_string2(st);
     } else {
         amqp_set_handshake_timeout(c, &tv);
@@ -227,50 +279,80 @@ int rpc_connect(void) {
     }
     if (why) {
         double now = now_ms();
-        if (!R.last_warn || now - R.last_warn > 10000) {
-            log_warn("rabbitmq %s:%d unreachable: %s", host, port, why);
-            R.last_warn = now;
+        if (!b->last_warn || now - b->last_warn > 10000) {
+            log_warn("rabbitmq %s:%d unreachable: %s", b->host, b->port, why);
+            b->last_warn = now;
         }
         if (c) amqp_destroy_connection(c);
         return -1;
     }
-    R.conn = c;
-    R.gen++;
-    R.seq = 0;
-    R.reply_q[0] = 0;
-    inbox_clear();
+    b->conn = c;
+    b->gen++;
+    b->seq = 0;
+    b->reply_q[0] = 0;
+    inbox_clear(b);
     amqp_channel_open(c, CHAN);
-    if (check("channel.open")) return -1;
+    if (check(b, "channel.open")) return -1;
     amqp_exchange_declare(c, CHAN, amqp_cstring_bytes(EXCHANGE), amqp_cstring_bytes("topic"), 0, 1,
                           0, 0, amqp_empty_table);
-    if (check("exchange.declare")) return -1;
+    if (check(b, "exchange.declare")) return -1;
     amqp_confirm_select(c, CHAN);
-    if (check("confirm.select")) return -1;
-    if (R.last_warn) log_info("rabbitmq %s:%d connected", host, port);
-    R.last_warn = 0;
+    if (check(b, "confirm.select")) return -1;
+    if (b->last_warn) log_info("rabbitmq %s:%d connected", b->host, b->port);
+    b->last_warn = 0;
     return 0;
+}
+
+/* Makes R.cur a connected broker: the current one, else the next that
+ * answers. While we publish elsewhere, the first broker is tried again
+ * every second, so that in steady state everything goes through it (and
+ * whoever listens to one broker, e.g. for notifications, hears it all). */
+int rpc_connect(void) {
+    brokers_init();
+    if (R.cur != 0 && now_ms() >= R.home_try) {
+        R.home_try = now_ms() + 1000;
+        if (connect_one(0) == 0) {
+            log_info("rabbitmq: publishing to %s:%d again", R.b[0].host, R.b[0].port);
+            R.cur = 0;
+        }
+    }
+    for (int k = 0; k < R.n; k++) {
+        int i = (R.cur + k) % R.n;
+        if (connect_one(i) < 0) continue;
+        if (i != R.cur) {
+            log_warn("rabbitmq: %s:%d away; publishing to %s:%d", R.b[R.cur].host, R.b[R.cur].port,
+                     R.b[i].host, R.b[i].port);
+            R.cur = i;
+            R.home_try = now_ms() + 1000;
+        }
+        return 0;
+    }
+    return -1;
 }
 
 static void kept_drop(void);
 
 void rpc_close(void) {
     kept_drop(); /* the process is ending: what is kept cannot be sent now */
-    if (R.conn) {
-        amqp_channel_close(R.conn, CHAN, AMQP_REPLY_SUCCESS);
-        amqp_connection_close(R.conn, AMQP_REPLY_SUCCESS);
-        amqp_destroy_connection(R.conn);
-        R.conn = NULL;
+    for (int i = 0; i < R.n; i++) {
+        struct broker *b = &R.b[i];
+        if (b->conn) {
+            amqp_channel_close(b->conn, CHAN, AMQP_REPLY_SUCCESS);
+            amqp_connection_close(b->conn, AMQP_REPLY_SUCCESS);
+            amqp_destroy_connection(b->conn);
+            b->conn = NULL;
+        }
+        b->reply_q[0] = 0;
+        inbox_clear(b);
     }
-    R.reply_q[0] = 0;
-    inbox_clear();
 }
 
-/* Reads one frame (waiting up to timeout_ms) and dispatches it: confirms
- * update R.confirm, deliveries go to the inbox. Returns 1 when a frame was
- * handled, 0 on timeout, -1 when the connection was lost. */
-static int pump(int timeout_ms) {
-    if (!R.conn) return -1;
-    amqp_connection_state_t c = R.conn;
+/* Reads one frame of broker b (waiting up to timeout_ms) and dispatches it:
+ * confirms update b->confirm, deliveries go to the inbox. Returns 1 when a
+ * frame was handled, 0 on timeout, -1 when the connection was lost. */
+static int pump(struct broker *b, int timeout_ms) {
+    if (!b->conn) return -1;
+    amqp_connection_state_t c = b->conn;
     if (!amqp_frames_enqueued(c) && amqp_release_buffers_ok(c)) amqp_release_buffers(c);
     if (timeout_ms < 0) timeout_ms = 0;
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
@@ -278,7 +360,7 @@ static int pump(int timeout_ms) {
     int st = amqp_simple_wait_frame_noblock(c, &f, &tv);
     if (st == AMQP_STATUS_TIMEOUT) return 0;
     if (st != AMQP_STATUS_OK) {
-        drop("read", amqp_error_string2(st));
+        drop(b, "read", amqp_error_string2(st));
         return -1;
     }
     if (f.frame_type != AMQP_FRAME_METHOD) return 1; /* stray content frame */
@@ -286,12 +368,13 @@ static int pump(int timeout_ms) {
     switch (f.payload.method.id) {
     case AMQP_BASIC_ACK_METHOD: {
         amqp_basic_ack_t *a = f.payload.method.decoded;
-        if (a->delivery_tag == R.seq || (a->multiple && a->delivery_tag >= R.seq)) R.confirm = 1;
+        if (a->delivery_tag == b->seq || (a->multiple && a->delivery_tag >= b->seq)) b->confirm = 1;
         return 1;
     }
     case AMQP_BASIC_NACK_METHOD: {
         amqp_basic_nack_t *a = f.payload.method.decoded;
-        if (a->delivery_tag == R.seq || (a->multiple && a->delivery_tag >= R.seq)) R.confirm = -1;
+        if (a->delivery_tag == b->seq || (a->multiple && a->delivery_tag >= b->seq))
+            b->confirm = -1;
         return 1;
     }
     case AMQP_BASIC_DELIVER_METHOD:
@@ -308,13 +391,14 @@ static int pump(int timeout_ms) {
         amqp_message_t m;
         amqp_rpc_reply_t r = amqp_read_message(c, f.channel, &m, 0);
         if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-            drop("read message", reply_why(r, buf, sizeof buf));
+            drop(b, "read message", reply_why(r, buf, sizeof buf));
             return -1;
         }
         if (deliver) {
             struct delivery *d = calloc(1, sizeof *d);
             d->server = server;
-            d->gen = R.gen;
+            d->broker = (int)(b - R.b);
+            d->gen = b->gen;
             d->tag = tag;
             d->len = m.body.len;
             d->body = malloc(m.body.len + 1);
@@ -333,31 +417,53 @@ static int pump(int timeout_ms) {
         amqp_channel_close_t *cl = f.payload.method.decoded;
         snprintf(buf, sizeof buf, "channel closed by broker: %u %.*s", cl->reply_code,
                  (int)cl->reply_text.len, (char *)cl->reply_text.bytes);
-        drop("channel", buf);
+        drop(b, "channel", buf);
         return -1;
     }
     case AMQP_CONNECTION_CLOSE_METHOD: {
         amqp_connection_close_t *cl = f.payload.method.decoded;
         snprintf(buf, sizeof buf, "connection closed by broker: %u %.*s", cl->reply_code,
                  (int)cl->reply_text.len, (char *)cl->reply_text.bytes);
-        drop("connection", buf);
+        drop(b, "connection", buf);
         return -1;
     }
     case AMQP_BASIC_CANCEL_METHOD:
-        drop("consumer", "cancelled by broker");
+        drop(b, "consumer", "cancelled by broker");
         return -1;
     default:
         return 1;
     }
 }
 
-/* Publishes one message on the current connection and waits for its
- * confirm. Returns 0 when the broker acked it. A call's request expires
- * (ttl_ms > 0) when its caller stops waiting: a host that is down does not
- * find stale calls queued when it comes back. */
-static int publish(const char *exchange, const char *rkey, const char *body, int persistent,
-                   int ttl_ms) {
-    if (!R.conn) return -1;
+/* Waits up to timeout_ms for a frame on any connected broker and handles
+ * what came. Returns 0, or -1 when no broker is connected. */
+static int pump_any(int timeout_ms) {
+    struct pollfd fds[MAX_BROKERS];
+    int idx[MAX_BROKERS], n = 0;
+    for (int i = 0; i < R.n; i++) {
+        struct broker *b = &R.b[i];
+        if (!b->conn) continue;
+        if (amqp_frames_enqueued(b->conn) || amqp_data_in_buffer(b->conn)) {
+            pump(b, 10); /* already read, maybe partly */
+            return 0;
+        }
+        fds[n] = (struct pollfd){.fd = amqp_get_sockfd(b->conn), .events = POLLIN};
+        idx[n++] = i;
+    }
+    if (!n) return -1;
+    if (poll(fds, (nfds_t)n, timeout_ms) <= 0) return 0;
+    for (int k = 0; k < n; k++)
+        if (fds[k].revents) pump(&R.b[idx[k]], 10);
+    return 0;
+}
+
+/* Publishes one message on broker b and waits for its confirm. Returns 0
+ * when the broker acked it. A call's request expires (ttl_ms > 0) when its
+ * caller stops waiting: a host that is down does not find stale calls
+ * queued when it comes back. */
+static int publish(struct broker *b, const char *exchange, const char *rkey, const char *body,
+                   int persistent, int ttl_ms) {
+    if (!b->conn) return -1;
     amqp_basic_properties_t p;
     memset(&p, 0, sizeof p);
     p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG |
@@ -371,147 +477,150 @@ static int publish(const char *exchange, const char *rkey, const char *body, int
         p._flags |= AMQP_BASIC_EXPIRATION_FLAG;
         p.expiration = amqp_cstring_bytes(ttl);
     }
-    int st = amqp_basic_publish(R.conn, CHAN, amqp_cstring_bytes(exchange),
+    int st = amqp_basic_publish(b->conn, CHAN, amqp_cstring_bytes(exchange),
                                 amqp_cstring_bytes(rkey), 0, 0, &p, amqp_cstring_bytes(body));
     if (st != AMQP_STATUS_OK) {
-        drop("publish", amqp_error_string2(st));
+        drop(b, "publish", amqp_error_string2(st));
         return -1;
     }
-    R.seq++;
-    R.confirm = 0;
+    b->seq++;
+    b->confirm = 0;
     double deadline = now_ms() + CONFIRM_TIMEOUT_MS;
-    while (R.confirm == 0) {
+    while (b->confirm == 0) {
         double left = deadline - now_ms();
         if (left <= 0) {
-            drop("publish", "no confirm from the broker");
+            drop(b, "publish", "no confirm from the broker");
             return -1;
         }
-        if (pump((int)left + 1) < 0) return -1;
+        if (pump(b, (int)left + 1) < 0) return -1;
     }
-    if (R.confirm < 0) log_warn("rabbitmq: broker refused (nack) a message to %s", rkey);
-    return R.confirm > 0 ? 0 : -1;
+    if (b->confirm < 0) log_warn("rabbitmq: broker refused (nack) a message to %s", rkey);
+    return b->confirm > 0 ? 0 : -1;
 }
 
-/* Publishes a request built by `encode` to the exchange; on a connection
- * that had gone stale (broker restarted while we were idle) reconnects and
- * tries once more. Replies of calls need the reply queue of the connection
- * that publishes, so the body is encoded per attempt. */
-static int send_request(const char *topic, const char *method, json_t *args, const char *msg_id,
-                        int timeout_ms);
-
-static int ensure_reply_queue(void) {
-    if (R.reply_q[0]) return 0;
+static int ensure_reply_queue(struct broker *b) {
+    if (b->reply_q[0]) return 0;
     char name[64], uid[37];
     uuid_new(uid);
     snprintf(name, sizeof name, "reply_%s", uid);
-    amqp_queue_declare(R.conn, CHAN, amqp_cstring_bytes(name), 0, 0, 1, 1, amqp_empty_table);
-    if (check("queue.declare (reply)")) return -1;
-    amqp_basic_consume(R.conn, CHAN, amqp_cstring_bytes(name), amqp_cstring_bytes(REPLY_TAG), 0, 1,
+    amqp_queue_declare(b->conn, CHAN, amqp_cstring_bytes(name), 0, 0, 1, 1, amqp_empty_table);
+    if (check(b, "queue.declare (reply)")) return -1;
+    amqp_basic_consume(b->conn, CHAN, amqp_cstring_bytes(name), amqp_cstring_bytes(REPLY_TAG), 0, 1,
                        1, amqp_empty_table);
-    if (check("basic.consume (reply)")) return -1;
-    memcpy(R.reply_q, name, sizeof name);
+    if (check(b, "basic.consume (reply)")) return -1;
+    memcpy(b->reply_q, name, sizeof name);
     return 0;
+}
+
+static int declared(struct broker *b, const char *key) {
+    for (int i = 0; i < b->ndeclared; i++)
+        if (!strcmp(b->declared[i], key)) return 1;
+    return 0;
+}
+
+static void remember(struct broker *b, const char *key) {
+    if (b->ndeclared == (int)(sizeof b->declared / sizeof b->declared[0])) {
+        free(b->declared[0]);
+        memmove(b->declared, b->declared + 1, sizeof b->declared - sizeof b->declared[0]);
+        b->ndeclared--;
+    }
+    b->declared[b->ndeclared++] = strdup(key);
 }
 
 /* Declares the durable queue of `topic` (as its consumer does) before the
  * first publish to it on this connection: a message to a queue nobody has
  * declared yet (a worker that has never started) would be dropped by the
  * exchange and still confirmed, losing outbox work at first boot. */
-static int ensure_topic_queue(const char *topic) {
-    for (int i = 0; i < R.ndeclared; i++)
-        if (!strcmp(R.declared[i], topic)) return 0;
-    amqp_queue_declare(R.conn, CHAN, amqp_cstring_bytes(topic), 0, 1, 0, 0, amqp_empty_table);
-    if (check("queue.declare (topic)")) return -1;
-    amqp_queue_bind(R.conn, CHAN, amqp_cstring_bytes(topic), amqp_cstring_bytes(EXCHANGE),
+static int ensure_topic_queue(struct broker *b, const char *topic) {
+    if (declared(b, topic)) return 0;
+    amqp_queue_declare(b->conn, CHAN, amqp_cstring_bytes(topic), 0, 1, 0, 0, amqp_empty_table);
+    if (check(b, "queue.declare (topic)")) return -1;
+    amqp_queue_bind(b->conn, CHAN, amqp_cstring_bytes(topic), amqp_cstring_bytes(EXCHANGE),
                     amqp_cstring_bytes(topic), amqp_empty_table);
-    if (check("queue.bind (topic)")) return -1;
-    if (R.ndeclared == (int)(sizeof R.declared / sizeof R.declared[0])) {
-        free(R.declared[0]);
-        memmove(R.declared, R.declared + 1, sizeof R.declared - sizeof R.declared[0]);
-        R.ndeclared--;
-    }
-    R.declared[R.ndeclared++] = strdup(topic);
+    if (check(b, "queue.bind (topic)")) return -1;
+    remember(b, topic);
+    return 0;
+}
+
+/* A notification (an outbox row "notify:<rkey>", see notify.h) goes in
+ * oslo's envelope to exchange "nova", routing key rkey, into the queue of
+ * that name, declared as oslo.messaging's notification listener declares
+ * them (exchange and queue not durable, amqp_durable_queues being false by
+ * default) so that events sent before any listener are kept. */
+static int ensure_notification_queue(struct broker *b, const char *rkey) {
+    char key[96];
+    snprintf(key, sizeof key, NOTIFY_TOPIC_PREFIX "%s", rkey);
+    if (declared(b, key)) return 0;
+    amqp_exchange_declare(b->conn, CHAN, amqp_cstring_bytes(NOTIFY_EXCHANGE),
+                          amqp_cstring_bytes("topic"), 0, 0, 0, 0, amqp_empty_table);
+    if (check(b, "exchange.declare (notifications)")) return -1;
+    amqp_queue_declare(b->conn, CHAN, amqp_cstring_bytes(rkey), 0, 0, 0, 0, amqp_empty_table);
+    if (check(b, "queue.declare (notifications)")) return -1;
+    amqp_queue_bind(b->conn, CHAN, amqp_cstring_bytes(rkey), amqp_cstring_bytes(NOTIFY_EXCHANGE),
+                    amqp_cstring_bytes(rkey), amqp_empty_table);
+    if (check(b, "queue.bind (notifications)")) return -1;
+    remember(b, key);
     return 0;
 }
 
 unsigned long rpc_reconnects(void) {
-    return R.gen > 1 ? R.gen - 1 : 0;
+    unsigned long n = 0;
+    for (int i = 0; i < R.n; i++)
+        n += R.b[i].gen > 1 ? R.b[i].gen - 1 : 0;
+    return n;
 }
 
 long rpc_queue_depth(const char *queue, long *consumers) {
-    if (rpc_connect() < 0) return -1;
-    /* declared as its consumer declares it: idempotent, and the answer
-     * counts its messages */
-    amqp_queue_declare_ok_t *ok = amqp_queue_declare(R.conn, CHAN, amqp_cstring_bytes(queue), 0, 1,
-                                                     0, 0, amqp_empty_table);
-    if (check("queue.declare (depth)") || !ok) return -1;
-    if (consumers) *consumers = (long)ok->consumer_count;
-    return (long)ok->message_count;
+    brokers_init();
+    long depth = -1, most = 0;
+    for (int i = 0; i < R.n; i++) {
+        struct broker *b = &R.b[i];
+        if (connect_one(i) < 0) continue;
+        /* declared as its consumer declares it: idempotent, and the answer
+         * counts its messages */
+        amqp_queue_declare_ok_t *ok = amqp_queue_declare(b->conn, CHAN, amqp_cstring_bytes(queue),
+                                                         0, 1, 0, 0, amqp_empty_table);
+        if (check(b, "queue.declare (depth)") || !ok) continue;
+        depth = (depth < 0 ? 0 : depth) + (long)ok->message_count;
+        if ((long)ok->consumer_count > most) most = (long)ok->consumer_count;
+    }
+    if (consumers) *consumers = most;
+    return depth;
 }
 
-static int send_request(const char *topic, const char *method, json_t *args, const char *msg_id,
-                        int timeout_ms) {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int had = R.conn != NULL;
-        if (rpc_connect() < 0) return -1;
-        if ((msg_id && ensure_reply_queue() < 0) || ensure_topic_queue(topic) < 0) {
-            if (had) continue;
-            return -1;
+/* Sends a request (msg_id: a call, whose reply comes to the reply queue of
+ * the broker that took it) or a notification (note) to the current broker;
+ * a connection that had gone stale (broker restarted while we were idle)
+ * or a broker that is away moves it to the next. Returns the broker that
+ * took it, or NULL. */
+static struct broker *send_msg(const char *topic, const char *method, json_t *args,
+                               const char *msg_id, int timeout_ms, int note) {
+    for (int attempt = 0; attempt <= R.n; attempt++) {
+        if (rpc_connect() < 0) return NULL;
+        struct broker *b = &R.b[R.cur];
+        int ready = note                                    ? ensure_notification_queue(b, topic)
+                    : (msg_id && ensure_reply_queue(b) < 0) ? -1
+                                                            : ensure_topic_queue(b, topic);
+        if (ready < 0) {
+            if (b->conn) return NULL;
+            continue;
         }
-        char *body =
-            rpc_envelope_encode(method, args, msg_id, msg_id ? R.reply_q : NULL, timeout_ms);
-        if (!body) return -1;
-        int rc = publish(EXCHANGE, topic, body, 1, msg_id ? timeout_ms : 0);
+        /* encoded per attempt: a call names the reply queue of this broker */
+        char *body = note ? wrap(args)
+                          : rpc_envelope_encode(method, args, msg_id, msg_id ? b->reply_q : NULL,
+                                                timeout_ms);
+        if (!body) return NULL;
+        int rc = note ? publish(b, NOTIFY_EXCHANGE, topic, body, 0, 0)
+                      : publish(b, EXCHANGE, topic, body, 1, msg_id ? timeout_ms : 0);
         free(body);
-        if (rc == 0) return 0;
-        if (!had || R.conn) return -1; /* fresh connection failed, or a nack */
+        if (rc == 0) return b;
+        if (b->conn) return NULL; /* a nack */
     }
-    return -1;
-}
-
-/* A notification (an outbox row "notify:<rkey>", see notify.h): the
- * message in oslo's envelope to exchange "nova", routing key rkey, into the
- * queue of that name, declared as oslo.messaging's notification listener
- * declares them (exchange and queue not durable, amqp_durable_queues being
- * false by default) so that events sent before any listener are kept. */
-static int send_notification(const char *rkey, json_t *msg) {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int had = R.conn != NULL;
-        if (rpc_connect() < 0) return -1;
-        char key[96];
-        snprintf(key, sizeof key, NOTIFY_TOPIC_PREFIX "%s", rkey);
-        int known = 0;
-        for (int i = 0; i < R.ndeclared; i++)
-            if (!strcmp(R.declared[i], key)) known = 1;
-        if (!known) {
-            amqp_exchange_declare(R.conn, CHAN, amqp_cstring_bytes(NOTIFY_EXCHANGE),
-                                  amqp_cstring_bytes("topic"), 0, 0, 0, 0, amqp_empty_table);
-            if (check("exchange.declare (notifications)")) goto retry;
-            amqp_queue_declare(R.conn, CHAN, amqp_cstring_bytes(rkey), 0, 0, 0, 0,
-                               amqp_empty_table);
-            if (check("queue.declare (notifications)")) goto retry;
-            amqp_queue_bind(R.conn, CHAN, amqp_cstring_bytes(rkey),
-                            amqp_cstring_bytes(NOTIFY_EXCHANGE), amqp_cstring_bytes(rkey),
-                            amqp_empty_table);
-            if (check("queue.bind (notifications)")) goto retry;
-            if (R.ndeclared < (int)(sizeof R.declared / sizeof R.declared[0]))
-                R.declared[R.ndeclared++] = strdup(key);
-        }
-        char *body = wrap(msg);
-        if (!body) return -1;
-        int rc = publish(NOTIFY_EXCHANGE, rkey, body, 0, 0);
-        free(body);
-        if (rc == 0) return 0;
-        if (!had || R.conn) return -1;
-        continue;
-    retry:
-        if (!had) return -1;
-    }
-    return -1;
+    return NULL;
 }
 
 int rpc_cast(const char *topic, const char *method, json_t *args) {
-    return send_request(topic, method, args, NULL, 0);
+    return send_msg(topic, method, args, NULL, 0, 0) ? 0 : -1;
 }
 
 /* Removes and returns the first inbox entry of the given kind. */
@@ -541,7 +650,8 @@ json_t *rpc_call(const char *topic, const char *method, json_t *args, int timeou
     char msg_id[37];
     uuid_new(msg_id);
     double t0 = now_ms(), deadline = t0 + timeout_ms;
-    if (send_request(topic, method, args, msg_id, timeout_ms) < 0) {
+    struct broker *b = send_msg(topic, method, args, msg_id, timeout_ms, 0);
+    if (!b) {
         *err = "unreachable";
         return NULL;
     }
@@ -574,7 +684,8 @@ json_t *rpc_call(const char *topic, const char *method, json_t *args, int timeou
             *err = "timeout";
             return NULL;
         }
-        if (pump(left > 1000 ? 1000 : (int)left + 1) < 0) {
+        /* the reply comes on the broker that took the request */
+        if (pump(b, left > 1000 ? 1000 : (int)left + 1) < 0) {
             *err = "unreachable";
             return NULL;
         }
@@ -583,17 +694,17 @@ json_t *rpc_call(const char *topic, const char *method, json_t *args, int timeou
 
 /* ---- server --------------------------------------------------------------- */
 
-static int serve_setup(const char *queue) {
-    amqp_queue_declare(R.conn, CHAN, amqp_cstring_bytes(queue), 0, 1, 0, 0, amqp_empty_table);
-    if (check("queue.declare")) return -1;
-    amqp_queue_bind(R.conn, CHAN, amqp_cstring_bytes(queue), amqp_cstring_bytes(EXCHANGE),
+static int serve_setup(struct broker *b, const char *queue) {
+    amqp_queue_declare(b->conn, CHAN, amqp_cstring_bytes(queue), 0, 1, 0, 0, amqp_empty_table);
+    if (check(b, "queue.declare")) return -1;
+    amqp_queue_bind(b->conn, CHAN, amqp_cstring_bytes(queue), amqp_cstring_bytes(EXCHANGE),
                     amqp_cstring_bytes(queue), amqp_empty_table);
-    if (check("queue.bind")) return -1;
-    amqp_basic_qos(R.conn, CHAN, 0, 1, 0);
-    if (check("basic.qos")) return -1;
-    amqp_basic_consume(R.conn, CHAN, amqp_cstring_bytes(queue), amqp_cstring_bytes(SERVER_TAG), 0,
+    if (check(b, "queue.bind")) return -1;
+    amqp_basic_qos(b->conn, CHAN, 0, 1, 0);
+    if (check(b, "basic.qos")) return -1;
+    amqp_basic_consume(b->conn, CHAN, amqp_cstring_bytes(queue), amqp_cstring_bytes(SERVER_TAG), 0,
                        0, 0, amqp_empty_table);
-    return check("basic.consume");
+    return check(b, "basic.consume");
 }
 
 /* ---- casts kept until the broker is back ------------------------------------ */
@@ -693,25 +804,28 @@ static int serve_one(const char *queue, struct delivery *d, rpc_handler handler,
                      method);
         } else if (msg_id && reply_q) {
             char *body = rpc_reply_encode(res, failure, msg_id);
-            /* The reply queue's name is its routing key on the default exchange. */
-            if (body && rpc_connect() == 0 && publish("", reply_q, body, 0, 0) < 0)
+            /* The reply queue is on the broker the call came through; its
+             * name is its routing key on the default exchange. */
+            if (body && (connect_one(d->broker) < 0 ||
+                         publish(&R.b[d->broker], "", reply_q, body, 0, 0) < 0))
                 log_warn("rpc %s: reply to %s for %s lost", queue, reply_q, method);
             free(body);
         }
         if (!requeue)
             log_info("rpc received method=%s topic=%s msg_id=%s %.1f ms%s%s", method, queue,
-                     msg_id ? msg_id : (uid ? uid : "-"), now_ms() - t0,
-                     failure ? " failed: " : "", failure ? failure : "");
+                     msg_id ? msg_id : (uid ? uid : "-"), now_ms() - t0, failure ? " failed: " : "",
+                     failure ? failure : "");
         log_set_context(NULL, NULL);
         json_decref(res);
     }
     json_decref(msg);
     /* A reconnect while handling invalidates the delivery tag: the broker
      * redelivers the message instead. */
-    if (R.conn && R.gen == d->gen) {
-        int st = requeue ? amqp_basic_nack(R.conn, CHAN, d->tag, 0, 1)
-                         : amqp_basic_ack(R.conn, CHAN, d->tag, 0);
-        if (st != AMQP_STATUS_OK) drop("basic.ack", amqp_error_string2(st));
+    struct broker *b = &R.b[d->broker];
+    if (b->conn && b->gen == d->gen) {
+        int st = requeue ? amqp_basic_nack(b->conn, CHAN, d->tag, 0, 1)
+                         : amqp_basic_ack(b->conn, CHAN, d->tag, 0);
+        if (st != AMQP_STATUS_OK) drop(b, "basic.ack", amqp_error_string2(st));
     }
     return requeue;
 }
@@ -724,35 +838,59 @@ static void nap(int ms, volatile int *stop) {
     }
 }
 
+/* Sets up our consumer on every broker that is not serving us yet (each
+ * with its own backoff: a broker on restart answers within seconds, so it
+ * is looked at often). Returns how many serve us; *wait_ms is the time to
+ * the next attempt when that is none. */
+static int serve_brokers(const char *queue, unsigned ready_gen[], double next_connect[],
+                         int backoff[], double *wait_ms) {
+    int serving = 0;
+    double now = now_ms(), next = now + 1000;
+    for (int i = 0; i < R.n; i++) {
+        struct broker *b = &R.b[i];
+        if (b->conn && ready_gen[i] == b->gen) {
+            serving++;
+            continue;
+        }
+        if (!b->conn && now < next_connect[i]) {
+            if (next_connect[i] < next) next = next_connect[i];
+            continue;
+        }
+        if (connect_one(i) == 0 && serve_setup(b, queue) == 0) {
+            ready_gen[i] = b->gen;
+            backoff[i] = 100;
+            serving++;
+            log_info("rpc: consuming queue %s on %s:%d", queue, b->host, b->port);
+        } else {
+            next_connect[i] = now_ms() + backoff[i];
+            if (next_connect[i] < next) next = next_connect[i];
+            if (backoff[i] < 1000) backoff[i] *= 2;
+        }
+    }
+    *wait_ms = next - now_ms();
+    return serving;
+}
+
 int rpc_serve(const char *queue, rpc_handler handler, void *ud, void (*tick)(void *ud), int tick_ms,
               volatile int *stop) {
     if (tick_ms <= 0) tick_ms = 1000;
-    unsigned ready_gen = 0; /* the connection our consumer is set up on */
-    int backoff = 100;
-    double next_tick = now_ms(), next_connect = 0;
+    brokers_init();
+    unsigned ready_gen[MAX_BROKERS] = {0}; /* the connection our consumer is set up on */
+    int backoff[MAX_BROKERS];
+    double next_connect[MAX_BROKERS] = {0};
+    for (int i = 0; i < MAX_BROKERS; i++)
+        backoff[i] = 100;
+    double next_tick = now_ms();
     while (!*stop) {
-        double now = now_ms();
+        double now = now_ms(), wait;
         if (tick && now >= next_tick) {
             tick(ud);
             next_tick = now_ms() + tick_ms;
             continue;
         }
         int until_tick = tick ? (int)(next_tick - now) + 1 : 1000;
-        if (!R.conn || ready_gen != R.gen) {
-            if (!R.conn && now < next_connect) {
-                double wait = next_connect - now;
-                nap((int)(wait < until_tick ? wait : until_tick) + 1, stop);
-                continue;
-            }
-            if (rpc_connect() == 0 && serve_setup(queue) == 0) {
-                ready_gen = R.gen;
-                backoff = 100;
-                log_info("rpc: consuming queue %s", queue);
-            } else {
-                /* a broker on restart answers within seconds: look often */
-                next_connect = now_ms() + backoff;
-                if (backoff < 1000) backoff *= 2;
-            }
+        if (!serve_brokers(queue, ready_gen, next_connect, backoff, &wait)) {
+            nap((int)(wait < until_tick ? wait : until_tick) + 1, stop);
             continue;
         }
         if (kept_head) kept_flush();
@@ -766,7 +904,10 @@ int rpc_serve(const char *queue, rpc_handler handler, void *ud, void (*tick)(voi
         /* Replies that arrive outside a call are late ones: drop them. */
         while ((d = inbox_take(0)))
             delivery_free(d);
-        pump(until_tick > 500 ? 500 : until_tick);
+        /* short while a broker is missing, to take it back soon */
+        int most = until_tick > 500 ? 500 : until_tick;
+        if (wait < most) most = wait < 0 ? 0 : (int)wait + 1;
+        pump_any(most);
     }
     return 0;
 }
@@ -822,8 +963,10 @@ static int outbox_batch(int *more) {
         const char *topic = db_str(r, i, 1);
         int note = !strncmp(topic, NOTIFY_TOPIC_PREFIX, strlen(NOTIFY_TOPIC_PREFIX));
         log_set_context(db_str(r, i, 4), db_str(r, i, 5));
-        int rc = note ? send_notification(topic + strlen(NOTIFY_TOPIC_PREFIX), args)
-                      : send_request(topic, db_str(r, i, 2), args, NULL, 0);
+        int rc = send_msg(note ? topic + strlen(NOTIFY_TOPIC_PREFIX) : topic, db_str(r, i, 2), args,
+                          NULL, 0, note)
+                     ? 0
+                     : -1;
         log_set_context(rid, global);
         json_decref(args);
         if (rc < 0 && note && rpc_connect() == 0) {

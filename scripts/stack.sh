@@ -20,6 +20,8 @@
 #   CNOVA_RMQ_PORT       15672           RabbitMQ AMQP port
 #   CNOVA_RMQ_DIST_PORT  25672           RabbitMQ Erlang distribution port
 #   CNOVA_RMQ_NODE       cnova@localhost RabbitMQ node name
+#   CNOVA_RMQ_NODES      2               independent RabbitMQ nodes; node N
+#                                        (N > 1) is <name>-N on both ports + N-1
 #   CNOVA_COMPUTE_HOSTS  "compute1"      one cnova-compute per name
 #   CNOVA_VIRT           qemu            qemu: real guests (KVM when /dev/kvm
 #                                        exists, else TCG) through a private
@@ -66,6 +68,7 @@ PG_PORT=${CNOVA_PG_PORT:-15432}
 RMQ_PORT=${CNOVA_RMQ_PORT:-15672}
 RMQ_DIST_PORT=${CNOVA_RMQ_DIST_PORT:-25672}
 RMQ_NODE=${CNOVA_RMQ_NODE:-cnova@localhost}
+RMQ_NODES=${CNOVA_RMQ_NODES:-2}
 COMPUTE_HOSTS=${CNOVA_COMPUTE_HOSTS:-compute1}
 API_WORKERS=${CNOVA_API_WORKERS:-0}
 MAX_BODY=${CNOVA_MAX_BODY:-1048576}
@@ -272,48 +275,96 @@ pg_stop() {
 
 rmq_user() { if [ $IS_ROOT -eq 1 ]; then echo rabbitmq; else id -un; fi; }
 
-# rmq CMD...: run CMD as the rabbitmq user with this node's environment.
+# The brokers are independent nodes, not a cluster (see lib/rpc.c): every
+# process publishes to the first that answers and consumes from all, so a
+# broker killed stalls nothing while it restarts. rmq_sel N makes node N
+# (1..RMQ_NODES) the one the rmq_* functions below act on.
+rmq_sel() {
+    RN=$1
+    R_PORT=$((RMQ_PORT + RN - 1))
+    R_DIST=$((RMQ_DIST_PORT + RN - 1))
+    R_DIR=rmq
+    R_NODE=$RMQ_NODE
+    if [ "$RN" -gt 1 ]; then
+        R_DIR=rmq$RN
+        R_NODE=${RMQ_NODE%@*}-$RN@${RMQ_NODE#*@}
+    fi
+}
+rmq_ports() { seq -s, "$RMQ_PORT" $((RMQ_PORT + RMQ_NODES - 1)); }
+
+# rmq CMD...: run CMD as the rabbitmq user with the selected node's environment.
 # With RMQ_TIMEOUT=N set, CMD is killed after N seconds.
 rmq() {
-    local base t=()
-    base=$(existing_dir rmq)
+    local base t=() conf=()
+    base=$(existing_dir "$R_DIR")
     [ -n "${RMQ_TIMEOUT:-}" ] && t=(timeout "$RMQ_TIMEOUT")
+    # a rabbitmq.conf costs a second of start-up (cuttlefish): only when it says something
+    [ -s "$base/rabbitmq.conf" ] && conf=(RABBITMQ_CONFIG_FILE="$base/rabbitmq")
     as "$(rmq_user)" "${t[@]}" env \
         HOME="$base" \
-        RABBITMQ_NODENAME="$RMQ_NODE" \
+        RABBITMQ_NODENAME="$R_NODE" \
         RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
-        RABBITMQ_NODE_PORT="$RMQ_PORT" \
-        RABBITMQ_DIST_PORT="$RMQ_DIST_PORT" \
+        RABBITMQ_NODE_PORT="$R_PORT" \
+        RABBITMQ_DIST_PORT="$R_DIST" \
         RABBITMQ_MNESIA_BASE="$base/mnesia" \
         RABBITMQ_LOG_BASE="$base/log" \
         RABBITMQ_PID_FILE="$base/pid" \
         RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins" \
-        RABBITMQ_CONFIG_FILE="$base/rabbitmq" \
+        RABBITMQ_PLUGINS_DIR="$(rmq_plugins_dir)" \
+        "${conf[@]}" \
         ERL_EPMD_ADDRESS=127.0.0.1 \
-        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none" \
         "$@"
 }
 
-rmq_running() { alive "$(existing_dir rmq)/pid" beam; }
+# The broker's applications and what they need, linked into a folder of
+# their own: RabbitMQ looks through every application of its plugins folder
+# for feature flags and upgrade steps at each start, and Debian's holds 70
+# (seconds of a restart on a busy machine; we enable no plugin).
+rmq_plugins_dir() {
+    local all dir app dep todo
+    all=$(ls -d /usr/lib/rabbitmq/lib/rabbitmq_server-*/plugins 2>/dev/null | tail -n 1)
+    dir=$(private_dir rmq-apps "$(rmq_user)")
+    if [ ! -f "$dir/.done" ] && [ -n "$all" ]; then
+        todo=rabbit
+        while [ -n "$todo" ]; do
+            set -- $todo; app=$1; shift; todo=$*
+            [ -e "$dir/$app" ] && continue
+            local d
+            d=$(ls -d "$all/$app"-[0-9]* 2>/dev/null | head -n 1)
+            [ -n "$d" ] || continue # an OTP application
+            ln -s "$d" "$dir/$app"
+            for dep in $(tr -d ' \t\n' <"$d/ebin/$app.app" |
+                sed -n 's/.*{applications,\[\([^]]*\)\]}.*/\1/p' | tr ',' ' '); do
+                todo="$todo $dep"
+            done
+        done
+        touch "$dir/.done"
+    fi
+    if [ -f "$dir/.done" ]; then echo "$dir"; else echo "$all"; fi
+}
+
+rmq_running() { alive "$(existing_dir "$R_DIR")/pid" beam; }
 
 # The port first: each rabbitmqctl is an Erlang VM of its own, which would
 # slow the broker's own boot if run every second until it is up.
 rmq_ready() {
-    port_open "$RMQ_PORT" && RMQ_TIMEOUT=20 rmq "$RMQ_BIN/rabbitmqctl" status >/dev/null 2>&1
+    port_open "$R_PORT" && RMQ_TIMEOUT=20 rmq "$RMQ_BIN/rabbitmqctl" status >/dev/null 2>&1
 }
 
-rmq_start() {
-    local user base deadline
+# Starts the selected node, detached, unless it runs; rmq_wait waits for it.
+rmq_launch() {
+    local user base
     user=$(rmq_user)
     [ -x "$RMQ_BIN/rabbitmq-server" ] || die "RabbitMQ not found in $RMQ_BIN (run scripts/deps.sh)"
-    base=$(private_dir rmq "$user")
+    base=$(private_dir "$R_DIR" "$user")
     if rmq_running; then
-        say "rabbitmq: already running as $RMQ_NODE on 127.0.0.1:$RMQ_PORT"
-        return
+        say "rabbitmq: already running as $R_NODE on 127.0.0.1:$R_PORT"
+        return 1
     fi
     mkdir -p "$base/mnesia" "$base/log"
     [ -f "$base/enabled_plugins" ] || echo '[].' >"$base/enabled_plugins"
-    [ -f "$base/rabbitmq.conf" ] || : >"$base/rabbitmq.conf"
+    [ -s "$base/rabbitmq.conf" ] || rm -f "$base/rabbitmq.conf"
     [ $IS_ROOT -eq 1 ] && chown -R "$user:" "$base"
     # epmd is shared by every Erlang node and outlives them: remember whether
     # we are the ones starting it, so that stop removes it only then.
@@ -324,30 +375,49 @@ rmq_start() {
     # every worker waits on
     AS_NICE=-10 rmq "$RMQ_BIN/rabbitmq-server" -detached </dev/null >>"$LOG/rabbitmq-server.log" 2>&1 ||
         { tail_log "$LOG/rabbitmq-server.log"; die "rabbitmq-server -detached failed"; }
-    ln -sfn "$base/log" "$LOG/rabbitmq"
-    deadline=$((SECONDS + WAIT))
+    ln -sfn "$base/log" "$LOG/$R_DIR"
+}
+
+rmq_wait() {
+    local deadline=$((SECONDS + WAIT))
     while [ $SECONDS -lt $deadline ]; do
         if rmq_ready; then
-            say "rabbitmq: started as $RMQ_NODE on 127.0.0.1:$RMQ_PORT"
+            say "rabbitmq: started as $R_NODE on 127.0.0.1:$R_PORT"
             return
         fi
         sleep 0.3
     done
-    tail_log "$base/log/$RMQ_NODE.log"
-    die "RabbitMQ node $RMQ_NODE not ready on 127.0.0.1:$RMQ_PORT after ${WAIT} s (logs: $base/log)"
+    tail_log "$(existing_dir "$R_DIR")/log/$R_NODE.log"
+    die "RabbitMQ node $R_NODE not ready on 127.0.0.1:$R_PORT after ${WAIT} s (logs: $(existing_dir "$R_DIR")/log)"
+}
+
+# Every node: launched together, then waited for.
+rmq_start() {
+    local n started=''
+    for n in $(seq "$RMQ_NODES"); do
+        rmq_sel "$n"
+        rmq_launch && started="$started $n"
+    done
+    for n in $started; do
+        rmq_sel "$n"
+        rmq_wait
+    done
 }
 
 rmq_stop() {
-    local base
-    base=$(existing_dir rmq)
-    if rmq_running; then
-        if ! RMQ_TIMEOUT=60 rmq "$RMQ_BIN/rabbitmqctl" stop "$base/pid" \
-            </dev/null >>"$LOG/rabbitmq-server.log" 2>&1; then
-            warn "rabbitmqctl stop failed; stopping the node by its PID"
-            stop_pid "$base/pid" rabbitmq beam
+    local base n
+    for n in $(seq "$RMQ_NODES"); do
+        rmq_sel "$n"
+        base=$(existing_dir "$R_DIR")
+        if rmq_running; then
+            if ! RMQ_TIMEOUT=60 rmq "$RMQ_BIN/rabbitmqctl" stop "$base/pid" \
+                </dev/null >>"$LOG/rabbitmq-server.log" 2>&1; then
+                warn "rabbitmqctl stop failed; stopping the node by its PID"
+                stop_pid "$base/pid" rabbitmq beam
+            fi
+            say "stopped rabbitmq $R_NODE"
         fi
-        say "stopped rabbitmq"
-    fi
+    done
     if [ -f "$RUN/epmd.ours" ]; then
         # refused by epmd while any other node is still registered
         case $(epmd -kill 2>&1) in *Killed*) say "stopped epmd" ;; esac
@@ -383,7 +453,7 @@ oslo_policy	policy_file	$RUN/policy.yaml
 database	connection	host=$pghost port=$PG_PORT user=cnova dbname=cnova
 database	migrations	$REPO/sql
 rabbit	host	127.0.0.1
-rabbit	port	$RMQ_PORT
+rabbit	port	$(rmq_ports)
 image	data_path	$RUN/images
 compute	volumes_path	$RUN/volumes
 image	image_size_cap	$IMAGE_SIZE_CAP
@@ -871,13 +941,16 @@ cmd_stop() {
 }
 
 cmd_status() {
-    local down=0 f name
+    local down=0 f name n
     line() { printf '%-24s %s\n' "$1" "$2"; }
     if [ -d "$RUN" ]; then RUN=$(cd "$RUN" && pwd); fi
     if pg_running; then line postgresql "running  127.0.0.1:$PG_PORT  $(existing_dir pg)/data"
     else line postgresql stopped; down=1; fi
-    if rmq_running; then line rabbitmq "running  $RMQ_NODE 127.0.0.1:$RMQ_PORT  pid $(cat "$(existing_dir rmq)/pid")"
-    else line rabbitmq stopped; down=1; fi
+    for n in $(seq "$RMQ_NODES"); do
+        rmq_sel "$n"
+        if rmq_running; then line "rabbitmq $R_NODE" "running  127.0.0.1:$R_PORT  pid $(cat "$(existing_dir "$R_DIR")/pid")"
+        else line "rabbitmq $R_NODE" stopped; down=1; fi
+    done
     for name in cnova-api cnova-conductor cnova-scheduler; do
         if alive "$PIDS/$name.pid" "$name"; then line "$name" "running  pid $(cat "$PIDS/$name.pid")"
         else line "$name" stopped; down=1; fi
@@ -905,7 +978,7 @@ start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 restart) cmd_stop; cmd_start ;;
-rabbitmqctl) shift; rmq "$RMQ_BIN/rabbitmqctl" "$@" ;; # rabbitmqctl for this stack's node
+rabbitmqctl) shift; rmq_sel "${CNOVA_RMQ_NODE_INDEX:-1}"; rmq "$RMQ_BIN/rabbitmqctl" "$@" ;; # rabbitmqctl for one node (1)
 db-stop) pg_stop ;;   # only the database: the resilience tests use these two
 db-start) pg_start ;;
 *)

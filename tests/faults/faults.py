@@ -15,9 +15,11 @@ import time, uuid
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# The rows: what is killed. "compute" is the second compute host.
+# The rows: what is killed. "compute" is the second compute host;
+# "rabbitmq" the first broker (the one everything publishes to),
+# "rabbitmq-2" the second (where every worker also consumes).
 FAULTS = ["none", "api-worker", "api-master", "nginx", "conductor-worker", "conductor",
-          "scheduler", "compute", "rabbitmq", "postgresql"]
+          "scheduler", "compute", "rabbitmq", "rabbitmq-2", "postgresql"]
 
 # scripts/stack.sh's knobs for a fault stack, unless the environment sets them
 DEFAULTS = {
@@ -176,6 +178,7 @@ class Stack:
                  "scheduler": self._pidfile("cnova-scheduler"),
                  "compute": self._pidfile(f"cnova-compute-{self.hosts[min(1, len(self.hosts) - 1)]}"),
                  "rabbitmq": os.path.join(self._private("rmq"), "pid"),
+                 "rabbitmq-2": os.path.join(self._private("rmq2"), "pid"),
                  "postgresql": os.path.join(self._private("pg"), "data", "postmaster.pid")}
         return self._read_pid(files[fault])
 
