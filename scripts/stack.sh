@@ -212,6 +212,8 @@ tail_log() {
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# listened PORT: some process listens on PORT (any address)
+listened() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
 # keystone_start, keystone_stop, keystone_running, keystone_conf_lines, keystone_token
 # shellcheck source=scripts/keystone.sh
@@ -362,6 +364,11 @@ rmq_launch() {
         say "rabbitmq: already running as $R_NODE on 127.0.0.1:$R_PORT"
         return 1
     fi
+    # a node whose port another process holds dies before it logs anything
+    local p
+    for p in "$R_PORT" "$R_DIST"; do
+        ! listened "$p" || die "rabbitmq $R_NODE: 127.0.0.1:$p is taken by another process (CNOVA_RMQ_PORT, CNOVA_RMQ_DIST_PORT; node N uses both + N-1)"
+    done
     mkdir -p "$base/mnesia" "$base/log"
     [ -f "$base/enabled_plugins" ] || echo '[].' >"$base/enabled_plugins"
     [ -s "$base/rabbitmq.conf" ] || rm -f "$base/rabbitmq.conf"
