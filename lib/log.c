@@ -38,6 +38,15 @@ const char *log_global_request_id(void) {
     return cur_global;
 }
 
+void log_context_save(struct log_context *c) {
+    snprintf(c->request_id, sizeof c->request_id, "%s", cur_rid);
+    snprintf(c->global_request_id, sizeof c->global_request_id, "%s", cur_global);
+}
+
+void log_context_restore(const struct log_context *c) {
+    log_set_context(c->request_id, c->global_request_id);
+}
+
 void log_init(const char *program, enum log_level min) {
     static int atfork_set;
     prog = program;

@@ -26,6 +26,13 @@ void log_set_context(const char *request_id, const char *global_request_id);
 /* The current context's ids ("" when none). */
 const char *log_request_id(void);
 const char *log_global_request_id(void);
+/* A copy of the current context: to put back after working in another
+ * one, or to keep with work that is sent later. */
+struct log_context {
+    char request_id[64], global_request_id[64];
+};
+void log_context_save(struct log_context *c);
+void log_context_restore(const struct log_context *c);
 
 #define log_debug(...) log_msg(LOG_DEBUG, NULL, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, NULL, __VA_ARGS__)

@@ -713,7 +713,7 @@ struct kept {
     struct kept *next;
     char *topic, *method;
     json_t *args;
-    char rid[64], global[64]; /* the request context it was cast in */
+    struct log_context ctx; /* the request context it was cast in */
 };
 static struct kept *kept_head, **kept_tail = &kept_head;
 static int nkept;
@@ -734,15 +734,14 @@ static void kept_pop(void) {
 /* Sends the kept casts, oldest first, while the broker takes them. */
 static void kept_flush(void) {
     if (!kept_head) return;
-    char rid[64], global[64];
-    snprintf(rid, sizeof rid, "%s", log_request_id());
-    snprintf(global, sizeof global, "%s", log_global_request_id());
+    struct log_context own;
+    log_context_save(&own);
     while (kept_head) {
-        log_set_context(kept_head->rid, kept_head->global);
+        log_context_restore(&kept_head->ctx);
         if (rpc_cast(kept_head->topic, kept_head->method, kept_head->args)) break;
         kept_pop();
     }
-    log_set_context(rid, global);
+    log_context_restore(&own);
 }
 
 static void kept_drop(void) {
@@ -763,8 +762,7 @@ int rpc_cast_later(const char *topic, const char *method, json_t *args) {
     k->topic = strdup(topic);
     k->method = strdup(method);
     k->args = args ? json_deep_copy(args) : json_object();
-    snprintf(k->rid, sizeof k->rid, "%s", log_request_id());
-    snprintf(k->global, sizeof k->global, "%s", log_global_request_id());
+    log_context_save(&k->ctx);
     *kept_tail = k;
     kept_tail = &k->next;
     if (nkept++ == 0)
@@ -955,9 +953,8 @@ static int outbox_batch(int *more) {
     int n = PQntuples(r), done = 0, failed = 0;
     struct sbuf ids = {0};
     sbuf_add(&ids, "{", 1);
-    char rid[64], global[64]; /* each row is sent in the context it was written in */
-    snprintf(rid, sizeof rid, "%s", log_request_id());
-    snprintf(global, sizeof global, "%s", log_global_request_id());
+    struct log_context own; /* each row is sent in the context it was written in */
+    log_context_save(&own);
     for (int i = 0; i < n; i++) {
         json_t *args = json_loads(db_str(r, i, 3), JSON_DECODE_ANY, NULL);
         const char *topic = db_str(r, i, 1);
@@ -967,7 +964,7 @@ static int outbox_batch(int *more) {
                           NULL, 0, note)
                      ? 0
                      : -1;
-        log_set_context(rid, global);
+        log_context_restore(&own);
         json_decref(args);
         if (rc < 0 && note && rpc_connect() == 0) {
             /* the broker is there but refused it (e.g. an exchange "nova"

@@ -70,7 +70,27 @@ static void test_json(void **state) {
     log_init("cnova-test", LOG_INFO);
 }
 
+/* A saved context comes back whole after work in another one. */
+static void test_context_save_restore(void **state) {
+    (void)state;
+    struct log_context saved, empty;
+    log_set_context("req-1", "req-g");
+    log_context_save(&saved);
+    log_set_context(NULL, NULL);
+    log_context_save(&empty);
+    assert_string_equal(empty.request_id, "");
+    log_set_context("req-2", NULL);
+    assert_string_equal(log_request_id(), "req-2");
+    assert_string_equal(log_global_request_id(), "");
+    log_context_restore(&saved);
+    assert_string_equal(log_request_id(), "req-1");
+    assert_string_equal(log_global_request_id(), "req-g");
+    log_context_restore(&empty);
+    assert_string_equal(log_request_id(), "");
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_text), cmocka_unit_test(test_json)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_text), cmocka_unit_test(test_json),
+                                       cmocka_unit_test(test_context_save_restore)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
