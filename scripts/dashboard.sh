@@ -40,23 +40,11 @@ URL=http://127.0.0.1:$PORT
 say() { printf '%s\n' "$*"; }
 die() { printf 'dashboard.sh: %s\n' "$*" >&2; exit 1; }
 
-pid_runs() {
-    kill -0 "$1" 2>/dev/null || return 1
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-    stat=${stat##*) }
-    [ "${stat%% *}" != Z ]
-}
+warn() { printf 'dashboard.sh: warning: %s\n' "$*" >&2; }
+# shellcheck source=scripts/lib.sh
+. "$REPO/scripts/lib.sh"
 # running: the pid file names a live uwsgi serving our settings
-running() {
-    local pid
-    [ -s "$PIDF" ] || return 1
-    pid=$(head -n1 "$PIDF")
-    case $pid in '' | *[!0-9]*) return 1 ;; esac
-    pid_runs "$pid" || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$DIR" || return 1
-}
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+running() { alive "$PIDF" "$DIR"; }
 
 # settings: the settings module and the WSGI entry (Debian's wsgi.py forces
 # its own settings module, so we have our own three lines)
@@ -195,20 +183,8 @@ cmd_start() {
 }
 
 cmd_stop() {
-    local pid i
-    if ! running; then rm -f "$PIDF"; return 0; fi
-    pid=$(head -n1 "$PIDF")
-    kill -INT "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        pid_runs "$pid" || break
-        sleep 0.1
-    done
-    if pid_runs "$pid"; then
-        printf 'dashboard.sh: warning: uwsgi pid %s still running after 10 s: KILL\n' "$pid" >&2
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$PIDF"
-    say "stopped dashboard"
+    # uwsgi reloads on TERM
+    stop_pid "$PIDF" dashboard "$DIR" INT
 }
 
 case ${1:-} in
