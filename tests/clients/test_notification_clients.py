@@ -68,7 +68,9 @@ class NotificationConsumerTest(unittest.TestCase):
         cls.col = Collector()
         cls.listener = om.get_notification_listener(cls.transport, targets, [cls.col],
                                                     executor="threading")
-        cls.listener.start()
+        # one dispatch thread: the endpoint sees them in the queue's order,
+        # which the order checks below read (a pool of threads may swap two)
+        cls.listener.start(override_pool_size=1)
         # small flavors of our own for the resizes (the shared stack's hosts
         # hold many servers)
         cls.flavors = {}
