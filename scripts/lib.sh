@@ -2,13 +2,15 @@
 # dashboard.sh (sourced; the caller defines say and warn).
 
 # pid_runs PID: the process exists and is not a zombie (an exited daemon
-# stays a zombie until init gets round to reaping it).
+# stays a zombie until init gets round to reaping it) nor on its way out:
+# its stat unreadable or empty (seen under gVisor right after a kill -9,
+# when a start that took it for running left the component down).
 pid_runs() {
     kill -0 "$1" 2>/dev/null || return 1
     local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
     stat=${stat##*) }
-    [ "${stat%% *}" != Z ]
+    case ${stat%% *} in Z | X | '') return 1 ;; esac
 }
 
 # alive PIDFILE [NAME]: the process in PIDFILE runs (and its command line
