@@ -38,6 +38,7 @@
 #define FAILURE_KEY "_rpc_failure"
 #define OUTBOX_BATCH 100
 #define MAX_BROKERS 4
+#define OUTBOX_WAIT_MS 50
 
 /* A message taken off the wire, waiting for rpc_serve or rpc_call. */
 struct delivery {
@@ -937,19 +938,47 @@ int outbox_add(const char *topic, const char *method, json_t *args) {
 
 /* Publishes one batch in one transaction. Returns rows published (deleted),
  * or -1; *more is set when the batch was full and nothing failed. */
+/* Locks the oldest rows no other publisher holds, in a transaction left
+ * open. Rows older than those (another process publishing them right now,
+ * or a transaction that committed after ours looked) must go out first:
+ * the work and events of one request chain (a conductor's commit, the cast
+ * it made, what the host did next) would otherwise reach their queue out of
+ * order. Then it lets go and looks again a moment later, for at most
+ * OUTBOX_WAIT_MS, after which it publishes what it holds anyway. */
+static int outbox_take(PGresult **r) {
+    for (int waited = 0;; waited += 2) {
+        if (db_begin() != DB_OK) return -1;
+        if (db_query(r,
+                     "SELECT id, topic, method, args, context->>'request_id', "
+                     "context->>'global_request_id' FROM outbox ORDER BY id LIMIT 100 "
+                     "FOR UPDATE SKIP LOCKED",
+                     0, NULL) != DB_OK) {
+            log_warn("outbox: %s", db_errmsg());
+            db_rollback();
+            return -1;
+        }
+        if (!PQntuples(*r) || waited >= OUTBOX_WAIT_MS) return 0;
+        const char *p[] = {db_str(*r, 0, 0)};
+        PGresult *older;
+        if (db_query(&older, "SELECT EXISTS (SELECT 1 FROM outbox WHERE id < $1::bigint)", 1, p) !=
+            DB_OK) {
+            PQclear(*r);
+            db_rollback();
+            return -1;
+        }
+        int wait = !strcmp(db_str(older, 0, 0), "t");
+        PQclear(older);
+        if (!wait) return 0;
+        PQclear(*r);
+        db_rollback();
+        usleep(2000);
+    }
+}
+
 static int outbox_batch(int *more) {
     *more = 0;
-    if (db_begin() != DB_OK) return -1;
     PGresult *r;
-    if (db_query(&r,
-                 "SELECT id, topic, method, args, context->>'request_id', "
-                 "context->>'global_request_id' FROM outbox ORDER BY id LIMIT 100 "
-                 "FOR UPDATE SKIP LOCKED",
-                 0, NULL) != DB_OK) {
-        log_warn("outbox: %s", db_errmsg());
-        db_rollback();
-        return -1;
-    }
+    if (outbox_take(&r) < 0) return -1;
     int n = PQntuples(r), done = 0, failed = 0;
     struct sbuf ids = {0};
     sbuf_add(&ids, "{", 1);
