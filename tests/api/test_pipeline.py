@@ -48,8 +48,9 @@ class Pipeline(ApiTest):
             self.flavors[key] = fid
         return self.flavors[key], key
 
-    def insert(self, name, ram, vcpus, disk, hints=None, az=None, extra_specs=None):
-        """What POST /servers writes, with psql: instances row + outbox row."""
+    def insert(self, name, ram, vcpus, disk, hints=None, az=None, extra_specs=None, copies=1):
+        """What POST /servers writes, with psql: instances row + outbox row
+        (`copies` outbox rows: the build delivered that many times)."""
         u = str(uuid.uuid4())
         flavor = {"flavorid": "pl", "name": "pl", "vcpus": vcpus, "memory_mb": ram,
                   "root_gb": disk, "ephemeral_gb": 0, "swap": 0, "extra_specs": extra_specs or {}}
@@ -61,8 +62,8 @@ class Pipeline(ApiTest):
              "flavor, vcpus, memory_mb, root_gb, reservation_id, request_spec) VALUES "
              f"({q(u)}, {q(PROJECT)}, 'admin', {q(name)}, {q(self.image)}, {q(json.dumps(flavor))}, "
              f"{vcpus}, {ram}, {disk}, 'r-pl', {q(json.dumps(spec))}); "
-             "INSERT INTO outbox (topic, method, args) VALUES ('conductor', 'build_instances', "
-             f"{q(json.dumps({'instance_uuids': [u]}))}); COMMIT;")
+             "INSERT INTO outbox (topic, method, args) SELECT 'conductor', 'build_instances', "
+             f"{q(json.dumps({'instance_uuids': [u]}))} FROM generate_series(1, {copies}); COMMIT;")
         return u
 
     def boot(self, name, ram=64, vcpus=1, disk=1, hints=None):
@@ -378,6 +379,27 @@ class Pipeline(ApiTest):
               f"{sum(s[0] == 'active' for s in st.values())} active, "
               f"{sum(s[0] == 'stopped' for s in st.values())} stopped, "
               f"{sum(s[0] == 'error' for s in st.values())} error", end=" ")
+        for u in uuids:
+            self.delete(u)
+        self.wait_deleted(uuids)
+        self.assertClaimsMatchInstances()
+
+    def test_10_a_build_delivered_again_at_once_claims_once(self):
+        """One build delivered several times at the same moment (an outbox
+        row published again because the database died before its delete
+        was acked, a redelivery racing the build timeout's re-drive): the
+        conductors that get the copies schedule the instance side by side.
+        Every claim but the one the instance keeps must be given back:
+        node usage = claims. (The instance
+        and its three outbox rows are written as POST /servers writes one.)"""
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            uuids = list(ex.map(lambda i: self.insert(f"pl-again-{i}", 64, 1, 1, copies=3),
+                                range(16)))
+        st = self.wait_settled(uuids)
+        self.assertEqual([u for u, s in st.items() if s[0] != "active"], [], st)
+        time.sleep(1)  # copies that lost the race finish giving back
+        self.assertWithinCapacity()
+        self.assertClaimsMatchInstances()
         for u in uuids:
             self.delete(u)
         self.wait_deleted(uuids)

@@ -4,7 +4,9 @@
  * stale host views) can never over-commit a node. The claim is recorded on
  * the instance (instances.claim) in the same transaction, replacing any
  * earlier one, so a claim whose conductor died before using it is given
- * back by the next scheduling of that instance instead of leaking. For a
+ * back by the next scheduling of that instance instead of leaking (the
+ * instance's row is locked first, so two schedulings of one instance take
+ * turns rather than both claiming and one overwriting the other). For a
  * move (resize, cold migration) the instance's claim on the source is
  * handed to the migration first instead of given back. */
 #include <stdio.h>
@@ -22,6 +24,22 @@ int sched_claim(const struct sched_host *h, const struct sched_request *r) {
     const char *p[] = {id, v, m, d};
     const char *u[] = {r->uuid, id, v, m, d};
     if (db_begin() != DB_OK) return -1;
+    /* The instance's row first, whatever its claim: two schedulings of one
+     * instance (a build delivered twice) then take turns, and the second
+     * gives the first's claim back instead of overwriting it. */
+    PGresult *res = NULL;
+    if (db_query(&res, "SELECT 1 FROM instances WHERE uuid = $1 AND deleted = 0 FOR UPDATE", 1,
+                 u) != DB_OK) {
+        log_error("claim for %s: %s", r->uuid, db_errmsg());
+        db_rollback();
+        return -1;
+    }
+    int live = PQntuples(res);
+    PQclear(res);
+    if (!live) { /* deleted meanwhile: nothing to claim for */
+        db_rollback();
+        return -2;
+    }
     enum db_status st = r->migration_id ? claims_hold_for_move(r->uuid, r->migration_id)
                                         : claims_release(r->uuid, NULL);
     if (st != DB_OK) {
@@ -29,7 +47,6 @@ int sched_claim(const struct sched_host *h, const struct sched_request *r) {
         db_rollback();
         return -1;
     }
-    PGresult *res = NULL;
     if (db_query(&res,
                  "UPDATE compute_nodes SET vcpus_used = vcpus_used + $2::int, "
                  "memory_mb_used = memory_mb_used + $3::int, "

@@ -235,7 +235,9 @@ static json_t *do_select_destinations(json_t *args, struct scheduler *s) {
     sched_weigh(hosts, n, &q);
     for (int i = 0; i < n && !res; i++) {
         int c = sched_claim(&hosts[i], &q);
-        if (c < 0) {
+        if (c == -2) {
+            res = rpc_failure("instance deleted meanwhile");
+        } else if (c < 0) {
             res = rpc_failure("database unavailable");
         } else if (c > 0) {
             res = json_pack("{s:s, s:s, s:I, s:s, s:{s:I, s:I, s:I, s:I}}", "host", hosts[i].host,

@@ -53,7 +53,8 @@ struct sched_weigher {
 void sched_weigh(struct sched_host *hosts, int n, const struct sched_request *r);
 
 /* Adds the request to the node's usage if it still fits (one conditional
- * UPDATE). Returns 1 when claimed, 0 when it no longer fits, -1 on a
+ * UPDATE), holding the instance's row meanwhile. Returns 1 when claimed, 0
+ * when it no longer fits, -2 when the instance is deleted, -1 on a
  * database error. */
 int sched_claim(const struct sched_host *h, const struct sched_request *r);
 
