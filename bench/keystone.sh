@@ -9,7 +9,7 @@
 #      validations it served (expected: each token once per
 #      token_cache_time, 300 s).
 # Prints figures, never passes or fails. Its own stack (run-bench-ks/,
-# ports 18674 / PG 35632 / AMQP 26872 / dist 36872 / Keystone 35700),
+# ports 18674 / PG 30632 / AMQP 26872 / dist 31872 / Keystone 30700),
 # stopped at the end.
 #
 # Knobs: CNOVA_BIN (build/), BENCH_DURATION (10s), BENCH_CONNECTIONS (32),
@@ -22,8 +22,8 @@ cd "$REPO"
 export CNOVA_BIN=${CNOVA_BIN:-$REPO/build}
 case $CNOVA_BIN in /*) ;; *) CNOVA_BIN=$REPO/$CNOVA_BIN ;; esac
 export CNOVA_RUN=$REPO/run-bench-ks
-export CNOVA_PORT=18674 CNOVA_METADATA_PORT=18675 CNOVA_PG_PORT=35632 CNOVA_RMQ_PORT=26872 CNOVA_RMQ_DIST_PORT=36872
-export CNOVA_RMQ_NODE=cnova-bench-ks@localhost CNOVA_KEYSTONE_PORT=35700
+export CNOVA_PORT=18674 CNOVA_METADATA_PORT=18675 CNOVA_PG_PORT=30632 CNOVA_RMQ_PORT=26872 CNOVA_RMQ_DIST_PORT=31872
+export CNOVA_RMQ_NODE=cnova-bench-ks@localhost CNOVA_KEYSTONE_PORT=30700
 export CNOVA_VIRT=test CNOVA_COMPUTE_HOSTS=compute1 CNOVA_API_WORKERS=${CNOVA_API_WORKERS:-0}
 
 DURATION=${BENCH_DURATION:-10s}

@@ -3,8 +3,8 @@
 # against the ceiling of a libfcgi hello-world pool behind the same nginx.
 # Prints figures, never passes or fails on them.
 #
-# Starts its own stack (run-bench/, ports 18874 / PG 35432 / AMQP 26672 /
-# dist 36672, node cnova-bench@localhost) plus bench/hello-fcgi, runs
+# Starts its own stack (run-bench/, ports 18874 / PG 30432 / AMQP 26672 /
+# dist 31672, node cnova-bench@localhost) plus bench/hello-fcgi, runs
 #   wrk -t2 -c32 -d10s --latency -H 'X-Auth-Token: admin:admin'
 # against /hello and each PATH (default /v2.1/, /v2.1/os-services,
 # /v2.1/flavors/detail, /v2.1/os-keypairs, /v2.1/limits, and /v2.1/servers
@@ -25,7 +25,7 @@ cd "$REPO"
 export CNOVA_BIN=${CNOVA_BIN:-$REPO/build}
 case $CNOVA_BIN in /*) ;; *) CNOVA_BIN=$REPO/$CNOVA_BIN ;; esac
 export CNOVA_RUN=$REPO/run-bench
-export CNOVA_PORT=18874 CNOVA_METADATA_PORT=18875 CNOVA_PG_PORT=35432 CNOVA_RMQ_PORT=26672 CNOVA_RMQ_DIST_PORT=36672
+export CNOVA_PORT=18874 CNOVA_METADATA_PORT=18875 CNOVA_PG_PORT=30432 CNOVA_RMQ_PORT=26672 CNOVA_RMQ_DIST_PORT=31672
 export CNOVA_RMQ_NODE=cnova-bench@localhost
 export CNOVA_VIRT=test # simulated hosts: the bench measures the control plane
 export CNOVA_COMPUTE_HOSTS=${CNOVA_COMPUTE_HOSTS:-compute1}

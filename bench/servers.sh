@@ -9,8 +9,8 @@
 # checks do. Boots through POST /servers when it answers 202, else writes
 # instances + outbox rows as the API does.
 #
-# Own stack: run-bench-servers/, ports 18894 / PG 35494 / AMQP 26694 / dist
-# 36694, node cnova-bench-servers@localhost. Knobs: CNOVA_BIN (build/),
+# Own stack: run-bench-servers/, ports 18894 / PG 30494 / AMQP 26694 / dist
+# 31694, node cnova-bench-servers@localhost. Knobs: CNOVA_BIN (build/),
 # BENCH_SERVERS, BENCH_PARALLEL, BENCH_BATCH (servers per POST, 10), BENCH_VIA=db (write the rows directly even
 # when the API works: the pipeline alone), BENCH_KEEP=1 (leave it running).
 set -euo pipefail
@@ -21,7 +21,7 @@ cd "$REPO"
 export CNOVA_BIN=${CNOVA_BIN:-$REPO/build}
 case $CNOVA_BIN in /*) ;; *) CNOVA_BIN=$REPO/$CNOVA_BIN ;; esac
 export CNOVA_RUN=$REPO/run-bench-servers
-export CNOVA_PORT=18894 CNOVA_METADATA_PORT=18895 CNOVA_PG_PORT=35494 CNOVA_RMQ_PORT=26694 CNOVA_RMQ_DIST_PORT=36694
+export CNOVA_PORT=18894 CNOVA_METADATA_PORT=18895 CNOVA_PG_PORT=30494 CNOVA_RMQ_PORT=26694 CNOVA_RMQ_DIST_PORT=31694
 export CNOVA_RMQ_NODE=cnova-bench-servers@localhost
 export CNOVA_COMPUTE_HOSTS="c1 c2 c3 c4"
 export CNOVA_VIRT=test # simulated hosts: the bench measures the control plane

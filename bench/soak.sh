@@ -6,8 +6,8 @@
 # error answer, a process grown past the tolerance, a dead API worker, or the
 # database and the hypervisors disagreeing (bench/soak.py says how).
 #
-# Own stack: run-soak/ (fresh each run), ports 18974 / PG 35574 / AMQP 26774 /
-# dist 36774, node cnova-soak@localhost, two compute hosts; every CNOVA_*
+# Own stack: run-soak/ (fresh each run), ports 18974 / PG 30574 / AMQP 26774 /
+# dist 31774, node cnova-soak@localhost, two compute hosts; every CNOVA_*
 # port knob of scripts/stack.sh overrides these. Knobs: CNOVA_BIN (build/),
 # SOAK_SECONDS, SOAK_WORKERS, SOAK_SERVERS, SOAK_WARMUP, SOAK_RSS_TOLERANCE,
 # SOAK_FD_TOLERANCE (bench/soak.py), SOAK_KEEP=1 (leave the stack running).
@@ -20,8 +20,8 @@ export CNOVA_BIN=${CNOVA_BIN:-$REPO/build}
 case $CNOVA_BIN in /*) ;; *) CNOVA_BIN=$REPO/$CNOVA_BIN ;; esac
 export CNOVA_RUN=${CNOVA_RUN:-$REPO/run-soak}
 export CNOVA_PORT=${CNOVA_PORT:-18974} CNOVA_METADATA_PORT=${CNOVA_METADATA_PORT:-18975}
-export CNOVA_PG_PORT=${CNOVA_PG_PORT:-35574} CNOVA_RMQ_PORT=${CNOVA_RMQ_PORT:-26774}
-export CNOVA_RMQ_DIST_PORT=${CNOVA_RMQ_DIST_PORT:-36774} CNOVA_RMQ_NODE=${CNOVA_RMQ_NODE:-cnova-soak@localhost}
+export CNOVA_PG_PORT=${CNOVA_PG_PORT:-30574} CNOVA_RMQ_PORT=${CNOVA_RMQ_PORT:-26774}
+export CNOVA_RMQ_DIST_PORT=${CNOVA_RMQ_DIST_PORT:-31774} CNOVA_RMQ_NODE=${CNOVA_RMQ_NODE:-cnova-soak@localhost}
 export CNOVA_VIRT=test # simulated hosts: the soak is about the control plane
 export CNOVA_COMPUTE_HOSTS=${CNOVA_COMPUTE_HOSTS:-compute1 compute2}
 export CNOVA_BASE=http://127.0.0.1:$CNOVA_PORT

@@ -696,11 +696,7 @@ json_t *rpc_call(const char *topic, const char *method, json_t *args, int timeou
 /* ---- server --------------------------------------------------------------- */
 
 static int serve_setup(struct broker *b, const char *queue) {
-    amqp_queue_declare(b->conn, CHAN, amqp_cstring_bytes(queue), 0, 1, 0, 0, amqp_empty_table);
-    if (check(b, "queue.declare")) return -1;
-    amqp_queue_bind(b->conn, CHAN, amqp_cstring_bytes(queue), amqp_cstring_bytes(EXCHANGE),
-                    amqp_cstring_bytes(queue), amqp_empty_table);
-    if (check(b, "queue.bind")) return -1;
+    if (ensure_topic_queue(b, queue)) return -1;
     amqp_basic_qos(b->conn, CHAN, 0, 1, 0);
     if (check(b, "basic.qos")) return -1;
     amqp_basic_consume(b->conn, CHAN, amqp_cstring_bytes(queue), amqp_cstring_bytes(SERVER_TAG), 0,

@@ -56,3 +56,11 @@ stop_pid() {
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # listened PORT: some process listens on PORT (any address)
 listened() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+# ephemeral PORT: PORT is one the kernel hands out as the local end of
+# outgoing connections (ip_local_port_range), so a client of the stack
+# may hold it, or leave it in TIME-WAIT, when a server wants to bind it
+ephemeral() {
+    local lo hi
+    read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || return 1
+    [ "$1" -ge "$lo" ] && [ "$1" -le "$hi" ]
+}

@@ -249,6 +249,7 @@ rmq_ports() { seq -s, "$RMQ_PORT" $((RMQ_PORT + RMQ_NODES - 1)); }
 # With RMQ_TIMEOUT=N set, CMD is killed after N seconds.
 rmq() {
     local base t=() conf=()
+    [ -n "${RMQ_APPS:-}" ] || rmq_plugins_dir
     base=$(existing_dir "$R_DIR")
     [ -n "${RMQ_TIMEOUT:-}" ] && t=(timeout "$RMQ_TIMEOUT")
     # a rabbitmq.conf costs a second of start-up (cuttlefish): only when it says something
@@ -263,7 +264,7 @@ rmq() {
         RABBITMQ_LOG_BASE="$base/log" \
         RABBITMQ_PID_FILE="$base/pid" \
         RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins" \
-        RABBITMQ_PLUGINS_DIR="$(rmq_plugins_dir)" \
+        RABBITMQ_PLUGINS_DIR="$RMQ_APPS" \
         "${conf[@]}" \
         ERL_EPMD_ADDRESS=127.0.0.1 \
         RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none" \
@@ -273,7 +274,8 @@ rmq() {
 # The broker's applications and what they need, linked into a folder of
 # their own: RabbitMQ looks through every application of its plugins folder
 # for feature flags and upgrade steps at each start, and Debian's holds 70
-# (seconds of a restart on a busy machine; we enable no plugin).
+# (seconds of a restart on a busy machine; we enable no plugin). Sets
+# RMQ_APPS, once per run of this script.
 rmq_plugins_dir() {
     local all dir app dep todo
     all=$(ls -d /usr/lib/rabbitmq/lib/rabbitmq_server-*/plugins 2>/dev/null | tail -n 1)
@@ -294,7 +296,7 @@ rmq_plugins_dir() {
         done
         touch "$dir/.done"
     fi
-    if [ -f "$dir/.done" ]; then echo "$dir"; else echo "$all"; fi
+    if [ -f "$dir/.done" ]; then RMQ_APPS=$dir; else RMQ_APPS=$all; fi
 }
 
 rmq_running() { alive "$(existing_dir "$R_DIR")/pid" beam; }
@@ -354,6 +356,9 @@ rmq_start() {
         rmq_running && continue
         for p in "$R_PORT" "$R_DIST"; do
             ! listened "$p" || die "rabbitmq $R_NODE: 127.0.0.1:$p is taken by another process (CNOVA_RMQ_PORT, CNOVA_RMQ_DIST_PORT; node N uses both + N-1)"
+            # RabbitMQ refuses a distribution port that any socket holds,
+            # a connection's closed end in TIME-WAIT included
+            ! ephemeral "$p" || say "rabbitmq $R_NODE: warning: port $p is in the kernel's ephemeral range ($(tr '\t' - </proc/sys/net/ipv4/ip_local_port_range)): a client's connection may hold it and stop the node from starting; pick CNOVA_RMQ_PORT / CNOVA_RMQ_DIST_PORT below it"
         done
     done
     for n in $(seq "$RMQ_NODES"); do
