@@ -16,7 +16,8 @@ security group rules open and close the guests' taps (nftables); rescue
 boots the rescue disk with the guest's own second, unrescue its own again;
 a resize onto the same host keeps what the guest wrote and grows its disk;
 a qcow2 cloud image uploaded with `openstack image create` boots from its
-own disk, and from a volume made of it; a volume attaches to a running guest;
+own disk, and from a volume made of it; a volume attaches to a running guest
+and stays attached through a resize; a rebuild keeps the config drive;
 deleting the servers leaves no domain, file, lease, namespace or tap.
 Prints the seconds from POST to the console banner and to SSH-ready."""
 import os, re, subprocess, sys, tempfile, time, unittest
@@ -376,6 +377,23 @@ class Walkthrough(unittest.TestCase):
                 "status"] != "in-use":
             self.assertLess(time.time(), deadline, "the volume never went in-use")
             time.sleep(1)
+        # a resize defines the guest again: from its boot volume, with the
+        # attached one (Nova's finish_migration reconnects the volumes)
+        r = request("POST", "/v2.1/flavors", {"flavor": {
+            "name": "walk-bfv", "ram": 256, "vcpus": 1, "disk": 0, "id": "walk-bfv"}})
+        self.assertIn(r.status, (200, 409), r)
+        self.addCleanup(request, "DELETE", "/v2.1/flavors/walk-bfv")
+        t1 = time.time()
+        r = request("POST", f"/v2.1/servers/{sid}/action", {"resize": {"flavorRef": "walk-bfv"}},
+                    token=TOKEN)
+        self.assertEqual(r.status, 202, r)
+        self.wait_status(sid, "VERIFY_RESIZE")
+        self.assertEqual(self.ssh_ready(ip, t1)[0], "bfv")
+        self.assertIn("vdb", ssh(self.key, ip, "ls", "/sys/block").stdout.split(),
+                      "the attached volume is gone from the resized guest")
+        r = request("POST", f"/v2.1/servers/{sid}/action", {"confirmResize": None}, token=TOKEN)
+        self.assertEqual(r.status, 204, r)
+        self.wait_status(sid, "ACTIVE")
         r = request("DELETE", f"/v2.1/servers/{sid}/os-volume_attachments/{vid}", token=TOKEN)
         self.assertEqual(r.status, 202, r)
         while request("GET", f"/v2.1/os-volumes/{vid}", token=TOKEN).json["volume"][
@@ -386,6 +404,21 @@ class Walkthrough(unittest.TestCase):
         while os.path.exists(boot):
             self.assertLess(time.time(), deadline, f"{boot} left behind")
             time.sleep(1)
+
+    def test_3i_rebuild_keeps_the_config_drive(self):
+        """A rebuild gives the guest a new root disk from the image and,
+        as Nova's spawn does, its config drive made anew: the rebuilt
+        guest reads it (and its user data) at boot."""
+        name, sid = "TestInstance1", self.servers["TestInstance1"]
+        t0 = time.time()
+        r = request("POST", f"/v2.1/servers/{sid}/action", {"rebuild": {"imageRef": self.ami}},
+                    token=TOKEN)
+        self.assertEqual(r.status, 202, r)
+        self.wait_status(sid, "ACTIVE")
+        log, ip, _ = self.banner(name, t0)
+        self.assertIn("cnova-guest: config drive", log)
+        self.assertIn("hello-from-user-data testinstance1", log)
+        self.assertEqual(self.ssh_ready(ip, t0)[0], "testinstance1")
 
     def wait_status(self, sid, status):
         deadline = time.time() + SLOW

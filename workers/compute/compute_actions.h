@@ -22,11 +22,13 @@ json_t *compute_instance_op(json_t *args, const char *host, const struct virt_dr
  * fields for the steps that define the guest}: runs one step of a
  * rebuild, resize or cold migration, confirm or revert on this host and
  * casts move_done {uuid, host, op, ok, migration_id?, power_state | fault}
- * to the conductor. Returns that outcome. `files`: the host has the
- * guests' files (not libvirt's test driver), which a resize keeps aside
- * and a same-host resize carries over (disks.h). */
+ * to the conductor. Returns that outcome. `gh` (NULL on libvirt's test
+ * driver): the host has the guests' files, which a resize keeps aside and
+ * a same-host resize carries over (disks.h), and a step that defines the
+ * guest gives it what a build does first: its config drive, made anew
+ * from the message's metadata document, and its ports plugged here. */
 json_t *compute_move_op(json_t *args, const char *host, const struct virt_driver *virt,
-                        bool files);
+                        const struct guest_host *gh);
 
 /* move.c: at start, drops the guests of instances evacuated from this host
  * and reports them to the conductor (evacuation_cleaned). */

@@ -13,10 +13,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "blockstore.h"
 #include "cnova.h"
 #include "compute_actions.h"
 #include "compute_volumes.h"
-#include "blockstore.h"
 #include "disks.h"
 #include "firewall.h"
 #include "guest_host.h"
@@ -254,7 +254,7 @@ static json_t *do_instance_op(json_t *args, struct compute *c) {
 }
 
 static json_t *do_move_op(json_t *args, struct compute *c) {
-    return compute_move_op(args, c->host, c->virt, !c->test_driver);
+    return compute_move_op(args, c->host, c->virt, c->test_driver ? NULL : &c->gh);
 }
 
 static json_t *do_volume_op(json_t *args, struct compute *c) {
@@ -394,8 +394,8 @@ static int sync_power_states(struct compute *c) {
             int start = resume && db_ps == VIRT_RUNNING;
             ps = c->virt->spawn(&v, start, &why);
             if (ps < 0) ps = VIRT_NOSTATE;
-            log_warn("instance %s is %s but its domain was missing: defined it again, %s", uuid,
-                     vm, start ? "started (resume_guests_state_on_host_boot)" : "shut off");
+            log_warn("instance %s is %s but its domain was missing: defined it again, %s", uuid, vm,
+                     start ? "started (resume_guests_state_on_host_boot)" : "shut off");
         }
         if (ps == db_ps || in_task) continue;
         json_t *a = json_pack("{s:s, s:s, s:i}", "uuid", uuid, "host", c->host, "power_state", ps);

@@ -10,6 +10,7 @@
 #include "cnova.h"
 #include "compute_actions.h"
 #include "disks.h"
+#include "guest_host.h"
 
 /* What a step does with a real guest's files (disks.h's resize folder). */
 enum move_files { FILES_NONE, FILES_KEEP, FILES_TAKE, FILES_RESTORE, FILES_DROP };
@@ -34,7 +35,7 @@ static const struct move_step {
 };
 
 json_t *compute_move_op(json_t *args, const char *host, const struct virt_driver *virt,
-                        bool files) {
+                        const struct guest_host *gh) {
     const char *uuid = json_string_value(json_object_get(args, "uuid"));
     const char *op = json_string_value(json_object_get(args, "op"));
     if (!uuid || !op) return rpc_failure("move step needs uuid and op");
@@ -52,7 +53,7 @@ json_t *compute_move_op(json_t *args, const char *host, const struct virt_driver
         ps = -1;
         why = "could not remove the guest";
     }
-    if (ps >= 0 && files) {
+    if (ps >= 0 && gh) {
         int rc = s->files == FILES_KEEP      ? disks_resize_keep(uuid, &why)
                  : s->files == FILES_TAKE    ? disks_resize_take(&v, &why)
                  : s->files == FILES_RESTORE ? disks_resize_restore(&v, &why)
@@ -60,6 +61,9 @@ json_t *compute_move_op(json_t *args, const char *host, const struct virt_driver
                                              : 0;
         if (rc < 0) ps = -1, why = why ? why : "could not remove the kept disks";
     }
+    json_t *doc = json_object_get(args, "metadata");
+    if (ps >= 0 && s->define && gh && doc && guest_host_prepare(gh, doc, &v, &why))
+        ps = -1; /* its config drive and ports, as a build has them */
     if (ps >= 0 && s->define) {
         ps = v.name ? virt->spawn(&v, json_is_true(json_object_get(args, "power_on")), &why) : -1;
         if (ps < 0) virt->destroy(uuid); /* nothing half-defined left behind */

@@ -54,20 +54,23 @@ static long long jint(json_t *o, const char *k) {
 }
 
 /* The message a compute host needs to define the guest with `flavor`
- * (the same fields as a build, its ports included), plus the step's name. */
+ * (the same fields as a build: its ports, its volumes and its metadata
+ * document for the config drive included), plus the step's name. */
 static json_t *guest_args(json_t *inst, json_t *flavor, const char *op, bool power_on) {
     char name[32];
     snprintf(name, sizeof name, "instance-%08llx", jint(inst, "id"));
+    const char *uuid = jstr(inst, "uuid") ?: "";
+    json_t *doc = conductor_metadata_doc(uuid), *vols = conductor_build_volumes(uuid);
     return json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:b, s:o}", "uuid",
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:b, s:o, s:o, s:o}", "uuid",
         jstr(inst, "uuid"), "op", op, "name", name, "display_name",
         jstr(inst, "display_name") ?: "", "flavor_name", jstr(flavor, "name") ?: "", "image_ref",
         jstr(inst, "image_ref") ?: "", "image", conductor_guest_image(jstr(inst, "uuid") ?: ""),
         "vcpus", (json_int_t)jint(flavor, "vcpus"), "memory_mb",
         (json_int_t)jint(flavor, "memory_mb"), "root_gb", (json_int_t)jint(flavor, "root_gb"),
         "ephemeral_gb", (json_int_t)jint(flavor, "ephemeral_gb"), "swap",
-        (json_int_t)jint(flavor, "swap"), "power_on", power_on, "nics",
-        conductor_nics(jstr(inst, "uuid") ?: ""));
+        (json_int_t)jint(flavor, "swap"), "power_on", power_on, "nics", conductor_nics(uuid),
+        "metadata", doc ? doc : json_object(), "volumes", vols ? vols : json_array());
 }
 
 static void cast_host(const char *host, const char *op, json_t *args) {
