@@ -9,8 +9,13 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cnova.h"
 #include "compute/compute_actions.h"
@@ -232,6 +237,85 @@ static void tail_is_novas(void **state) {
     assert_string_equal(compute_tail_lines("", 5), "");
 }
 
+/* ---- the image cache manager ---- */
+
+static void put(const char *dir, const char *name, const void *data, size_t n, time_t age) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+    struct timespec t[2] = {{time(NULL) - age, 0}, {time(NULL) - age, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+/* A qcow2 header naming `backing` (what qemu-img create -b writes). */
+static void put_overlay(const char *dir, const char *name, const char *backing) {
+    unsigned char h[512] = {'Q', 'F', 'I', 0xfb, 0, 0, 0, 3};
+    h[15] = 104; /* backing_file_offset */
+    h[19] = (unsigned char)strlen(backing);
+    memcpy(h + 104, backing, strlen(backing));
+    put(dir, name, h, sizeof h, 0);
+}
+
+static long age_of(const char *dir, const char *name) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)(time(NULL) - st.st_mtime) : -1;
+}
+
+static void cache_manager_removes_only_old_images_no_guest_uses(void **state) {
+    (void)state;
+    char top[] = "/tmp/cnova-cache-XXXXXX", base[256], guest[256], kept[256], path[600];
+    assert_non_null(mkdtemp(top));
+    snprintf(base, sizeof base, "%s/_base", top);
+    snprintf(guest, sizeof guest, "%s/" UUID, top);
+    snprintf(kept, sizeof kept, "%s/" UUID "_resize", top);
+    assert_int_equal(mkdir(base, 0755), 0);
+    assert_int_equal(mkdir(guest, 0755), 0);
+    assert_int_equal(mkdir(kept, 0755), 0);
+    const char *root = "1111111111111111111111111111111111111111",       /* a guest's overlay */
+        *old = "2222222222222222222222222222222222222222",               /* a resize's kept disk */
+            *kernel = "3333333333333333333333333333333333333333",        /* hard-linked */
+                *unused = "4444444444444444444444444444444444444444",    /* two days unused */
+                    *fresh = "5555555555555555555555555555555555555555"; /* unused an hour */
+    const time_t day = 86400;
+    put(base, root, "r", 1, 2 * day);
+    put(base, old, "o", 1, 2 * day);
+    put(base, kernel, "k", 1, 2 * day);
+    put(base, unused, "u", 1, 2 * day);
+    put(base, fresh, "f", 1, 3600);
+    put(base, "4444444444444444444444444444444444444444.part", "p", 1, 2 * day);
+    snprintf(path, sizeof path, "%s/%s", base, root);
+    put_overlay(guest, "disk", path);
+    snprintf(path, sizeof path, "%s/%s", base, old);
+    put_overlay(kept, "disk", path);
+    put(guest, "console.log", "QFI", 3, 0); /* no qcow2: too short */
+    char from[600], to[600];
+    snprintf(from, sizeof from, "%s/%s", base, kernel);
+    snprintf(to, sizeof to, "%s/kernel", guest);
+    assert_int_equal(link(from, to), 0);
+
+    assert_int_equal(disks_prune_cache(top, day), 1);
+    assert_int_equal(age_of(base, unused), -1);
+    assert_true(age_of(base, fresh) >= 3600); /* unused, but not long enough */
+    assert_true(age_of(base, "4444444444444444444444444444444444444444.part") >= 0);
+    /* in use: kept, and their age starts again */
+    assert_true(age_of(base, root) >= 0 && age_of(base, root) < 60);
+    assert_true(age_of(base, old) >= 0 && age_of(base, old) < 60);
+    assert_true(age_of(base, kernel) >= 0 && age_of(base, kernel) < 60);
+    /* the guest gone, its images are unused from now on: not yet old */
+    assert_int_equal(disks_remove(top, UUID), 0);
+    assert_int_equal(disks_prune_cache(top, day), 0);
+    assert_int_equal(disks_prune_cache(top, 0), 3); /* root, kernel, fresh */
+    assert_true(age_of(base, old) >= 0);            /* the resize's kept disk still uses it */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", top);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(base_name_is_the_sha1_of_the_image_id),
@@ -243,6 +327,7 @@ int main(void) {
         cmocka_unit_test(interfaces_plug_into_the_bridge_or_are_left_out),
         cmocka_unit_test(config_drive_is_the_last_ide_cdrom),
         cmocka_unit_test(tail_is_novas),
+        cmocka_unit_test(cache_manager_removes_only_old_images_no_guest_uses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,15 +8,18 @@
  * and kept raw, as Nova does with force_raw_images. qemu-img runs by
  * fork+exec with an argument vector: no shell sees any of our data. */
 #define _GNU_SOURCE /* nftw */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -150,7 +153,6 @@ static int cached(const char *image_id, const char *disk_format, char out[DISKS_
         *why = "instances_path is too long";
         return -1;
     }
-    if (exists(out)) return 0;
     if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
         log_error("cannot create %s: %s", dir, strerror(errno));
         *why = "cannot create the image cache";
@@ -164,7 +166,11 @@ static int cached(const char *image_id, const char *disk_format, char out[DISKS_
         return -1;
     }
     int rc = 0;
-    if (!exists(out)) {
+    if (exists(out)) {
+        /* used now: the cache manager's age starts again (under the lock,
+         * which it takes to remove a file) */
+        utimensat(AT_FDCWD, out, NULL, 0);
+    } else {
         snprintf(part, sizeof part, "%s.part", out);
         double t0 = now_ms();
         rc = download(image_id, part);
@@ -291,6 +297,108 @@ int disks_remove(const char *instances_path, const char *uuid) {
     if (!exists(dir)) return 0;
     nftw(dir, unlink_one, 16, FTW_DEPTH | FTW_PHYS);
     return exists(dir) ? -1 : 0;
+}
+
+/* ---- the image cache manager ---- */
+
+static uint64_t be(const unsigned char *p, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* The backing file the qcow2 image at `path` names, into out; "" when it
+ * names none (or is no qcow2). Only the header is read. */
+static void backing_of(const char *path, char out[DISKS_PATH_MAX]) {
+    out[0] = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return;
+    unsigned char h[20];
+    if (pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && !memcmp(h, "QFI\xfb", 4)) {
+        uint64_t off = be(h + 8, 8), len = be(h + 16, 4);
+        if (off && len && len < DISKS_PATH_MAX && off < (uint64_t)1 << 40 &&
+            pread(fd, out, (size_t)len, (off_t)off) == (ssize_t)len)
+            out[len] = 0;
+        else
+            out[0] = 0;
+    }
+    close(fd);
+}
+
+/* The cache files the guests' disks are backed by, as a NUL-separated
+ * list in *used: every qcow2 file of every folder under instances_path
+ * (guests, rescue disks, folders kept for a resize). */
+static void backing_files(const char *instances_path, struct sbuf *used) {
+    DIR *top = opendir(instances_path);
+    if (!top) return;
+    struct dirent *e;
+    while ((e = readdir(top))) {
+        char dir[DISKS_PATH_MAX], file[DISKS_PATH_MAX], back[DISKS_PATH_MAX];
+        if (e->d_name[0] == '.' || !strcmp(e->d_name, "_base") ||
+            !join(dir, instances_path, e->d_name))
+            continue;
+        DIR *d = opendir(dir);
+        if (!d) continue;
+        struct dirent *f;
+        while ((f = readdir(d))) {
+            if (f->d_name[0] == '.' || !join(file, dir, f->d_name)) continue;
+            backing_of(file, back);
+            if (back[0]) sbuf_add(used, back, strlen(back) + 1);
+        }
+        closedir(d);
+    }
+    closedir(top);
+}
+
+static bool listed(const struct sbuf *list, const char *s) {
+    for (size_t i = 0; i < list->len; i += strlen(list->s + i) + 1)
+        if (!strcmp(list->s + i, s)) return true;
+    return false;
+}
+
+int disks_prune_cache(const char *instances_path, long min_age) {
+    char base[DISKS_PATH_MAX];
+    if (!join(base, instances_path, "_base")) return -1;
+    DIR *d = opendir(base);
+    if (!d) return 0; /* nothing cached yet */
+    struct sbuf used = {0};
+    backing_files(instances_path, &used);
+    int removed = 0;
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char path[DISKS_PATH_MAX], lock[DISKS_PATH_MAX + 8];
+        struct stat st;
+        /* the images are named by 40 hex digits; .lock, .part, .raw are not */
+        if (strlen(e->d_name) != 40 || strspn(e->d_name, "0123456789abcdef") != 40 ||
+            !join(path, base, e->d_name) || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        /* in use: a guest's overlay is backed by it, or a guest's kernel or
+         * ramdisk is a hard link to it; its age starts again */
+        if (st.st_nlink > 1 || listed(&used, path)) {
+            utimensat(AT_FDCWD, path, NULL, 0);
+            continue;
+        }
+        if (now - st.st_mtime < min_age) continue;
+        /* the lock cached() holds while it finds or fetches the file: a
+         * build that wants it now keeps it (and gives it a new age) */
+        snprintf(lock, sizeof lock, "%s.lock", path);
+        int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) continue;
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            if (stat(path, &st) == 0 && now - st.st_mtime >= min_age && unlink(path) == 0) {
+                log_info("image cache: removed %s (unused for %ld s)", path,
+                         (long)(now - st.st_mtime));
+                removed++;
+            }
+            flock(fd, LOCK_UN);
+        }
+        close(fd); /* the lock file stays: a waiter may hold it open */
+    }
+    closedir(d);
+    sbuf_free(&used);
+    return removed;
 }
 
 /* ---- resize: the folder kept aside ---- */

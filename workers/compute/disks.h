@@ -32,7 +32,7 @@ struct disks_layout {
     char kernel[DISKS_PATH_MAX];
     char ramdisk[DISKS_PATH_MAX];
     char console[DISKS_PATH_MAX];
-    char config[DISKS_PATH_MAX]; /* the config drive; "" when the guest has none */
+    char config[DISKS_PATH_MAX];  /* the config drive; "" when the guest has none */
     char rescued[DISKS_PATH_MAX]; /* in rescue: the guest's own root disk, second */
 };
 
@@ -51,6 +51,13 @@ int disks_layout_of(const char *instances_path, const struct virt_spec *spec,
  * cache, the overlay, the ephemeral and swap disks, kernel and ramdisk.
  * Returns 0, or -1 with *why (static text) set. */
 int disks_prepare(const struct virt_spec *spec, const struct disks_layout *l, const char **why);
+
+/* The image cache manager (Nova's [image_cache]): removes from
+ * <instances_path>/_base every image no guest uses (no qcow2 file in a
+ * folder under instances_path is backed by it, no kernel or ramdisk is a
+ * hard link to it) that has not been used for min_age seconds; an image in
+ * use has its age started again. Returns how many it removed, or -1. */
+int disks_prune_cache(const char *instances_path, long min_age);
 
 /* Removes the guest's folder and everything in it; a missing one is fine.
  * Returns 0 or -1. */
@@ -84,8 +91,8 @@ int disks_resize_drop(const char *uuid);
 /* Makes the volume's file (lib/blockstore.h) unless it is there: raw, size_gb GiB, sparse;
  * with image_id, the image's bytes first (a volume made from an image, as
  * Cinder makes one for boot from volume). Returns 0, or -1 with *why. */
-int disks_volume(const char *volume_id, int size_gb, const char *image_id,
-                 const char *disk_format, const char **why);
+int disks_volume(const char *volume_id, int size_gb, const char *image_id, const char *disk_format,
+                 const char **why);
 
 /* [DEFAULT] instances_path. */
 const char *disks_instances_path(void);

@@ -33,9 +33,10 @@ struct compute {
     struct guest_host gh; /* a real guest's networks and config drive (not on test:///) */
     struct firewall fw;   /* its security groups (gh.fw: NULL where nft cannot run) */
     const char *proxy_argv[8];
-    double next_heartbeat, next_update, next_sync;
+    double next_heartbeat, next_update, next_sync, next_prune;
     int heartbeat_ms, update_ms, sync_ms;
-    int synced; /* a sync has run since this process started */
+    long prune_ms, prune_age; /* [image_cache]: 0 ms = off */
+    int synced;               /* a sync has run since this process started */
 };
 
 static json_t *do_ping(json_t *args, struct compute *c) {
@@ -452,6 +453,10 @@ static void tick(void *ud) {
         if (!c->test_driver) guest_host_firewall(&c->gh, NULL, NULL); /* and at start */
         c->next_sync = now_ms() + (rc < 0 && !c->synced ? 1000 : c->sync_ms);
     }
+    if (c->prune_ms && now >= c->next_prune) {
+        disks_prune_cache(disks_instances_path(), c->prune_age);
+        c->next_prune = now_ms() + c->prune_ms;
+    }
 }
 
 /* [compute] vcpus / memory_mb on test:///default: a node file of that size
@@ -501,6 +506,13 @@ int main(int argc, char **argv) {
     const char *uri = sized_uri(config_get("compute", "libvirt_uri", "test:///default"), a.config,
                                 c.host, &own_uri);
     c.test_driver = !strncmp(uri, "test://", 7);
+    /* Nova's image cache manager: every manager_interval seconds (0: its
+     * default rate, a minute; -1: never), unused images older than
+     * remove_unused_original_minimum_age_seconds leave _base */
+    long every = config_int("image_cache", "manager_interval", 2400);
+    if (!c.test_driver && every >= 0 && config_bool("image_cache", "remove_unused_base_images", 1))
+        c.prune_ms = (every ? every : 60) * 1000;
+    c.prune_age = config_int("image_cache", "remove_unused_original_minimum_age_seconds", 86400);
     /* the metadata proxy is this program's sibling, given our config (the
      * shared secret) and the metadata service's socket */
     char exe[4096], proxy[4200];
