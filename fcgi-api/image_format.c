@@ -6,30 +6,24 @@
 #include <string.h>
 
 #include "image_format.h"
+#include "util.h"
 
 static bool at(const unsigned char *head, size_t n, size_t off, const char *magic, size_t len) {
     return n >= off + len && !memcmp(head + off, magic, len);
-}
-
-static uint64_t be(const unsigned char *p, int bytes) {
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v = v << 8 | p[i];
-    return v;
 }
 
 /* qcow2: header version 2 or 3; backing_file_offset at 8; version 3 has
  * incompatible_features at 72, whose bit 2 is an external data file. */
 static struct image_format qcow2(const unsigned char *h, size_t n) {
     struct image_format f = {"qcow2", "qcow2", NULL};
-    uint64_t version = n >= 8 ? be(h + 4, 4) : 0;
+    uint64_t version = n >= 8 ? load_be(h + 4, 4) : 0;
     if (version != 2 && version != 3) {
         f.refusal = "unsupported qcow version";
         return f;
     }
-    if (n < 16 || be(h + 8, 8))
+    if (n < 16 || load_be(h + 8, 8))
         f.refusal = "a qcow2 image with a backing file";
-    else if (version == 3 && (n < 80 || (be(h + 72, 8) & 4)))
+    else if (version == 3 && (n < 80 || (load_be(h + 72, 8) & 4)))
         f.refusal = "a qcow2 image with an external data file";
     return f;
 }

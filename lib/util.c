@@ -143,6 +143,13 @@ void sbuf_free(struct sbuf *b) {
     *b = (struct sbuf){0};
 }
 
+uint64_t load_be(const unsigned char *p, int bytes) {
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
 bool str_to_int(const char *s, long long *out) {
     while (isspace((unsigned char)*s))
         s++;

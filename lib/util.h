@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Writes a random (v4) uuid, 36 chars + NUL, into out[37]. */
 void uuid_new(char out[37]);
@@ -15,6 +16,9 @@ void request_id_new(char out[41]);
 void iso8601_now(char out[21]);
 /* Monotonic milliseconds, for durations. */
 double now_ms(void);
+/* The big-endian unsigned number of `bytes` (at most 8) bytes at p, as
+ * file formats store their header fields (qcow2, VMDK, ...). */
+uint64_t load_be(const unsigned char *p, int bytes);
 
 /* Python's int() of a string: optional blanks and sign, then digits. */
 bool str_to_int(const char *s, long long *out);

@@ -145,6 +145,16 @@ class Pipeline(ApiTest):
         for r in got:
             self.assertEqual(r[1:5], r[5:9], f"usage of {r[0]} != its instances' claims")
 
+    def assertSettledThenDeleteAll(self, uuids):
+        """Usage within capacity and = claims; then every server deleted and
+        every claim given back."""
+        self.assertWithinCapacity()
+        self.assertClaimsMatchInstances()
+        for u in uuids:
+            self.delete(u)
+        self.wait_deleted(uuids)
+        self.assertClaimsMatchInstances()
+
     # ---- tests -----------------------------------------------------------
     def test_1_boot_goes_active_with_host_claim_and_address(self):
         u = self.boot("pl-one")
@@ -246,12 +256,7 @@ class Pipeline(ApiTest):
             if s[0] == "error":
                 self.assertTrue(rows(f"SELECT 1 FROM instance_faults WHERE instance_uuid = '{u}'"),
                                 f"{u} is ERROR without a fault")
-        self.assertWithinCapacity()
-        self.assertClaimsMatchInstances()
-        for u in uuids:
-            self.delete(u)
-        self.wait_deleted(uuids)
-        self.assertClaimsMatchInstances()
+        self.assertSettledThenDeleteAll(uuids)
 
     def test_6_restarted_compute_reconciles_power_state(self):
         """A test:/// host forgets its guests when its process dies. Nova's
@@ -390,20 +395,15 @@ class Pipeline(ApiTest):
         was acked, a redelivery racing the build timeout's re-drive): the
         conductors that get the copies schedule the instance side by side.
         Every claim but the one the instance keeps must be given back:
-        node usage = claims. (The instance
-        and its three outbox rows are written as POST /servers writes one.)"""
+        node usage = claims. (The instance and its three outbox rows are
+        written as POST /servers writes one.)"""
         with concurrent.futures.ThreadPoolExecutor(8) as ex:
             uuids = list(ex.map(lambda i: self.insert(f"pl-again-{i}", 64, 1, 1, copies=3),
                                 range(16)))
         st = self.wait_settled(uuids)
         self.assertEqual([u for u, s in st.items() if s[0] != "active"], [], st)
         time.sleep(1)  # copies that lost the race finish giving back
-        self.assertWithinCapacity()
-        self.assertClaimsMatchInstances()
-        for u in uuids:
-            self.delete(u)
-        self.wait_deleted(uuids)
-        self.assertClaimsMatchInstances()
+        self.assertSettledThenDeleteAll(uuids)
 
 
 if __name__ == "__main__":

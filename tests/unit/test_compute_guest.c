@@ -276,11 +276,11 @@ static void cache_manager_removes_only_old_images_no_guest_uses(void **state) {
     assert_int_equal(mkdir(base, 0755), 0);
     assert_int_equal(mkdir(guest, 0755), 0);
     assert_int_equal(mkdir(kept, 0755), 0);
-    const char *root = "1111111111111111111111111111111111111111",       /* a guest's overlay */
-        *old = "2222222222222222222222222222222222222222",               /* a resize's kept disk */
-            *kernel = "3333333333333333333333333333333333333333",        /* hard-linked */
-                *unused = "4444444444444444444444444444444444444444",    /* two days unused */
-                    *fresh = "5555555555555555555555555555555555555555"; /* unused an hour */
+    const char *root = "1111111111111111111111111111111111111111";   /* a guest's overlay */
+    const char *old = "2222222222222222222222222222222222222222";    /* a resize's kept disk */
+    const char *kernel = "3333333333333333333333333333333333333333"; /* hard-linked */
+    const char *unused = "4444444444444444444444444444444444444444"; /* two days unused */
+    const char *fresh = "5555555555555555555555555555555555555555";  /* unused an hour */
     const time_t day = 86400;
     put(base, root, "r", 1, 2 * day);
     put(base, old, "o", 1, 2 * day);

@@ -301,13 +301,6 @@ int disks_remove(const char *instances_path, const char *uuid) {
 
 /* ---- the image cache manager ---- */
 
-static uint64_t be(const unsigned char *p, int n) {
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* The backing file the qcow2 image at `path` names, into out; "" when it
  * names none (or is no qcow2). Only the header is read. */
 static void backing_of(const char *path, char out[DISKS_PATH_MAX]) {
@@ -316,7 +309,7 @@ static void backing_of(const char *path, char out[DISKS_PATH_MAX]) {
     if (fd < 0) return;
     unsigned char h[20];
     if (pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && !memcmp(h, "QFI\xfb", 4)) {
-        uint64_t off = be(h + 8, 8), len = be(h + 16, 4);
+        uint64_t off = load_be(h + 8, 8), len = load_be(h + 16, 4);
         if (off && len && len < DISKS_PATH_MAX && off < (uint64_t)1 << 40 &&
             pread(fd, out, (size_t)len, (off_t)off) == (ssize_t)len)
             out[len] = 0;
